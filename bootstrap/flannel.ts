@@ -1,0 +1,30 @@
+import type { Config } from '../config/schema';
+import { PATHS } from './paths';
+import { rootFile, type WriteFile } from './write-file';
+
+/**
+ * Flannel's net-conf. K3s uses a `flannel-conf` file as-is instead of generating one, so it
+ * must carry Network and Backend itself. The key order follows K3s's own template.
+ */
+export function flannelNetConf(cluster: Config['cluster']): Record<string, unknown> {
+  return {
+    Network: cluster.podCidr,
+    EnableIPv6: false,
+    EnableIPv4: true,
+    IPv6Network: '::/0',
+    Backend:
+      cluster.flannelBackend === 'wireguard-native'
+        ? // K3s's wireguard-native template: keepalive keeps NAT and conntrack state alive.
+          { Type: 'wireguard', PersistentKeepaliveInterval: 25, Mode: 'separate' }
+        : { Type: 'vxlan' },
+  };
+}
+
+export function flannelConfFile(cluster: Config['cluster']): WriteFile {
+  return rootFile(PATHS.flannelConf, `${JSON.stringify(flannelNetConf(cluster))}\n`, '0644');
+}
+
+/** UDP port the overlay uses between nodes, which UFW opens to the other nodes only. */
+export function overlayPort(cluster: Config['cluster']): number {
+  return cluster.flannelBackend === 'wireguard-native' ? 51820 : 8472;
+}

@@ -1,0 +1,17 @@
+/** Where the files the nodes share a meaning of live. One place, so units, config and tests agree. */
+export const PATHS = {
+  sysctl: '/etc/sysctl.d/99-unprivileged-ports.conf',
+  modulesLoad: '/etc/modules-load.d/ipvs.conf',
+  k3sConfig: '/etc/rancher/k3s/config.yaml',
+  k3sToken: '/etc/rancher/k3s/token',
+  flannelConf: '/etc/rancher/k3s/flannel-net-conf.json',
+  k3sPin: '/etc/rancher/k3s/k3s.sha256',
+  k3sBinary: '/usr/local/bin/k3s',
+  k3sStaging: '/var/lib/k3s-install',
+  k3sUnit: '/etc/systemd/system/k3s.service',
+  k3sInstallUnit: '/etc/systemd/system/k3s-install.service',
+  ufwUserRules: '/etc/ufw/user.rules',
+  ufwUser6Rules: '/etc/ufw/user6.rules',
+  ufwConf: '/etc/ufw/ufw.conf',
+  ufwDefaults: '/etc/default/ufw',
+} as const;

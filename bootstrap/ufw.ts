@@ -1,0 +1,87 @@
+import type { Config, NodeConfig } from '../config/schema';
+import { overlayPort } from './flannel';
+import { clusterAddress } from './k3s-config';
+import { PATHS } from './paths';
+import { renderTemplate, unitWord } from './template';
+import { rootFile, type WriteFile } from './write-file';
+
+/** One `ufw allow` rule, as data. */
+export interface UfwRule {
+  readonly proto: 'tcp' | 'udp' | 'any';
+  /** A port or an inclusive range. @default - every port */
+  readonly port?: number | readonly [number, number];
+  /** Source address or CIDR. @default - anywhere */
+  readonly from?: string;
+  /** Inbound interface. @default - any */
+  readonly iface?: string;
+  /** Shown by `ufw status`. */
+  readonly comment: string;
+}
+
+/** API server, kubelet and etcd ports of a K3s server. */
+export const K3S_PORTS = { api: 6443, kubelet: 10250, etcd: [2379, 2380] as const };
+const SSH_PORT = 22;
+
+/**
+ * The inbound rules of one node. Cluster ports open only to the other nodes (on the private
+ * network when one is attached); operators reach SSH and the API from their CIDRs; the web
+ * ports follow `firewall.web`. Everything else is dropped by the default policy.
+ */
+export function ufwRules(config: Config, node: NodeConfig): { v4: UfwRule[]; v6: UfwRule[] } {
+  const { cluster, firewall, traefik, cloudflare } = config;
+  const peers = cluster.nodes.filter((n) => n !== node);
+  const iface = cluster.privateNetwork?.interface;
+  const fromPeers = (proto: UfwRule['proto'], port: UfwRule['port'], what: string): UfwRule[] =>
+    peers.map((p) => ({ proto, port, from: clusterAddress(p), iface, comment: `${what} from ${p.name}` }));
+  const overlay = cluster.flannelBackend === 'wireguard-native' ? 'flannel wireguard' : 'flannel vxlan';
+  const webPorts = [traefik.webPort, traefik.websecurePort];
+  const web = (sources: readonly (string | undefined)[]): UfwRule[] =>
+    webPorts.flatMap((port) => sources.map((from) => ({ proto: 'tcp' as const, port, from, comment: from ? `web from cloudflare` : 'web' })));
+  const cloudflareOnly = firewall.web === 'cloudflareOnly';
+
+  const v4: UfwRule[] = [
+    ...fromPeers('udp', overlayPort(cluster), overlay),
+    ...fromPeers('tcp', K3S_PORTS.kubelet, 'kubelet'),
+    ...fromPeers('tcp', K3S_PORTS.etcd, 'etcd'),
+    ...fromPeers('tcp', K3S_PORTS.api, 'k3s api'),
+    ...firewall.operatorCidrs.map((from) => ({ proto: 'tcp' as const, port: K3S_PORTS.api, from, comment: 'k3s api from operators' })),
+    ...firewall.operatorCidrs.map((from) => ({ proto: 'tcp' as const, port: SSH_PORT, from, comment: 'ssh from operators' })),
+    // K3s with UFW: pods and Services reach the node's own endpoints (kubelet, DNS, API).
+    { proto: 'any', from: cluster.podCidr, comment: 'k3s pods' },
+    { proto: 'any', from: cluster.serviceCidr, comment: 'k3s services' },
+    ...web(cloudflareOnly ? cloudflare.ipv4 : [undefined]),
+  ];
+  const v6: UfwRule[] = cloudflareOnly ? web(cloudflare.ipv6) : web([undefined]);
+  return { v4, v6 };
+}
+
+/** ufw's `### tuple ###` line and iptables lines for a rule, byte for byte as `ufw allow` writes them. */
+export function ufwRuleText(rule: UfwRule, family: 4 | 6): { tuple: string; lines: string[] } {
+  const any = family === 4 ? '0.0.0.0/0' : '::/0';
+  const chain = family === 4 ? 'ufw-user-input' : 'ufw6-user-input';
+  const port = rule.port === undefined ? 'any' : typeof rule.port === 'number' ? String(rule.port) : rule.port.join(':');
+  const from = rule.from === undefined ? any : rule.from.replace(/\/32$/, '');
+  const direction = rule.iface ? `in_${rule.iface}` : 'in';
+  const comment = `comment=${Buffer.from(rule.comment, 'utf8').toString('hex')}`;
+  const tuple = [`allow`, rule.proto, port, any, 'any', from, direction, comment].join(' ');
+  const match = [
+    ...(rule.iface ? ['-i', rule.iface] : []),
+    ...(rule.proto === 'any' ? [] : ['-p', rule.proto]),
+    ...(rule.port === undefined ? [] : typeof rule.port === 'number' ? ['--dport', port] : ['-m', 'multiport', '--dports', port]),
+    ...(rule.from === undefined ? [] : ['-s', from]),
+  ];
+  return { tuple, lines: [['-A', chain, ...match, '-j', 'ACCEPT'].map(unitWord).join(' ')] };
+}
+
+/** user.rules, user6.rules, ufw.conf and /etc/default/ufw: UFW configured as data, enabled at boot. */
+export function ufwFiles(config: Config, node: NodeConfig): WriteFile[] {
+  const { v4, v6 } = ufwRules(config, node);
+  const rulesFile = (rules: UfwRule[], family: 4 | 6) =>
+    renderTemplate('user.rules', { chain: family === 4 ? 'ufw' : 'ufw6', rules: rules.map((r) => ufwRuleText(r, family)) });
+  return [
+    rootFile(PATHS.ufwUserRules, rulesFile(v4, 4), '0640'),
+    rootFile(PATHS.ufwUser6Rules, rulesFile(v6, 6), '0640'),
+    rootFile(PATHS.ufwConf, renderTemplate('ufw.conf', { logLevel: 'low' }), '0644'),
+    rootFile(PATHS.ufwDefaults, renderTemplate('default-ufw', {}), '0644'),
+  ];
+}

@@ -1,0 +1,28 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Config } from '../config/schema';
+import type { RenderedNode } from './render';
+import { USER_DATA_LIMIT } from './user-data';
+
+/** Writes each node's user-data, mode 0600 because it holds the cluster token. */
+export function writeCloudInit(dir: string, nodes: readonly RenderedNode[]): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const n of nodes) fs.writeFileSync(path.join(dir, n.fileName), n.content, { mode: 0o600 });
+}
+
+/**
+ * What the operator reads after a render: per node its file, role, size against Hetzner's
+ * limit, and the command that builds it. Never the token.
+ */
+export function cloudInitSummary(config: Config, dir: string, nodes: readonly RenderedNode[]): string[] {
+  const { serverType, image, location } = config.cluster.hetzner;
+  return nodes.flatMap((n) => {
+    const file = path.join(dir, n.fileName);
+    const size = Buffer.byteLength(n.content);
+    const pct = ((100 * size) / USER_DATA_LIMIT).toFixed(1);
+    return [
+      `${file}  ${n.role.padEnd(5)}  ${size} bytes  ${pct}% of 32 KiB`,
+      `  hcloud server create --name ${n.name} --type ${serverType} --image ${image} --location ${location} --user-data-from-file ${file}`,
+    ];
+  });
+}

@@ -1,0 +1,311 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse, parseAllDocuments } from 'yaml';
+import { capacityReport } from './config/schema';
+import { bytes, millicores } from './config/quantity';
+import { traefikValues } from './charts/traefik-values';
+import { kubectlPath } from './test/tools/layer';
+import { type KubeObject, production, synthObjects, synthToDir, variant } from './test/support';
+
+const objects = synthObjects();
+const byKind = (kind: string) => objects.filter((o) => o.kind === kind);
+const find = (kind: string, name: string) => {
+  const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
+  if (!o) throw new Error(`no ${kind} ${name}`);
+  return o;
+};
+const podTemplates = () => [...byKind('Deployment'), ...byKind('StatefulSet')];
+const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
+  Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+describe('the workloads', () => {
+  test('api runs 3 replicas on port 8000, surging one pod before removing any', () => {
+    const api = find('Deployment', 'api');
+    expect(api.spec.replicas).toBe(3);
+    expect(api.spec.template.spec.containers[0].ports).toEqual([{ name: 'http', containerPort: 8000, protocol: 'TCP' }]);
+    expect(api.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+  });
+
+  test('api may take 240 s to start (failureThreshold 48 × 5 s), for migrations under lock', () => {
+    const { startupProbe, readinessProbe, livenessProbe } = find('Deployment', 'api').spec.template.spec.containers[0];
+    expect(startupProbe.failureThreshold * startupProbe.periodSeconds).toBe(240);
+    expect(startupProbe.failureThreshold).toBe(48);
+    expect(readinessProbe.httpGet.port).toBe('http');
+    expect(livenessProbe.httpGet.port).toBe('http');
+  });
+
+  test('api replicas are spread across nodes', () => {
+    const [spread] = find('Deployment', 'api').spec.template.spec.topologySpreadConstraints;
+    expect(spread).toMatchObject({ topologyKey: 'kubernetes.io/hostname', maxSkew: 1, labelSelector: { matchLabels: find('Deployment', 'api').spec.selector.matchLabels } });
+  });
+
+  test('api and worker take their environment from the Secrets the config names, and Redis from its Service', () => {
+    for (const name of ['api', 'worker']) {
+      const [c] = find('Deployment', name).spec.template.spec.containers;
+      expect(c.envFrom).toEqual([{ secretRef: { name: 'honeydue-backend-env' } }]);
+      expect(c.env).toContainEqual({ name: 'REDIS_ADDR', value: `${find('Service', 'redis').metadata.name}:6379` });
+    }
+  });
+
+  test('admin probes path / on port 3000 and may take 24 startup failures', () => {
+    const [c] = find('Deployment', 'admin').spec.template.spec.containers;
+    expect(c.ports[0].containerPort).toBe(3000);
+    for (const probe of [c.startupProbe, c.readinessProbe, c.livenessProbe]) expect(probe.httpGet.path).toBe('/');
+    expect(c.startupProbe.failureThreshold).toBe(24);
+  });
+
+  test('worker is a singleton replaced with Recreate, with no Service', () => {
+    const worker = find('Deployment', 'worker');
+    expect(worker.spec.replicas).toBe(1);
+    expect(worker.spec.strategy).toEqual({ type: 'Recreate' });
+    expect(byKind('Service').map((s) => s.metadata.name)).not.toContain('worker');
+  });
+
+  test('redis persists its append-only file on a local-path claim', () => {
+    const redis = find('StatefulSet', 'redis');
+    const [c] = redis.spec.template.spec.containers;
+    expect(c.args).toEqual(expect.arrayContaining(['--appendonly', 'yes', '--dir', '/data']));
+    expect(c.volumeMounts).toContainEqual({ name: 'data', mountPath: '/data' });
+    expect(redis.spec.volumeClaimTemplates[0]).toMatchObject({
+      metadata: { name: 'data' },
+      spec: { storageClassName: 'local-path', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '5Gi' } } },
+    });
+    expect(find('Service', 'redis').spec.ports).toEqual([{ name: 'redis', port: 6379, targetPort: 'redis', protocol: 'TCP' }]);
+  });
+
+  test.each(['api', 'admin', 'worker', 'redis'])('%s runs a pinned image from the config', (name) => {
+    const workload = podTemplates().find((w) => w.metadata.name === name)!;
+    const config = production().apps[name as 'api'];
+    expect(workload.spec.template.spec.containers[0].image).toBe(config.image);
+    expect(config.image).toMatch(/:[\w.-]+$|@sha256:/);
+    expect(config.image).not.toMatch(/:latest$/);
+  });
+
+  test('every container is non-root, unprivileged, capability-free, RuntimeDefault-confined and sized', () => {
+    for (const w of podTemplates()) {
+      const pod = w.spec.template.spec;
+      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+      for (const c of pod.containers) {
+        expect(c.securityContext).toMatchObject({
+          runAsNonRoot: true,
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ['ALL'] },
+          seccompProfile: { type: 'RuntimeDefault' },
+        });
+        expect(c.securityContext.capabilities.add).toBeUndefined();
+        expect(Object.keys(c.resources.requests).sort()).toEqual(['cpu', 'memory']);
+        expect(c.resources.limits.memory).toBeDefined();
+      }
+    }
+  });
+});
+
+describe('selectors', () => {
+  test('every Service selects exactly its own workload’s pods', () => {
+    for (const svc of byKind('Service')) {
+      const selected = podTemplates().filter((w) => matches(svc.spec.selector, w.spec.template.metadata.labels));
+      expect(selected.map((w) => w.metadata.name)).toEqual([svc.metadata.name]);
+    }
+  });
+
+  test('every Service targets a port its pods declare', () => {
+    for (const svc of byKind('Service')) {
+      const w = podTemplates().find((x) => x.metadata.name === svc.metadata.name)!;
+      const declared = w.spec.template.spec.containers.flatMap((c: any) => c.ports.map((p: any) => p.name));
+      for (const p of svc.spec.ports) expect(declared).toContain(p.targetPort);
+    }
+  });
+
+  test('every PodDisruptionBudget selects exactly its own workload’s pods', () => {
+    const pdbs = byKind('PodDisruptionBudget');
+    expect(pdbs.map((p) => p.metadata.name).sort()).toEqual(['admin', 'api', 'redis', 'worker']);
+    for (const pdb of pdbs) {
+      const selected = podTemplates().filter((w) => matches(pdb.spec.selector.matchLabels, w.spec.template.metadata.labels));
+      expect(selected.map((w) => w.metadata.name)).toEqual([pdb.metadata.name]);
+    }
+  });
+
+  test('a workload’s selector matches its own pod template', () => {
+    for (const w of podTemplates()) expect(matches(w.spec.selector.matchLabels, w.spec.template.metadata.labels)).toBe(true);
+  });
+});
+
+describe('disruption budgets', () => {
+  const minAvailable = (name: string) => find('PodDisruptionBudget', name).spec.minAvailable;
+  test('api keeps 2 of its 3 replicas through a drain', () => expect(minAvailable('api')).toBe(2));
+  test('admin keeps all but one replica', () => expect(minAvailable('admin')).toBe(production().apps.admin.replicas - 1));
+  test('worker allows its only pod to be evicted (minAvailable 0)', () => expect(minAvailable('worker')).toBe(0));
+  test('redis lets a node drain', () => expect(minAvailable('redis')).toBe(0));
+});
+
+describe('ingress', () => {
+  const ingress = byKind('Ingress');
+
+  test('one plain networking.k8s.io/v1 Ingress of class traefik, without TLS or middleware', () => {
+    expect(ingress).toHaveLength(1);
+    expect(ingress[0]!.apiVersion).toBe('networking.k8s.io/v1');
+    expect(ingress[0]!.spec.ingressClassName).toBe('traefik');
+    expect(ingress[0]!.spec.tls).toBeUndefined();
+    expect(JSON.stringify(ingress[0]!.metadata)).not.toMatch(/middleware/i);
+  });
+
+  test('routes api.myhoneydue.com to api:8000 and the admin host to admin:3000', () => {
+    const routes = ingress[0]!.spec.rules.map((r: any) => [r.host, r.http.paths[0].backend.service.name, r.http.paths[0].backend.service.port.number]);
+    expect(routes).toEqual([
+      ['api.myhoneydue.com', 'api', 8000],
+      [production().apps.admin.host, 'admin', 3000],
+    ]);
+  });
+
+  test('every backend names an existing Service and one of its ports', () => {
+    for (const rule of ingress[0]!.spec.rules) {
+      for (const p of rule.http.paths) {
+        const svc = find('Service', p.backend.service.name);
+        expect(svc.spec.ports.map((x: any) => x.port)).toContain(p.backend.service.port.number);
+      }
+    }
+  });
+});
+
+describe('traefik', () => {
+  const hcc = find('HelmChartConfig', 'traefik');
+
+  test('is the HelmChartConfig named traefik in kube-system', () => {
+    expect(hcc.apiVersion).toBe('helm.cattle.io/v1');
+    expect(hcc.metadata.namespace).toBe('kube-system');
+  });
+
+  test('valuesContent is YAML of the Traefik values, trusting forwarded headers from Cloudflare only', () => {
+    const { cloudflare, traefik } = production();
+    const values = parse(hcc.spec.valuesContent, { version: '1.1' });
+    expect(values).toEqual(traefikValues({ ...traefik, trustedIPs: [...cloudflare.ipv4, ...cloudflare.ipv6] }));
+    expect(values.ports.web.forwardedHeaders.trustedIPs).toEqual([...cloudflare.ipv4, ...cloudflare.ipv6]);
+    expect(values).toMatchObject({ deployment: { kind: 'DaemonSet' }, hostNetwork: true, service: { enabled: false } });
+  });
+});
+
+describe('labels and names', () => {
+  test('every object carries app.kubernetes.io/part-of=honeydue, so apply --prune -l finds it', () => {
+    for (const o of objects) expect(o.metadata.labels?.['app.kubernetes.io/part-of']).toBe('honeydue');
+  });
+
+  test('names are the stable names, without hash suffixes', () => {
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
+      [
+        'Namespace/honeydue',
+        'StatefulSet/redis', 'Service/redis', 'PodDisruptionBudget/redis',
+        'Deployment/api', 'Service/api', 'PodDisruptionBudget/api',
+        'Deployment/admin', 'Service/admin', 'PodDisruptionBudget/admin',
+        'Deployment/worker', 'PodDisruptionBudget/worker',
+        'Ingress/honeydue',
+        'HelmChartConfig/traefik',
+      ].sort(),
+    );
+  });
+
+  test('everything but the Traefik config lives in the honeydue namespace', () => {
+    for (const o of objects.filter((x) => !['Namespace', 'HelmChartConfig'].includes(x.kind))) expect(o.metadata.namespace).toBe('honeydue');
+  });
+
+  test('the namespace enforces the restricted Pod Security Standard the pods are built to', () => {
+    expect(find('Namespace', 'honeydue').metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
+  });
+});
+
+describe('secrets', () => {
+  test('no Secret objects and no secret values: Secrets are only referenced', () => {
+    expect(byKind('Secret')).toHaveLength(0);
+    for (const w of podTemplates()) {
+      for (const c of w.spec.template.spec.containers) {
+        for (const e of c.env ?? []) expect(e.name).not.toMatch(/PASSWORD|SECRET|TOKEN|KEY/);
+      }
+    }
+  });
+});
+
+describe('capacity', () => {
+  test('the pods’ requests fit on two CX33 nodes besides the system pods, so one node can drain', () => {
+    const config = production();
+    const report = capacityReport(config);
+    const perNode = { cpu: millicores('4') - millicores(config.cluster.systemReserved.cpu), memory: bytes('8Gi') - bytes(config.cluster.systemReserved.memory) };
+    expect(report.requested.cpu).toBeLessThanOrEqual(2 * perNode.cpu);
+    expect(report.requested.memory).toBeLessThanOrEqual(2 * perNode.memory);
+    // The sum really covers every pod: recount it from the synthesized manifests.
+    const recount = podTemplates().reduce(
+      (sum, w) => {
+        const [c] = w.spec.template.spec.containers;
+        return { cpu: sum.cpu + w.spec.replicas * millicores(c.resources.requests.cpu), memory: sum.memory + w.spec.replicas * bytes(c.resources.requests.memory) };
+      },
+      { cpu: 0, memory: 0 },
+    );
+    expect(recount).toEqual(report.requested);
+  });
+
+  test('a config whose requests would not survive a node drain is refused', () => {
+    expect(() => variant((raw) => (raw.apps.api.replicas = 40))).toThrow(/apps: pod requests need \d+ CPU \(millicores\) but 2 node\(s\) left after a drain offer 6000/);
+  });
+});
+
+describe('dist/', () => {
+  const dist = synthToDir();
+  const files = fs.readdirSync(dist).filter((f) => f.endsWith('.yaml')).sort();
+  const docs = (f: string) => parseAllDocuments(fs.readFileSync(path.join(dist, f), 'utf8')).map((d) => d.toJS() as KubeObject);
+
+  test('holds only Kubernetes manifests at its top level, and cloud-init/ beside them', () => {
+    expect(fs.readdirSync(dist).sort()).toEqual([...files, 'cloud-init'].sort());
+    for (const f of files) for (const o of docs(f)) expect(o).toMatchObject({ apiVersion: expect.any(String), kind: expect.any(String), metadata: { name: expect.any(String) } });
+  });
+
+  test('the Namespace comes first in kubectl apply -f order (files by name, then documents)', () => {
+    const ordered = files.flatMap(docs);
+    expect(ordered[0]).toMatchObject({ kind: 'Namespace', metadata: { name: 'honeydue' } });
+  });
+
+  test('kubectl 1.34 reads every file', () => {
+    const out = execFileSync(kubectlPath(), ['label', '--local', '-f', dist, 'check=ok', '-o', 'name'], { encoding: 'utf8' });
+    expect(out.trim().split('\n')).toHaveLength(objects.length);
+  });
+
+  test('every built-in object validates against the Kubernetes 1.33 schemas of kubernetes-models', () => {
+    const models: Record<string, string> = {
+      'v1/Namespace': 'kubernetes-models/v1/Namespace',
+      'v1/Service': 'kubernetes-models/v1/Service',
+      'apps/v1/Deployment': 'kubernetes-models/apps/v1/Deployment',
+      'apps/v1/StatefulSet': 'kubernetes-models/apps/v1/StatefulSet',
+      'policy/v1/PodDisruptionBudget': 'kubernetes-models/policy/v1/PodDisruptionBudget',
+      'networking.k8s.io/v1/Ingress': 'kubernetes-models/networking.k8s.io/v1/Ingress',
+    };
+    let validated = 0;
+    for (const o of files.flatMap(docs)) {
+      if (o.apiVersion === 'helm.cattle.io/v1') continue; // a CRD kind: checked by the Traefik chart test and the CRD below
+      const modulePath = models[`${o.apiVersion}/${o.kind}`];
+      expect(modulePath).toBeDefined();
+      const Model = require(modulePath!)[o.kind];
+      expect(() => new Model(o).validate()).not.toThrow();
+      validated++;
+    }
+    expect(validated).toBe(objects.length - 1);
+  });
+
+  test('the HelmChartConfig uses only the fields of the committed CRD', () => {
+    const crd = parse(fs.readFileSync(path.join(__dirname, 'crds', 'helm.cattle.io_helmchartconfigs.yaml'), 'utf8'));
+    const allowed = Object.keys(crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties);
+    for (const key of Object.keys(find('HelmChartConfig', 'traefik').spec)) expect(allowed).toContain(key);
+  });
+
+  test('manifests match the snapshot', () => {
+    for (const f of files) expect(fs.readFileSync(path.join(dist, f), 'utf8')).toMatchSnapshot(f);
+  });
+});
+
+test('the committed dist/ manifests are what the current code and cluster.yaml synthesize', () => {
+  const fresh = synthToDir();
+  const committed = path.join(__dirname, 'dist');
+  const manifests = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith('.k8s.yaml')).sort();
+  expect(manifests(committed)).toEqual(manifests(fresh));
+  for (const f of manifests(fresh)) {
+    expect({ file: f, text: fs.readFileSync(path.join(committed, f), 'utf8') }).toEqual({ file: f, text: fs.readFileSync(path.join(fresh, f), 'utf8') });
+  }
+});

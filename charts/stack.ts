@@ -1,0 +1,36 @@
+import type { App } from 'cdk8s';
+import type { Config } from '../config/schema';
+import { AdminChart } from './app/admin';
+import { ApiChart } from './app/api';
+import { RedisChart } from './app/redis';
+import { WorkerChart } from './app/worker';
+import { IngressChart } from './ingress';
+import { NamespaceChart } from './namespace';
+import { TraefikConfigChart } from './traefik-config';
+
+/**
+ * Adds every chart of the stack to `app`. Each chart depends on the namespace chart, so
+ * cdk8s numbers the files (0000-namespace.k8s.yaml first) in an order `kubectl apply -f`
+ * follows.
+ */
+export function addStack(app: App, config: Config) {
+  const { partOf, namespace: ns, apps } = config;
+  const namespace = new NamespaceChart(app, 'namespace', { partOf, name: ns });
+  const redis = new RedisChart(app, 'redis', { partOf, namespace: ns, redis: apps.redis });
+  const api = new ApiChart(app, 'api', { partOf, namespace: ns, api: apps.api, redis });
+  const admin = new AdminChart(app, 'admin', { partOf, namespace: ns, admin: apps.admin });
+  const worker = new WorkerChart(app, 'worker', { partOf, namespace: ns, worker: apps.worker, redis });
+  const ingress = new IngressChart(app, 'ingress', {
+    partOf,
+    namespace: ns,
+    className: config.ingressClassName,
+    routes: [api.app.route, admin.app.route],
+  });
+  const traefik = new TraefikConfigChart(app, 'traefik', {
+    partOf,
+    ...config.traefik,
+    trustedIPs: [...config.cloudflare.ipv4, ...config.cloudflare.ipv6],
+  });
+  for (const chart of [redis, api, admin, worker, ingress]) chart.addDependency(namespace);
+  return { namespace, redis, api, admin, worker, ingress, traefik };
+}

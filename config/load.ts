@@ -1,0 +1,83 @@
+import * as fs from 'fs';
+import { isNode, LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { UserInputError } from '../lib/errors';
+import { type Config, configSchema } from './schema';
+
+/** The default: the production configuration at the repository root (npm and cdk8s run there). */
+export const DEFAULT_CONFIG_FILE = 'cluster.yaml';
+
+/** A configuration the stack cannot be built from. The message names file, line, field and fix. */
+export class ConfigError extends UserInputError {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${file}: invalid configuration\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Which file to read: `--config FILE`, else `HONEYDUE_CONFIG`, else the embedded default. */
+export function configFileFrom(argv: readonly string[], env: NodeJS.ProcessEnv): string {
+  const i = argv.findIndex((a) => a === '--config' || a.startsWith('--config='));
+  if (i >= 0) {
+    const arg = argv[i]!;
+    const value = arg.includes('=') ? arg.slice('--config='.length) : argv[i + 1];
+    if (!value) throw new ConfigError('--config', ['--config needs a file name: --config path/to/cluster.yaml']);
+    return value;
+  }
+  return env.HONEYDUE_CONFIG || DEFAULT_CONFIG_FILE;
+}
+
+export function loadConfig(file: string = DEFAULT_CONFIG_FILE): Config {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, [`cannot read the file (${(e as NodeJS.ErrnoException).code ?? e}); pass an existing file with --config or HONEYDUE_CONFIG`]);
+  }
+  return parseConfig(text, file);
+}
+
+/** Parses and validates YAML text; `source` names it in errors. */
+export function parseConfig(text: string, source: string): Config {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      source,
+      doc.errors.map((e) => {
+        const at = e.linePos?.[0];
+        return `${at ? `line ${at.line}, column ${at.col}: ` : ''}not valid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`;
+      }),
+    );
+  }
+  const result = configSchema.safeParse(doc.toJS() ?? {});
+  if (result.success) return result.data;
+
+  const located = (issuePath: readonly PropertyKey[]) => {
+    // Point at the deepest node that exists in the file; a missing field points at its parent.
+    for (let n = issuePath.length; n >= 0; n--) {
+      const node = doc.getIn(issuePath.slice(0, n) as (string | number)[], true);
+      if (isNode(node) && node.range) {
+        const { line } = lines.linePos(node.range[0]);
+        return `line ${line}, `;
+      }
+    }
+    return '';
+  };
+  const present = (p: readonly PropertyKey[]) => doc.hasIn(p as (string | number)[]);
+  throw new ConfigError(source, result.error.issues.map((issue) => describeIssue(issue, located(issue.path), present(issue.path))));
+}
+
+function describeIssue(issue: z.core.$ZodIssue, where: string, present: boolean): string {
+  const field = issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)';
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `${where}${field}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; check the spelling against .schema/cluster.schema.json or remove ${issue.keys.length > 1 ? 'them' : 'it'}`;
+    case 'invalid_type':
+      return `${where}${field}: ${present ? issue.message.replace(/^Invalid input: /, '') : `missing; expected ${issue.expected}`}`;
+    default:
+      return `${where}${field}: ${issue.message.replace(/^Invalid input: /, '')}`;
+  }
+}

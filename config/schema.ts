@@ -1,0 +1,331 @@
+import { z } from 'zod';
+import { cidrContains, dnsLabel, dnsName, ipv4Address, ipv4Cidr, ipv6Cidr, port } from './net';
+import { bytes, cpuQuantity, memoryQuantity, millicores } from './quantity';
+
+/**
+ * The one configuration of the honeydue stack: every chart, firewall rule and cloud-init
+ * file derives from it. `cluster.yaml` at the repository root is the production value.
+ * The descriptions below are the documentation; `npm run schema` writes them to
+ * `.schema/cluster.schema.json` for editors.
+ */
+
+/** Pinned image reference: a tag other than `latest`, or a digest. */
+const image = z
+  .string()
+  .regex(
+    /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/,
+    'expected an image reference such as ghcr.io/owner/name:1.2.3',
+  )
+  .refine((ref) => /:[A-Za-z0-9_][A-Za-z0-9_.-]*$|@sha256:/.test(ref.replace(/^[^/]*:[0-9]+\//, '')), {
+    message: 'image has no tag; pin a version tag (name:1.2.3) or a digest (name@sha256:…) so every node runs the same build',
+  })
+  .refine((ref) => !/:latest(@|$)/.test(ref), {
+    message: 'image uses the mutable tag "latest"; pin a version tag or a digest so a restart cannot change the build',
+  })
+  .describe('Container image, pinned by a version tag or a digest. `latest` and untagged images are refused.');
+
+const resources = z
+  .strictObject({
+    cpu: cpuQuantity.describe('CPU request per pod.'),
+    memory: memoryQuantity.describe('Memory request per pod.'),
+    memoryLimit: memoryQuantity.describe('Memory limit per pod. No CPU limit is set: CPU limits throttle latency-sensitive Go and Node processes without protecting anything memory limits do not.'),
+  })
+  .refine((r) => bytes(r.memoryLimit) >= bytes(r.memory), {
+    message: 'memoryLimit is below the memory request; the limit must be at least the request',
+    path: ['memoryLimit'],
+  })
+  .describe('Requests and limits of one pod. Requests are what the capacity check sums.');
+
+const secretNames = z
+  .array(dnsName)
+  .default([])
+  .describe('Secrets whose keys become environment variables (envFrom). They are created out of band (see README); manifests only reference them.');
+
+const env = z
+  .record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name in UPPER_SNAKE_CASE'), z.string())
+  .default({})
+  .describe('Plain, non-secret environment variables.');
+
+const runAsUser = z
+  .number()
+  .int()
+  .min(1, 'runAsUser 0 is root; the pods run as non-root')
+  .describe('Numeric UID the container runs as. runAsNonRoot cannot verify a non-numeric image USER, so it is set explicitly.');
+
+const probes = (startupFailureThreshold: number) =>
+  z
+    .strictObject({
+      path: z.string().regex(/^\/[^\s]*$/, 'expected an absolute HTTP path such as /healthz').describe('HTTP path of the startup, readiness and liveness probes.'),
+      periodSeconds: z.number().int().min(1).default(5).describe('Probe period in seconds.'),
+      startupFailureThreshold: z
+        .number()
+        .int()
+        .min(1)
+        .default(startupFailureThreshold)
+        .describe('Startup probe failures tolerated; periodSeconds × this is the longest allowed start.'),
+    })
+    .describe('HTTP probes of the workload.');
+
+const webApp = (defaults: { replicas: number; startupFailureThreshold: number }) =>
+  z.strictObject({
+    image,
+    replicas: z.number().int().min(1).default(defaults.replicas).describe('Pod replicas, spread across nodes.'),
+    port: port.describe('Container port; the Service and the Ingress backend use the same number.'),
+    host: dnsName.describe('Public host name routed to this workload by the Ingress.'),
+    probes: probes(defaults.startupFailureThreshold),
+    resources,
+    runAsUser: runAsUser.default(65532),
+    secretEnv: secretNames,
+    env,
+  });
+
+const apps = z
+  .strictObject({
+    api: webApp({ replicas: 3, startupFailureThreshold: 48 }).describe(
+      'Go HTTP API (also serves the marketing landing page). startupFailureThreshold 48 × 5 s = 240 s: MigrateWithLock serializes migrations across the replicas on first boot.',
+    ),
+    admin: webApp({ replicas: 2, startupFailureThreshold: 24 }).describe('Next.js admin UI. Probe path "/": "/admin/" returns 404 and got pods killed.'),
+    worker: z
+      .strictObject({
+        image,
+        replicas: z
+          .literal(1, {
+            error: 'worker replicas must be exactly 1: the Asynq scheduler inside the worker is a singleton, and a second replica would enqueue every scheduled job twice',
+          })
+          .default(1)
+          .describe('Always 1: the Asynq scheduler is a singleton.'),
+        resources,
+        runAsUser: runAsUser.default(65532),
+        secretEnv: secretNames,
+        env,
+      })
+      .describe('Asynq worker and scheduler. No Service.'),
+    redis: z
+      .strictObject({
+        image,
+        port: port.default(6379).describe('Redis port, used by the Service and by the REDIS_ADDR the api and worker receive.'),
+        storage: memoryQuantity.default('5Gi').describe('Size of the PersistentVolumeClaim holding the append-only file.'),
+        storageClass: dnsLabel.default('local-path').describe('StorageClass of the claim. K3s ships local-path.'),
+        resources,
+        runAsUser: runAsUser.default(999),
+      })
+      .describe('Redis: cache and Asynq queue state, persisted with AOF so queued jobs survive a restart.'),
+  })
+  .describe('The workloads of the honeydue namespace.');
+
+const node = z
+  .strictObject({
+    name: dnsLabel.describe('Hetzner server name; also the K3s node name and the cloud-init file name.'),
+    alias: z.string().optional().describe('Name the runbooks use for this node ("hetzner1").'),
+    publicIPv4: ipv4Address.describe('Public IPv4 address of the server.'),
+    privateIPv4: ipv4Address.optional().describe('Address on the Hetzner private network; required on every node when cluster.privateNetwork is set.'),
+  })
+  .describe('One K3s server node.');
+
+const capacity = z.strictObject({ cpu: cpuQuantity, memory: memoryQuantity });
+
+const cluster = z
+  .strictObject({
+    podCidr: ipv4Cidr.default('10.42.0.0/16').describe('Cluster-wide pod CIDR (K3s default); also allowed through UFW.'),
+    serviceCidr: ipv4Cidr.default('10.43.0.0/16').describe('Service CIDR (K3s default); also allowed through UFW.'),
+    clusterDns: ipv4Address.default('10.43.0.10').describe('CoreDNS Service address; must lie inside serviceCidr.'),
+    flannelBackend: z
+      .enum(['vxlan', 'wireguard-native'])
+      .default('vxlan')
+      .describe('Flannel backend. vxlan (UDP 8472, unencrypted) or wireguard-native (UDP 51820, encrypted node-to-node: the planned next step).'),
+    privateNetwork: z
+      .strictObject({
+        cidr: ipv4Cidr.describe('CIDR of the Hetzner private network; every node privateIPv4 must lie inside it.'),
+        interface: z
+          .string()
+          .regex(/^[a-z][a-z0-9]{0,14}$/, 'expected a network interface name such as enp7s0')
+          .default('enp7s0')
+          .describe('Interface of the private network on the nodes (enp7s0 on CX servers); Flannel binds to it.'),
+      })
+      .optional()
+      .describe('Hetzner private network. When set, node-ip, flannel-iface and the node-to-node firewall rules use the private addresses.'),
+    nodeCapacity: capacity.prefault({ cpu: '4', memory: '8Gi' }).describe('Allocatable size of one node (CX33: 4 vCPU, 8 GB).'),
+    systemReserved: capacity
+      .prefault({ cpu: '1', memory: '2Gi' })
+      .describe('Per node, what K3s itself (apiserver, etcd, kubelet), CoreDNS, Traefik, metrics-server and local-path use; subtracted before the capacity check.'),
+    hetzner: z
+      .strictObject({
+        serverType: z.string().regex(/^[a-z0-9-]+$/).default('cx33').describe('Server type of the nodes (CX33: 4 vCPU, 8 GB).'),
+        image: z.string().regex(/^[a-z0-9.-]+$/).default('ubuntu-24.04').describe('Hetzner image the nodes boot.'),
+        location: z.string().regex(/^[a-z0-9-]+$/).default('nbg1').describe('Hetzner location (nbg1: Nuremberg).'),
+      })
+      .prefault({})
+      .describe('What the printed `hcloud server create` commands ask for.'),
+    nodes: z
+      .array(node)
+      .min(1, 'expected at least one server node')
+      .describe('K3s server nodes. The first is the cluster-init server; the others join it. An odd count keeps an etcd quorum.'),
+  })
+  .describe('Nodes, networks and K3s cluster shape.');
+
+const k3sVersion = z
+  .string()
+  .regex(/^v\d+\.\d+\.\d+\+k3s\d+$/, 'expected a K3s release version such as v1.34.6+k3s1');
+
+const k3s = z
+  .strictObject({
+    version: k3sVersion.default('v1.34.6+k3s1').describe('K3s release installed on the nodes.'),
+    sha256: z
+      .string()
+      .regex(/^[a-f0-9]{64}$/, 'expected the sha256 of the k3s binary as 64 lower-case hex digits, copied from the release’s sha256sum-amd64.txt')
+      .optional()
+      .describe('Pin of the k3s binary’s sha256 (from the release’s sha256sum-amd64.txt). Unset: the binary is checked against sha256sum-amd64.txt fetched from the same release over HTTPS, as install.sh does.'),
+    releaseBaseUrl: z
+      .url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://github.com/k3s-io/k3s/releases/download' })
+      .regex(/^[^\s%$'"\\]+$/, 'the URL may not contain spaces, %, $, quotes or backslashes (it is placed in a systemd unit)')
+      .transform((u) => u.replace(/\/+$/, ''))
+      .default('https://github.com/k3s-io/k3s/releases/download')
+      .describe('Where <version>/k3s and <version>/sha256sum-amd64.txt are downloaded from: the official releases, or a private or air-gapped mirror. http:// is accepted only with sha256 pinned.'),
+    kubeProxyMode: z
+      .enum(['ipvs', 'iptables'])
+      .default('ipvs')
+      .describe('kube-proxy mode. K3s defaults to iptables; ipvs adds the proxy-mode flag, loads the ip_vs modules at boot and disables servicelb.'),
+  })
+  .superRefine((k, ctx) => {
+    if (k.releaseBaseUrl.startsWith('http://') && !k.sha256) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['releaseBaseUrl'],
+        message: 'an http:// release URL needs k3s.sha256 pinned: without TLS only the pin proves the binary is genuine. Use https:// or set k3s.sha256',
+      });
+    }
+  })
+  .describe('How K3s is installed on the nodes.');
+
+const cloudflare = z
+  .strictObject({
+    ipv4: z.array(ipv4Cidr).min(1).describe('Cloudflare’s published IPv4 ranges (https://www.cloudflare.com/ips-v4).'),
+    ipv6: z.array(ipv6Cidr).default([]).describe('Cloudflare’s published IPv6 ranges (https://www.cloudflare.com/ips-v6).'),
+  })
+  .describe('Cloudflare edge ranges: Traefik trusts X-Forwarded-* only from them, and UFW can limit :80/:443 to them.');
+
+const firewall = z
+  .strictObject({
+    operatorCidrs: z
+      .array(ipv4Cidr)
+      .default([])
+      .describe('Operator networks allowed to SSH (22) and the Kubernetes API (6443). Empty: only the nodes reach 6443 and nobody reaches SSH; use the Hetzner console.'),
+    web: z
+      .enum(['anywhere', 'cloudflareOnly'])
+      .default('anywhere')
+      .describe('Who may reach TCP 80/443: anywhere, or only Cloudflare’s ranges (cloudflare.ipv4/ipv6).'),
+  })
+  .describe('UFW policy of the nodes.');
+
+const traefik = z
+  .strictObject({
+    webPort: port.default(80).describe('Host port of the web entrypoint; Cloudflare Flexible SSL sends plain HTTP here.'),
+    websecurePort: port.default(443).describe('Host port of the websecure entrypoint.'),
+    runAsUser: runAsUser.default(65532).describe('UID and GID Traefik runs as; binding :80 as non-root needs ip_unprivileged_port_start=0 on the node.'),
+  })
+  .prefault({})
+  .describe('The K3s-bundled Traefik, reconfigured as a hostNetwork DaemonSet.');
+
+const base = z.strictObject({
+    namespace: dnsLabel.default('honeydue').describe('Namespace of the workloads.'),
+    partOf: dnsLabel.default('honeydue').describe('Value of app.kubernetes.io/part-of on every object; `kubectl apply --prune -l app.kubernetes.io/part-of=<this>` relies on it.'),
+    apps,
+    ingressClassName: dnsLabel.default('traefik').describe('IngressClass of the Ingress.'),
+    traefik,
+    cloudflare,
+    cluster,
+    k3s: k3s.prefault({}),
+    firewall: firewall.prefault({}),
+});
+
+export const configSchema = base
+  .superRefine(checkCluster)
+  .superRefine(checkCapacity)
+  .describe('honeydue-infra configuration: the cdk8s manifests and the node cloud-init files derive from it.');
+
+/** Cross-field rules of the node list; each names the field to fix. */
+function checkCluster(c: z.output<typeof base>, ctx: z.RefinementCtx) {
+  const { nodes, privateNetwork } = c.cluster;
+  if (nodes.length % 2 === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['cluster', 'nodes'],
+      message: `${nodes.length} server nodes: embedded etcd needs an odd number (1, 3, 5 …) to keep a quorum through a node loss`,
+    });
+  }
+  const seen = new Map<string, number>();
+  nodes.forEach((n, i) => {
+    for (const [field, value] of [['name', n.name], ['publicIPv4', n.publicIPv4], ['privateIPv4', n.privateIPv4]] as const) {
+      if (value === undefined) continue;
+      const key = `${field === 'name' ? 'name' : 'ip'}:${value}`;
+      const first = seen.get(key);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['cluster', 'nodes', i, field], message: `${value} is already used by cluster.nodes[${first}]; every node needs its own` });
+      } else {
+        seen.set(key, i);
+      }
+    }
+    if (privateNetwork && !n.privateIPv4) {
+      ctx.addIssue({ code: 'custom', path: ['cluster', 'nodes', i, 'privateIPv4'], message: 'cluster.privateNetwork is set, so every node needs a privateIPv4' });
+    }
+    if (privateNetwork && n.privateIPv4 && !cidrContains(privateNetwork.cidr, n.privateIPv4)) {
+      ctx.addIssue({ code: 'custom', path: ['cluster', 'nodes', i, 'privateIPv4'], message: `${n.privateIPv4} is outside cluster.privateNetwork.cidr ${privateNetwork.cidr}` });
+    }
+  });
+  if (!cidrContains(c.cluster.serviceCidr, c.cluster.clusterDns)) {
+    ctx.addIssue({ code: 'custom', path: ['cluster', 'clusterDns'], message: `${c.cluster.clusterDns} is outside cluster.serviceCidr ${c.cluster.serviceCidr}` });
+  }
+}
+
+/**
+ * The requests of every pod must fit the nodes left after the system pods, and with one
+ * node drained every pod must still fit on the others (a PDB-respecting drain must not
+ * strand pods as Pending).
+ */
+function checkCapacity(c: z.output<typeof base>, ctx: z.RefinementCtx) {
+  const report = capacityReport(c);
+  for (const [what, need, have] of [
+    ['CPU (millicores)', report.requested.cpu, report.allocatableOneNodeDown.cpu],
+    ['memory (bytes)', report.requested.memory, report.allocatableOneNodeDown.memory],
+  ] as const) {
+    if (need > have) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['apps'],
+        message: `pod requests need ${need} ${what} but ${c.cluster.nodes.length - 1} node(s) left after a drain offer ${have}; lower replicas or requests, or raise cluster.nodeCapacity`,
+      });
+    }
+  }
+}
+
+/** Requests of every workload pod, and what the nodes offer after system pods. */
+export function capacityReport(c: Pick<Config, 'apps' | 'cluster'>) {
+  const { api, admin, worker, redis } = c.apps;
+  const pods = [
+    { replicas: api.replicas, r: api.resources },
+    { replicas: admin.replicas, r: admin.resources },
+    { replicas: worker.replicas, r: worker.resources },
+    { replicas: 1, r: redis.resources },
+  ];
+  const requested = {
+    cpu: pods.reduce((sum, p) => sum + p.replicas * millicores(p.r.cpu), 0),
+    memory: pods.reduce((sum, p) => sum + p.replicas * bytes(p.r.memory), 0),
+  };
+  const perNode = {
+    cpu: millicores(c.cluster.nodeCapacity.cpu) - millicores(c.cluster.systemReserved.cpu),
+    memory: bytes(c.cluster.nodeCapacity.memory) - bytes(c.cluster.systemReserved.memory),
+  };
+  const nodes = c.cluster.nodes.length;
+  const survivors = Math.max(nodes - 1, 1);
+  return {
+    requested,
+    allocatable: { cpu: perNode.cpu * nodes, memory: perNode.memory * nodes },
+    allocatableOneNodeDown: { cpu: perNode.cpu * survivors, memory: perNode.memory * survivors },
+  };
+}
+
+/** The YAML as written: defaults may be omitted. */
+export type RawConfig = z.input<typeof configSchema>;
+/** The resolved configuration every chart and bootstrap module receives. */
+export type Config = z.output<typeof configSchema>;
+export type NodeConfig = Config['cluster']['nodes'][number];

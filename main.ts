@@ -1,0 +1,54 @@
+import { App } from 'cdk8s';
+import * as path from 'path';
+import { renderNodes } from './bootstrap/render';
+import { resolveToken } from './bootstrap/token';
+import { cloudInitSummary, writeCloudInit } from './bootstrap/write';
+import { addStack } from './charts/stack';
+import { configFileFrom, loadConfig } from './config/load';
+import { UserInputError } from './lib/errors';
+import { replaceDir } from './lib/replace-dir';
+
+/**
+ * Synthesizes dist/: the Kubernetes manifests at its top level (what `kubectl apply -f dist`
+ * reads) and one cloud-init file per node in dist/cloud-init/. With `--bootstrap-only`,
+ * only dist/cloud-init/ is replaced. Everything is rendered before anything is replaced.
+ * Returns the process exit code.
+ */
+export function main(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line: string) => void = console.log): number {
+  const bootstrapOnly = argv.includes('--bootstrap-only');
+  const config = loadConfig(configFileFrom(argv, env));
+  const outdir = env.CDK8S_OUTDIR || 'dist';
+  const cloudInitDir = path.join(outdir, 'cloud-init');
+  const nodes = renderNodes(config, resolveToken(env));
+
+  if (bootstrapOnly) {
+    replaceDir(cloudInitDir, (dir) => writeCloudInit(dir, nodes), 0o700);
+  } else {
+    replaceDir(outdir, (dir) => {
+      const app = new App({ outdir: dir });
+      addStack(app, config);
+      app.synth();
+      writeCloudInit(path.join(dir, 'cloud-init'), nodes);
+    });
+  }
+  for (const line of cloudInitSummary(config, cloudInitDir, nodes)) log(line);
+  if (config.firewall.operatorCidrs.length === 0) {
+    log('note: firewall.operatorCidrs is empty: SSH and the Kubernetes API are closed to everyone but the nodes; use the Hetzner console, or add your CIDRs to the config.');
+  }
+  return 0;
+}
+
+/** Runs `main`, turning a bad input into its message and exit code 1 (no stack trace). */
+export function run(argv: readonly string[], env: NodeJS.ProcessEnv): number {
+  try {
+    return main(argv, env);
+  } catch (e) {
+    if (e instanceof UserInputError) {
+      console.error(`error: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) process.exitCode = run(process.argv.slice(2), process.env);

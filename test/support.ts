@@ -1,0 +1,72 @@
+import { Testing } from 'cdk8s';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseAllDocuments } from 'yaml';
+import { addStack } from '../charts/stack';
+import { loadConfig, parseConfig } from '../config/load';
+import type { Config, RawConfig } from '../config/schema';
+import { main } from '../main';
+
+/** A fixed token, so snapshots are stable; never a real cluster's. */
+export const TEST_TOKEN = 'test-token-0123456789abcdefghijklmnopqrstuvwxyzABCDEF';
+
+/** The production configuration, cluster.yaml at the repository root. */
+export const production = (): Config => loadConfig(path.join(__dirname, '..', 'cluster.yaml'));
+
+/** The production YAML as data, to derive variants from. */
+export function productionRaw(): RawConfig {
+  return parseAllDocuments(fs.readFileSync(path.join(__dirname, '..', 'cluster.yaml'), 'utf8'))[0]!.toJS() as RawConfig;
+}
+
+/** Validates a variant of the production config, as the CLI would. */
+export function variant(change: (raw: RawConfig) => void): Config {
+  const raw = productionRaw();
+  change(raw);
+  return parseConfig(JSON.stringify(raw), 'variant.yaml');
+}
+
+/** A Kubernetes object as synthesized, loosely typed for assertions. */
+export type KubeObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: any };
+
+/** Every object the stack synthesizes from `config`, in memory. */
+export function synthObjects(config: Config = production()): KubeObject[] {
+  const app = Testing.app();
+  addStack(app, config);
+  return app.charts.flatMap((c) => Testing.synth(c)) as KubeObject[];
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `honeydue-${prefix}-`));
+}
+
+/** Runs the CLI's main into a fresh output directory and returns that directory. */
+export function synthToDir(argv: string[] = [], env: NodeJS.ProcessEnv = {}): string {
+  const out = path.join(tempDir('dist'), 'dist');
+  main(['--config', path.join(__dirname, '..', 'cluster.yaml'), ...argv], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out, ...env }, () => {});
+  return out;
+}
+
+/** What a system test lacks on this machine: a missing command, or root. `undefined` if nothing. */
+export function missingTools(commands: readonly string[], needRoot = true): string | undefined {
+  if (needRoot && process.getuid?.() !== 0) return 'needs root';
+  const absent = commands.filter((c) => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', c]).status !== 0);
+  return absent.length ? `missing ${absent.join(', ')} (apt-get install the Debian packages .ci/run installs)` : undefined;
+}
+
+/**
+ * `test` for a system test. When the machine lacks what it needs, the test is reported as
+ * SKIPPED with the reason; under CI (CI=true) it fails instead, so a green CI run means it ran.
+ */
+export function systemTest(missing: string | undefined): jest.It {
+  if (!missing) return test;
+  if (process.env.CI === 'true') {
+    return ((name: string, _fn: unknown, timeout?: number) =>
+      test(name, () => {
+        throw new Error(`cannot run: ${missing}; CI=true does not allow a skip`);
+      }, timeout)) as unknown as jest.It;
+  }
+  console.warn(`SKIPPED: ${missing}`);
+  return ((name: string, fn: jest.ProvidesCallback, timeout?: number) => test.skip(`${name} [SKIPPED: ${missing}]`, fn, timeout)) as unknown as jest.It;
+}
