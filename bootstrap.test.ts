@@ -1,0 +1,332 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse } from 'yaml';
+import { renderNodes, type RenderedNode } from './bootstrap/render';
+import { resolveToken } from './bootstrap/token';
+import { ufwRules } from './bootstrap/ufw';
+import type { Config } from './config/schema';
+import { main, run } from './main';
+import { production, synthToDir, tempDir, TEST_TOKEN, variant } from './test/support';
+
+type WriteFileEntry = { path: string; content: string; permissions: string; owner: string };
+type CloudConfig = { write_files: WriteFileEntry[]; runcmd: string[][] } & Record<string, unknown>;
+
+const render = (config: Config = production()) => renderNodes(config, { token: TEST_TOKEN });
+const cloudConfig = (n: RenderedNode) => parse(n.content) as CloudConfig;
+const file = (n: RenderedNode, p: string) => {
+  const f = cloudConfig(n).write_files.find((w) => w.path === p);
+  if (!f) throw new Error(`${n.name} writes no ${p}`);
+  return f;
+};
+const k3sConfig = (n: RenderedNode) => parse(file(n, '/etc/rancher/k3s/config.yaml').content);
+const nodes = render();
+const [first, ...joiners] = nodes as [RenderedNode, ...RenderedNode[]];
+
+describe('one user-data file per server', () => {
+  test('the first listed node (ubuntu-8gb-nbg1-2) starts the cluster; the others join it', () => {
+    expect(nodes.map((n) => [n.name, n.role])).toEqual([
+      ['ubuntu-8gb-nbg1-2', 'first'],
+      ['ubuntu-8gb-nbg1-1', 'join'],
+      ['ubuntu-8gb-nbg1-3', 'join'],
+    ]);
+    expect(k3sConfig(first)['cluster-init']).toBe(true);
+    expect(k3sConfig(first).server).toBeUndefined();
+    for (const n of joiners) {
+      expect(k3sConfig(n).server).toBe('https://178.104.247.152:6443');
+      expect(k3sConfig(n)['cluster-init']).toBeUndefined();
+    }
+  });
+
+  test('#cloud-config is the very first line', () => {
+    for (const n of nodes) expect(n.content.startsWith('#cloud-config\n')).toBe(true);
+  });
+
+  test('every file fits Hetzner’s 32 KiB user-data limit', () => {
+    for (const n of nodes) expect(Buffer.byteLength(n.content)).toBeLessThan(32 * 1024);
+  });
+});
+
+describe('shell-free', () => {
+  test('uses only write_files and runcmd: no bootcmd, no scripts, no packages to fetch', () => {
+    for (const n of nodes) expect(Object.keys(cloudConfig(n)).sort()).toEqual(['runcmd', 'write_files']);
+  });
+
+  test('every runcmd entry is an argv list, and none runs a shell or pipes a download', () => {
+    for (const n of nodes) {
+      for (const argv of cloudConfig(n).runcmd) {
+        expect(Array.isArray(argv)).toBe(true);
+        expect(['sh', 'bash', 'dash', '/bin/sh', '/bin/bash']).not.toContain(argv[0]);
+        expect(argv).not.toContain('-c');
+        for (const word of argv) expect(word).not.toMatch(/[|;&$`<>]/);
+      }
+    }
+  });
+
+  test('no written file is executable and no file is a script', () => {
+    for (const n of nodes) {
+      for (const f of cloudConfig(n).write_files) {
+        expect(['0600', '0640', '0644']).toContain(f.permissions);
+        expect(f.content.startsWith('#!')).toBe(false);
+      }
+    }
+  });
+
+  test('runcmd applies the sysctl and the IPVS modules, enables ufw, and starts K3s only through its verified install', () => {
+    expect(cloudConfig(first).runcmd).toEqual([
+      ['sysctl', '--system'],
+      ['systemctl', 'restart', 'systemd-modules-load.service'],
+      ['ufw', '--force', 'enable'],
+      ['systemctl', 'daemon-reload'],
+      ['systemctl', 'enable', 'k3s.service'],
+      ['systemctl', 'start', '--no-block', 'k3s.service'],
+      ['systemctl', 'start', 'k3s-install.service'],
+    ]);
+  });
+});
+
+describe('what each node gets', () => {
+  test('the unprivileged-ports sysctl, so Traefik binds :80/:443 as UID 65532', () => {
+    for (const n of nodes) {
+      expect(file(n, '/etc/sysctl.d/99-unprivileged-ports.conf')).toMatchObject({ content: 'net.ipv4.ip_unprivileged_port_start=0\n', permissions: '0644' });
+    }
+  });
+
+  test('the brief’s flannel net-conf, in the file K3s is told to use', () => {
+    for (const n of nodes) {
+      const conf = k3sConfig(n)['flannel-conf'];
+      expect(file(n, conf).content.trim()).toBe('{"Network":"10.42.0.0/16","EnableIPv6":false,"EnableIPv4":true,"IPv6Network":"::/0","Backend":{"Type":"vxlan"}}');
+    }
+  });
+
+  test('the K3s config, mode 0600, with the shared token file and the node’s addresses', () => {
+    const config = production();
+    nodes.forEach((n, i) => {
+      const node = config.cluster.nodes[i]!;
+      expect(file(n, '/etc/rancher/k3s/config.yaml').permissions).toBe('0600');
+      expect(k3sConfig(n)).toMatchObject({
+        'token-file': '/etc/rancher/k3s/token',
+        'node-name': node.name,
+        'node-ip': node.publicIPv4,
+        'node-external-ip': node.publicIPv4,
+        'advertise-address': node.publicIPv4,
+        'tls-san': [node.publicIPv4],
+      });
+      expect(file(n, '/etc/rancher/k3s/token')).toMatchObject({ content: `${TEST_TOKEN}\n`, permissions: '0600' });
+    });
+  });
+
+  test('IPVS for real: proxy-mode flag, the five modules at boot, servicelb off, Traefik kept', () => {
+    for (const n of nodes) {
+      expect(k3sConfig(n)['kube-proxy-arg']).toEqual(['proxy-mode=ipvs']);
+      expect(k3sConfig(n).disable).toEqual(['servicelb']);
+      expect(file(n, '/etc/modules-load.d/ipvs.conf').content.split('\n').filter(Boolean)).toEqual(['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', 'nf_conntrack']);
+    }
+  });
+
+  test('k3s.service is install.sh’s unit, and requires the verifying install unit', () => {
+    const unit = file(first, '/etc/systemd/system/k3s.service').content;
+    for (const line of [
+      'Type=notify', 'KillMode=process', 'Delegate=yes', 'LimitNOFILE=1048576', 'TasksMax=infinity', 'TimeoutStartSec=0',
+      'Restart=always', 'ExecStartPre=-/sbin/modprobe br_netfilter', 'ExecStartPre=-/sbin/modprobe overlay',
+      'ExecStart=/usr/local/bin/k3s server', 'Requires=k3s-install.service', 'WantedBy=multi-user.target',
+    ]) expect(unit.split('\n')).toContain(line);
+    expect(unit).toMatch(/^After=.*systemd-modules-load\.service.*k3s-install\.service/m);
+  });
+
+  test('by default the binary is checked against the release’s sha256sum-amd64.txt over HTTPS before it is installed', () => {
+    const unit = file(first, '/etc/systemd/system/k3s-install.service').content;
+    const exec = unit.split('\n').filter((l) => l.startsWith('ExecStart=')).map((l) => l.slice('ExecStart='.length).split(' '));
+    expect(exec.map((argv) => argv[0])).toEqual(['/usr/bin/curl', '/usr/bin/curl', '/usr/bin/sha256sum', '/usr/bin/install']);
+    expect(exec[0]).toEqual(expect.arrayContaining(['--proto', '=https', '--fail', 'https://github.com/k3s-io/k3s/releases/download/v1.34.6+k3s1/k3s']));
+    expect(exec[1]!.at(-1)).toBe('https://github.com/k3s-io/k3s/releases/download/v1.34.6+k3s1/sha256sum-amd64.txt');
+    expect(exec[2]).toEqual(['/usr/bin/sha256sum', '--check', '--strict', '--ignore-missing', 'sha256sum-amd64.txt']);
+    expect(exec[3]).toEqual(['/usr/bin/install', '-o', 'root', '-g', 'root', '-m', '0755', 'k3s', '/usr/local/bin/k3s']);
+    expect(unit).toMatch(/^UMask=0077$/m);
+  });
+
+  test('with a pinned sha256 the binary is checked against the pin, and no checksum list is fetched', () => {
+    const pin = 'a'.repeat(64);
+    const [n] = render(variant((r) => (r.k3s = { ...r.k3s, sha256: pin })));
+    const unit = file(n!, '/etc/systemd/system/k3s-install.service').content;
+    expect(unit).not.toMatch(/sha256sum-amd64\.txt/);
+    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/sha256sum --check --strict \/etc\/rancher\/k3s\/k3s\.sha256$/m);
+    expect(file(n!, '/etc/rancher/k3s/k3s.sha256').content).toBe(`${pin}  k3s\n`);
+  });
+});
+
+describe('firewall rules', () => {
+  const config = production();
+  const rules = (i: number, c: Config = config) => ufwRules(c, c.cluster.nodes[i]!);
+  const peersOf = (i: number, c: Config = config) => c.cluster.nodes.filter((_, j) => j !== i).map((n) => n.privateIPv4 ?? n.publicIPv4);
+  const sources = (rs: ReturnType<typeof rules>['v4'], proto: string, port: unknown) =>
+    rs.filter((r) => r.proto === proto && JSON.stringify(r.port) === JSON.stringify(port)).map((r) => r.from);
+
+  test.each([0, 1, 2])('node %i opens UDP 8472 to the other nodes only, never to anywhere', (i) => {
+    expect(sources(rules(i).v4, 'udp', 8472)).toEqual(peersOf(i));
+    expect(rules(i).v6.some((r) => r.port === 8472)).toBe(false);
+  });
+
+  test.each([0, 1, 2])('node %i opens 10250 and 2379-2380 to the other nodes only, and 6443 to them and the operators', (i) => {
+    expect(sources(rules(i).v4, 'tcp', 10250)).toEqual(peersOf(i));
+    expect(sources(rules(i).v4, 'tcp', [2379, 2380])).toEqual(peersOf(i));
+    const withOps = variant((r) => (r.firewall = { ...r.firewall, operatorCidrs: ['198.51.100.0/24'] }));
+    expect(sources(rules(i, withOps).v4, 'tcp', 6443)).toEqual([...peersOf(i), '198.51.100.0/24']);
+    expect(sources(rules(i, withOps).v4, 'tcp', 22)).toEqual(['198.51.100.0/24']);
+  });
+
+  test('the pod and service CIDRs are allowed, as K3s needs behind UFW', () => {
+    expect(rules(0).v4.filter((r) => r.proto === 'any').map((r) => r.from)).toEqual(['10.42.0.0/16', '10.43.0.0/16']);
+  });
+
+  test('80 and 443 are open to anywhere by default, over IPv4 and IPv6', () => {
+    for (const port of [80, 443]) {
+      expect(sources(rules(0).v4, 'tcp', port)).toEqual([undefined]);
+      expect(sources(rules(0).v6, 'tcp', port)).toEqual([undefined]);
+    }
+  });
+
+  test('cloudflareOnly limits 80 and 443 to Cloudflare’s ranges', () => {
+    const c = variant((r) => (r.firewall = { ...r.firewall, web: 'cloudflareOnly' }));
+    expect(sources(rules(0, c).v4, 'tcp', 443)).toEqual(c.cloudflare.ipv4);
+    expect(sources(rules(0, c).v6, 'tcp', 443)).toEqual(c.cloudflare.ipv6);
+    for (const n of renderNodes(c, { token: TEST_TOKEN })) expect(Buffer.byteLength(n.content)).toBeLessThan(32 * 1024);
+  });
+
+  test('the user.rules file carries a ### tuple ### line before each rule, as ufw writes it', () => {
+    const text = file(first, '/etc/ufw/user.rules').content;
+    expect(text).toContain(
+      '### tuple ### allow udp 8472 0.0.0.0/0 any 178.105.32.198 in comment=666c616e6e656c2076786c616e2066726f6d207562756e74752d3867622d6e6267312d31\n-A ufw-user-input -p udp --dport 8472 -s 178.105.32.198 -j ACCEPT\n',
+    );
+    expect(text).toContain('-A ufw-user-input -p tcp -m multiport --dports 2379:2380 -s 178.105.32.198 -j ACCEPT');
+    expect(file(first, '/etc/ufw/ufw.conf').content).toMatch(/^ENABLED=yes$/m);
+    expect(file(first, '/etc/default/ufw').content).toMatch(/^DEFAULT_INPUT_POLICY="DROP"$/m);
+  });
+});
+
+describe('options change every place they affect', () => {
+  test('wireguard-native: the backend, the net-conf, and UDP 51820 instead of 8472 between nodes', () => {
+    const c = variant((r) => (r.cluster.flannelBackend = 'wireguard-native'));
+    const [n] = renderNodes(c, { token: TEST_TOKEN });
+    expect(k3sConfig(n!)['flannel-backend']).toBe('wireguard-native');
+    expect(JSON.parse(file(n!, '/etc/rancher/k3s/flannel-net-conf.json').content).Backend.Type).toBe('wireguard');
+    const r = ufwRules(c, c.cluster.nodes[0]!).v4;
+    expect(r.filter((x) => x.port === 51820).map((x) => x.from)).toEqual(['178.105.32.198', '178.104.249.189']);
+    expect(r.some((x) => x.port === 8472)).toBe(false);
+  });
+
+  test('a private network: node-ip, flannel-iface, the join address and the node-to-node rules use the private addresses', () => {
+    const c = variant((r) => {
+      r.cluster.privateNetwork = { cidr: '10.0.0.0/16', interface: 'enp7s0' };
+      r.cluster.nodes.forEach((node, i) => (node.privateIPv4 = `10.0.0.${i + 2}`));
+    });
+    const [a, b] = renderNodes(c, { token: TEST_TOKEN });
+    expect(k3sConfig(a!)).toMatchObject({ 'node-ip': '10.0.0.2', 'node-external-ip': '178.104.247.152', 'flannel-iface': 'enp7s0', 'tls-san': ['178.104.247.152', '10.0.0.2'] });
+    expect(k3sConfig(b!).server).toBe('https://10.0.0.2:6443');
+    const r = ufwRules(c, c.cluster.nodes[0]!).v4.filter((x) => x.port === 8472);
+    expect(r).toEqual([
+      { proto: 'udp', port: 8472, from: '10.0.0.3', iface: 'enp7s0', comment: 'flannel vxlan from ubuntu-8gb-nbg1-1' },
+      { proto: 'udp', port: 8472, from: '10.0.0.4', iface: 'enp7s0', comment: 'flannel vxlan from ubuntu-8gb-nbg1-3' },
+    ]);
+  });
+
+  test('kubeProxyMode iptables drops the IPVS flag and modules', () => {
+    const c = variant((r) => (r.k3s = { ...r.k3s, kubeProxyMode: 'iptables' }));
+    const [n] = renderNodes(c, { token: TEST_TOKEN });
+    expect(k3sConfig(n!)['kube-proxy-arg']).toBeUndefined();
+    expect(cloudConfig(n!).write_files.map((f) => f.path)).not.toContain('/etc/modules-load.d/ipvs.conf');
+  });
+});
+
+describe('bad input is refused with a clear error', () => {
+  const nodesOf = (...ns: [string, string][]) => (r: any) => (r.cluster.nodes = ns.map(([name, publicIPv4]) => ({ name, publicIPv4 })));
+  test.each<[string, (r: any) => void, RegExp]>([
+    ['duplicate node names', nodesOf(['a', '192.0.2.1'], ['a', '192.0.2.2'], ['c', '192.0.2.3']), /cluster\.nodes\.1\.name: a is already used by cluster\.nodes\[0\]/],
+    ['duplicate node IPs', nodesOf(['a', '192.0.2.1'], ['b', '192.0.2.1'], ['c', '192.0.2.3']), /cluster\.nodes\.1\.publicIPv4: 192\.0\.2\.1 is already used by cluster\.nodes\[0\]/],
+    ['an invalid address', nodesOf(['a', '192.0.2.300']), /cluster\.nodes\.0\.publicIPv4: expected an IPv4 address/],
+    ['an even number of servers', nodesOf(['a', '192.0.2.1'], ['b', '192.0.2.2']), /cluster\.nodes: 2 server nodes: embedded etcd needs an odd number \(1, 3, 5 …\)/],
+    ['a malformed pinned checksum', (r) => (r.k3s.sha256 = 'abc123'), /k3s\.sha256: expected the sha256 of the k3s binary as 64 lower-case hex digits/],
+    ['a malformed version', (r) => (r.k3s.version = '1.34.6'), /k3s\.version: expected a K3s release version such as v1\.34\.6\+k3s1/],
+    ['an http mirror without a pin', (r) => (r.k3s.releaseBaseUrl = 'http://mirror.example/k3s'), /k3s\.releaseBaseUrl: an http:\/\/ release URL needs k3s\.sha256 pinned/],
+    ['a private IP outside the private network', (r) => {
+      r.cluster.privateNetwork = { cidr: '10.0.0.0/24' };
+      r.cluster.nodes.forEach((n: any, i: number) => (n.privateIPv4 = `10.0.${i}.2`));
+    }, /cluster\.nodes\.1\.privateIPv4: 10\.0\.1\.2 is outside cluster\.privateNetwork\.cidr 10\.0\.0\.0\/24/],
+  ])('%s', (_name, change, expected) => {
+    expect(() => variant(change)).toThrow(expected);
+  });
+
+  test('user-data over 32 KiB is refused, naming the node, before any file is written', () => {
+    const big = variant((r) => {
+      r.firewall = { ...r.firewall, operatorCidrs: Array.from({ length: 200 }, (_, i) => `198.51.${Math.floor(i / 250)}.${i}/32`) };
+    });
+    expect(() => renderNodes(big, { token: TEST_TOKEN })).toThrow(/ubuntu-8gb-nbg1-2: user-data is \d+ bytes, over Hetzner's 32768-byte limit/);
+  });
+});
+
+describe('the cluster token', () => {
+  const tokenFile = () => path.join(tempDir('token'), '.secrets', 'k3s-token');
+
+  test('K3S_TOKEN wins', () => {
+    expect(resolveToken({ K3S_TOKEN: TEST_TOKEN }, tokenFile()).token).toBe(TEST_TOKEN);
+  });
+
+  test('without K3S_TOKEN, 48+ random characters are generated once into a 0600 file and reused', () => {
+    const f = tokenFile();
+    const a = resolveToken({}, f);
+    expect(a.token).toMatch(/^[A-Za-z0-9_-]{48,}$/);
+    expect(fs.statSync(f).mode & 0o777).toBe(0o600);
+    expect(resolveToken({}, f).token).toBe(a.token);
+    expect(resolveToken({}, tokenFile()).token).not.toBe(a.token);
+  });
+
+  test('a short K3S_TOKEN is refused', () => {
+    expect(() => resolveToken({ K3S_TOKEN: 'short' }, tokenFile())).toThrow(/K3S_TOKEN must be at least 32 characters/);
+  });
+
+  test('the token is never printed, and the cloud-init files are mode 0600', () => {
+    const lines: string[] = [];
+    const out = path.join(tempDir('dist'), 'dist');
+    main(['--config', path.join(__dirname, 'cluster.yaml')], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out }, (l) => lines.push(l));
+    expect(lines.join('\n')).not.toContain(TEST_TOKEN);
+    for (const f of fs.readdirSync(path.join(out, 'cloud-init'))) expect(fs.statSync(path.join(out, 'cloud-init', f)).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.join(out, 'cloud-init')).mode & 0o777).toBe(0o700);
+  });
+
+  test('dist/cloud-init/ and .secrets/ are git-ignored', () => {
+    const ignore = fs.readFileSync(path.join(__dirname, '.gitignore'), 'utf8').split('\n');
+    expect(ignore).toEqual(expect.arrayContaining(['dist/cloud-init/', '.secrets/']));
+  });
+});
+
+describe('the operator’s summary', () => {
+  test('one line per node with file, role, bytes and share of 32 KiB, then its hcloud command', () => {
+    const lines: string[] = [];
+    const out = path.join(tempDir('dist'), 'dist');
+    main(['--config', path.join(__dirname, 'cluster.yaml'), '--bootstrap-only'], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out }, (l) => lines.push(l));
+    const f = path.join(out, 'cloud-init', 'ubuntu-8gb-nbg1-2.yaml');
+    const size = fs.statSync(f).size;
+    expect(lines[0]).toBe(`${f}  first  ${size} bytes  ${((100 * size) / 32768).toFixed(1)}% of 32 KiB`);
+    expect(lines[1]).toBe(`  hcloud server create --name ubuntu-8gb-nbg1-2 --type cx33 --image ubuntu-24.04 --location nbg1 --user-data-from-file ${f}`);
+    expect(lines[2]).toMatch(/ubuntu-8gb-nbg1-1\.yaml {2}join /);
+    expect(fs.readdirSync(out)).toEqual(['cloud-init']);
+  });
+
+  test('a bad token exits 1 with the reason and writes nothing', () => {
+    const out = path.join(tempDir('dist'), 'dist');
+    const err = jest.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      expect(run(['--config', path.join(__dirname, 'cluster.yaml')], { K3S_TOKEN: 'short', CDK8S_OUTDIR: out })).toBe(1);
+      expect(err.mock.calls[0]![0]).toMatch(/^error: K3S_TOKEN must be/);
+    } finally {
+      err.mockRestore();
+    }
+    expect(fs.existsSync(out)).toBe(false);
+  });
+});
+
+test('the rendered files match the snapshot (fixed test token)', () => {
+  const out = synthToDir(['--bootstrap-only']);
+  for (const f of fs.readdirSync(path.join(out, 'cloud-init')).sort()) {
+    expect(fs.readFileSync(path.join(out, 'cloud-init', f), 'utf8')).toMatchSnapshot(f);
+  }
+});
