@@ -6,7 +6,7 @@ import { capacityReport } from './config/schema';
 import { bytes, millicores } from './config/quantity';
 import { traefikValues } from './charts/traefik-values';
 import { kubectlPath } from './test/tools/layer';
-import { type KubeObject, production, synthObjects, synthToDir, variant } from './test/support';
+import { type KubeObject, production, synthObjects, synthToDir, tempDir, variant } from './test/support';
 
 const objects = synthObjects();
 const byKind = (kind: string) => objects.filter((o) => o.kind === kind);
@@ -309,3 +309,14 @@ test('the committed dist/ manifests are what the current code and cluster.yaml s
     expect({ file: f, text: fs.readFileSync(path.join(committed, f), 'utf8') }).toEqual({ file: f, text: fs.readFileSync(path.join(fresh, f), 'utf8') });
   }
 });
+
+test('npx cdk8s synth and npm run synth write the same manifests', () => {
+  const env = { ...process.env, K3S_TOKEN: 'equivalence-test-token-0123456789abcdef' };
+  const viaCli = path.join(tempDir('cdk8s-cli'), 'dist');
+  const viaNpm = path.join(tempDir('npm-synth'), 'dist');
+  execFileSync('npx', ['cdk8s', 'synth', '--no-check-upgrade', '--output', viaCli], { cwd: __dirname, env, stdio: 'pipe' });
+  execFileSync('npm', ['run', '-s', 'synth'], { cwd: __dirname, env: { ...env, CDK8S_OUTDIR: viaNpm }, stdio: 'pipe' });
+  const read = (dir: string) => Object.fromEntries(fs.readdirSync(dir).filter((f) => f.endsWith('.k8s.yaml')).map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')]));
+  expect(Object.keys(read(viaCli))).toHaveLength(7);
+  expect(read(viaCli)).toEqual(read(viaNpm));
+}, 60_000);

@@ -51,4 +51,5 @@ export function run(argv: readonly string[], env: NodeJS.ProcessEnv): number {
   }
 }
 
-if (require.main === module) process.exitCode = run(process.argv.slice(2), process.env);
+// Guarded so that importing main (tests, the snapshot entry) does not run it.
+if (typeof module !== 'undefined' && require.main === module) process.exitCode = run(process.argv.slice(2), process.env);

@@ -4,19 +4,24 @@ import * as path from 'path';
 
 /**
  * ejs renders the text files that are neither YAML nor JSON (systemd units, UFW's rule
- * files). Templates are read once, when this module loads.
+ * files). Every template is read and compiled when this module loads, so the fast synth's
+ * start-up snapshot already holds them compiled (see scripts/build-snapshot.ts).
  */
 const TEMPLATE_DIR = path.join(__dirname, 'templates');
-const cache = new Map<string, ejs.TemplateFunction>();
+const templates = new Map<string, ejs.TemplateFunction>(
+  fs
+    .readdirSync(TEMPLATE_DIR)
+    .filter((f) => f.endsWith('.ejs'))
+    .map((f) => {
+      const file = path.join(TEMPLATE_DIR, f);
+      // Default (non-strict) ejs evaluates inside `with (locals)`: a misspelt name throws.
+      return [f.slice(0, -'.ejs'.length), ejs.compile(fs.readFileSync(file, 'utf8'), { filename: file })];
+    }),
+);
 
 export function renderTemplate(name: string, data: Record<string, unknown>): string {
-  let fn = cache.get(name);
-  if (!fn) {
-    const file = path.join(TEMPLATE_DIR, `${name}.ejs`);
-    // Default (non-strict) ejs evaluates inside `with (locals)`: a misspelt name throws.
-    fn = ejs.compile(fs.readFileSync(file, 'utf8'), { filename: file });
-    cache.set(name, fn);
-  }
+  const fn = templates.get(name);
+  if (!fn) throw new Error(`no template ${name}.ejs in ${TEMPLATE_DIR}`);
   return fn(data);
 }
 

@@ -66,7 +66,8 @@ const probes = (startupFailureThreshold: number) =>
     })
     .describe('HTTP probes of the workload.');
 
-const webApp = (defaults: { replicas: number; startupFailureThreshold: number }) =>
+/** One HTTP workload: the shape of apps.api and apps.admin, also used by the benchmark’s generated configs. */
+export const webApp = (defaults: { replicas: number; startupFailureThreshold: number }) =>
   z.strictObject({
     image,
     replicas: z.number().int().min(1).default(defaults.replicas).describe('Pod replicas, spread across nodes.'),
