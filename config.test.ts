@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { stringify } from 'yaml';
+import { configJsonSchema, JSON_SCHEMA_FILE } from './config/json-schema';
 import { configFileFrom, ConfigError, loadConfig, parseConfig } from './config/load';
 import type { RawConfig } from './config/schema';
 import { run } from './main';
@@ -84,4 +85,10 @@ describe('a bad configuration is refused with file, line, field, problem and fix
   test('a missing file says how to pass one', () => {
     expect(() => loadConfig('/nonexistent/cluster.yaml')).toThrow(/cannot read the file \(ENOENT\); pass an existing file with --config or HONEYDUE_CONFIG/);
   });
+});
+
+test('the committed JSON Schema for editors is the current zod schema, descriptions included', () => {
+  const committed = fs.readFileSync(path.join(__dirname, JSON_SCHEMA_FILE), 'utf8');
+  expect(committed).toBe(configJsonSchema());
+  expect(committed).toContain('the Asynq scheduler is a singleton');
 });

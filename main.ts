@@ -4,6 +4,7 @@ import { renderNodes } from './bootstrap/render';
 import { resolveToken } from './bootstrap/token';
 import { cloudInitSummary, writeCloudInit } from './bootstrap/write';
 import { addStack } from './charts/stack';
+import { JSON_SCHEMA_FILE, writeConfigJsonSchema } from './config/json-schema';
 import { configFileFrom, loadConfig } from './config/load';
 import { UserInputError } from './lib/errors';
 import { replaceDir } from './lib/replace-dir';
@@ -11,10 +12,16 @@ import { replaceDir } from './lib/replace-dir';
 /**
  * Synthesizes dist/: the Kubernetes manifests at its top level (what `kubectl apply -f dist`
  * reads) and one cloud-init file per node in dist/cloud-init/. With `--bootstrap-only`,
- * only dist/cloud-init/ is replaced. Everything is rendered before anything is replaced.
+ * only dist/cloud-init/ is replaced; `--write-schema` writes the config's JSON Schema instead.
+ * Everything is rendered before anything is replaced.
  * Returns the process exit code.
  */
 export function main(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line: string) => void = console.log): number {
+  if (argv.includes('--write-schema')) {
+    writeConfigJsonSchema();
+    log(`wrote ${JSON_SCHEMA_FILE}`);
+    return 0;
+  }
   const bootstrapOnly = argv.includes('--bootstrap-only');
   const config = loadConfig(configFileFrom(argv, env));
   const outdir = env.CDK8S_OUTDIR || 'dist';
