@@ -55,7 +55,7 @@ export function ufwRules(config: Config, node: NodeConfig): { v4: UfwRule[]; v6:
   return { v4, v6 };
 }
 
-/** ufw's `### tuple ###` line and iptables lines for a rule, byte for byte as `ufw allow` writes them. */
+/** ufw's `### tuple ###` line and iptables lines for a rule, byte for byte as `ufw allow` writes them (the system test compares with ufw's own rewrite). */
 export function ufwRuleText(rule: UfwRule, family: 4 | 6): { tuple: string; lines: string[] } {
   const any = family === 4 ? '0.0.0.0/0' : '::/0';
   const chain = family === 4 ? 'ufw-user-input' : 'ufw6-user-input';
