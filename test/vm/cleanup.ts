@@ -1,0 +1,133 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { runInThisContext } from 'vm';
+
+/**
+ * One registry of undo actions for everything the suite creates on the host: QEMU and mirror
+ * processes (by PID), network namespaces, temporary directories. afterAll runs it; so do
+ * SIGINT, SIGTERM, SIGHUP and process exit, because a developer who presses Ctrl-C during a
+ * ten-minute boot must not be left with VMs eating both cores and a stray namespace.
+ *
+ * Every action is synchronous: signal handlers and 'exit' cannot wait for promises.
+ */
+
+/**
+ * The real process object. Jest gives each test file a copy of `process` whose signal
+ * listeners are never called (the signal reaches only the real one), so handlers go on the
+ * object of the main context.
+ */
+const realProcess = runInThisContext('process') as NodeJS.Process;
+
+interface Action {
+  label: string;
+  undo: () => void;
+}
+
+const actions: Action[] = [];
+let handlersInstalled = false;
+
+export interface Cleanup {
+  /** Runs the undo action now (once) and forgets it. */
+  now(): void;
+  /** Forgets the action without running it: the resource went away by itself. */
+  forget(): void;
+}
+
+/** Registers an undo action, run at afterAll, SIGINT, SIGTERM, SIGHUP or exit unless done before. */
+export function onCleanup(label: string, undo: () => void): Cleanup {
+  installHandlers();
+  const action: Action = { label, undo };
+  actions.push(action);
+  const take = () => {
+    const i = actions.indexOf(action);
+    return i >= 0 ? actions.splice(i, 1)[0] : undefined;
+  };
+  return {
+    now: () => {
+      const a = take();
+      if (a) runAction(a);
+    },
+    forget: () => void take(),
+  };
+}
+
+/** SIGKILLs a process (or, for a group leader, its whole process group) at cleanup. */
+export function killOnCleanup(label: string, pid: number, group = false): Cleanup {
+  return onCleanup(`${label} (pid ${pid})`, () => {
+    try {
+      realProcess.kill(group ? -pid : pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+}
+
+/**
+ * Deletes a directory tree that may still have file systems mounted inside it (mmdebstrap
+ * mounts /proc, /sys and /dev in its chroot, and leaves them when it is killed): unmount
+ * those first, so the deletion can never reach through a mount into the host's files.
+ */
+export function removeTree(dir: string): void {
+  if (!fs.existsSync(dir)) return;
+  const prefix = `${fs.realpathSync(dir)}/`;
+  const mounts = fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4]?.replace(/\\040/g, ' '))
+    .filter((m): m is string => !!m && m.startsWith(prefix))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) execFileSync('umount', ['--lazy', m]);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Runs every registered action, newest first (processes die before their namespace goes). */
+export function cleanupAll(): void {
+  while (actions.length > 0) runAction(actions.pop()!);
+}
+
+function runAction(action: Action): void {
+  try {
+    action.undo();
+  } catch (e) {
+    // Keep going: one failed undo must not leave the remaining resources behind.
+    realProcess.stderr.write(`cleanup of ${action.label} failed: ${(e as Error).message}\n`);
+  }
+}
+
+function installHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    realProcess.once(signal, () => {
+      realProcess.stderr.write(`\n${signal}: cleaning up the VM test resources\n`);
+      cleanupAll();
+      realProcess.exit(code);
+    });
+  }
+  realProcess.once('exit', cleanupAll);
+}
+
+/** Whether a process with this PID exists (EPERM: it does, owned by someone else). */
+export function isAlive(pid: number): boolean {
+  try {
+    realProcess.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A directory for this run, named `<prefix><pid>-XXXXXX` under `parent`. Directories of
+ * earlier runs that died without cleaning up (SIGKILL, power loss: no handler runs) are
+ * removed first: those whose PID names no live process.
+ */
+export function runDirectory(parent: string, prefix: string): string {
+  fs.mkdirSync(parent, { recursive: true });
+  for (const name of fs.readdirSync(parent)) {
+    const m = new RegExp(`^${prefix.replace(/[.]/g, '\\.')}(\\d+)-`).exec(name);
+    if (m && !isAlive(Number(m[1]))) removeTree(path.join(parent, name));
+  }
+  return fs.mkdtempSync(path.join(parent, `${prefix}${realProcess.pid}-`));
+}

@@ -1,0 +1,77 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse, parseDocument } from 'yaml';
+import { renderNodes, type RenderedNode } from '../../bootstrap/render';
+import { parseConfig } from '../../config/load';
+
+/**
+ * The test network (TEST-NET ranges only, inside the test's own namespace):
+ * the three servers, the release mirror (also their gateway), an operator inside
+ * firewall.operatorCidrs, and a stranger outside every node and operator range.
+ */
+export const NET = {
+  prefix: 24,
+  gateway: '192.0.2.1',
+  mirror: { address: '192.0.2.1', port: 8080 },
+  nodes: [
+    { name: 'node-1', ip: '192.0.2.11' },
+    { name: 'node-2', ip: '192.0.2.12' },
+    { name: 'node-3', ip: '192.0.2.13' },
+  ],
+  operatorCidr: '198.51.100.0/24',
+  operator: '198.51.100.7',
+  stranger: '203.0.113.66',
+} as const;
+
+/** Addresses on the namespace side of the bridge. */
+export const HOST_SIDE_ADDRESSES = [`${NET.gateway}/24`, `${NET.operator}/24`, `${NET.stranger}/24`];
+
+export const K3S_VERSION = 'v1.34.6+k3s1';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+/**
+ * The production cluster.yaml with only what the test network needs changed: node
+ * addresses, the operator range, and the release mirror with the stand-in's pin (http://
+ * is accepted only with a pin). Everything else, the firewall's `web` policy included,
+ * stays the production default, so the VMs boot what production would.
+ */
+export function testConfigText(pin: string): string {
+  const doc = parseDocument(fs.readFileSync(path.join(ROOT, 'cluster.yaml'), 'utf8'));
+  doc.setIn(['cluster', 'nodes'], NET.nodes.map((n) => ({ name: n.name, publicIPv4: n.ip })));
+  doc.deleteIn(['cluster', 'privateNetwork']);
+  doc.setIn(['firewall', 'operatorCidrs'], [NET.operatorCidr]);
+  doc.setIn(['firewall', 'web'], 'anywhere');
+  doc.setIn(['k3s', 'version'], K3S_VERSION);
+  doc.setIn(['k3s', 'releaseBaseUrl'], `http://${NET.mirror.address}:${NET.mirror.port}`);
+  doc.setIn(['k3s', 'sha256'], pin);
+  return doc.toString();
+}
+
+export function renderTestNodes(pin: string, token: string): RenderedNode[] {
+  return renderNodes(parseConfig(testConfigText(pin), 'test/vm cluster.yaml'), { token });
+}
+
+export interface WriteFile {
+  path: string;
+  content: string;
+  permissions: string;
+}
+
+/** The write_files entries of a rendered user-data, as cloud-init will write them. */
+export function writeFilesOf(userData: string): WriteFile[] {
+  const doc = parse(userData) as { write_files?: { path: string; content?: string; permissions?: string; encoding?: string }[] };
+  return (doc.write_files ?? []).map((f) => {
+    if (f.encoding && f.encoding !== 'text/plain') throw new Error(`${f.path}: encoding ${f.encoding} is not handled by this test`);
+    // cloud-init's default mode for write_files is 0644.
+    return { path: f.path, content: f.content ?? '', permissions: (f.permissions ?? '0644').padStart(4, '0') };
+  });
+}
+
+/** The `### tuple ###` lines of a ufw rules file's content. */
+export function ufwTuples(rules: string): string[] {
+  return rules
+    .split('\n')
+    .filter((l) => l.startsWith('### tuple ###'))
+    .map((l) => l.slice('### tuple ###'.length).trim());
+}
