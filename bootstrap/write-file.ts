@@ -2,8 +2,11 @@
 export interface WriteFile {
   readonly path: string;
   readonly content: string;
-  /** Octal mode as a quoted string, as the cloud-init schema wants. */
-  readonly permissions: '0600' | '0640' | '0644' | '0755';
+  /**
+   * Octal mode as a quoted string, as the cloud-init schema wants. Never executable: the
+   * bootstrap writes data and units, not scripts.
+   */
+  readonly permissions: '0600' | '0640' | '0644';
   readonly owner?: string;
 }
 

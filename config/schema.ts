@@ -228,15 +228,15 @@ const traefik = z
   .describe('The K3s-bundled Traefik, reconfigured as a hostNetwork DaemonSet.');
 
 const base = z.strictObject({
-    namespace: dnsLabel.default('honeydue').describe('Namespace of the workloads.'),
-    partOf: dnsLabel.default('honeydue').describe('Value of app.kubernetes.io/part-of on every object; `kubectl apply --prune -l app.kubernetes.io/part-of=<this>` relies on it.'),
-    apps,
-    ingressClassName: dnsLabel.default('traefik').describe('IngressClass of the Ingress.'),
-    traefik,
-    cloudflare,
-    cluster,
-    k3s: k3s.prefault({}),
-    firewall: firewall.prefault({}),
+  namespace: dnsLabel.default('honeydue').describe('Namespace of the workloads.'),
+  partOf: dnsLabel.default('honeydue').describe('Value of app.kubernetes.io/part-of on every object; `kubectl apply --prune -l app.kubernetes.io/part-of=<this>` relies on it.'),
+  apps,
+  ingressClassName: dnsLabel.default('traefik').describe('IngressClass of the Ingress.'),
+  traefik,
+  cloudflare,
+  cluster,
+  k3s: k3s.prefault({}),
+  firewall: firewall.prefault({}),
 });
 
 export const configSchema = base
