@@ -1,3 +1,5 @@
+import { execFileSync } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
@@ -329,4 +331,37 @@ test('the rendered files match the snapshot (fixed test token)', () => {
   for (const f of fs.readdirSync(path.join(out, 'cloud-init')).sort()) {
     expect(fs.readFileSync(path.join(out, 'cloud-init', f), 'utf8')).toMatchSnapshot(f);
   }
+});
+
+describe('the default install check, run for real with the unit’s own sha256sum argv', () => {
+  // The VM suite proves the pinned path end to end; its mirror has no TLS, so the default
+  // path (the release's sha256sum-amd64.txt) is proven here, with the very argv the unit runs.
+  const unit = file(first, '/etc/systemd/system/k3s-install.service').content;
+  const check = unit.split('\n').find((l) => l.startsWith('ExecStart=/usr/bin/sha256sum'))!.slice('ExecStart='.length).split(' ');
+  const sha = (data: string) => createHash('sha256').update(data).digest('hex');
+
+  /** Runs the check in a staging directory holding `k3s` and the given checksum list. */
+  function verify(binary: string, sums: string): boolean {
+    const dir = tempDir('k3s-install');
+    fs.writeFileSync(path.join(dir, 'k3s'), binary);
+    fs.writeFileSync(path.join(dir, 'sha256sum-amd64.txt'), sums);
+    try {
+      execFileSync(check[0]!, check.slice(1), { cwd: dir, stdio: 'pipe' });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  const genuine = 'genuine k3s binary';
+  const releaseList = `${sha('airgap images')}  k3s-airgap-images-amd64.tar.zst\n${sha(genuine)}  k3s\n`;
+
+  test('accepts the genuine binary among the other assets the release lists', () => expect(verify(genuine, releaseList)).toBe(true));
+  test('refuses a tampered binary', () => expect(verify('tampered k3s binary', releaseList)).toBe(false));
+  test('refuses a list that does not name k3s at all, rather than skipping the check', () => {
+    expect(verify(genuine, `${sha('airgap images')}  k3s-airgap-images-amd64.tar.zst\n`)).toBe(false);
+  });
+  test('refuses an empty or malformed list', () => {
+    expect(verify(genuine, '')).toBe(false);
+    expect(verify(genuine, '<html>rate limited</html>\n')).toBe(false);
+  });
 });
