@@ -337,11 +337,11 @@ describe('firewall: real ufw in network namespaces', () => {
   }
 
   const scenarios = [
-    { backend: 'vxlan', overlay: 'udp/8472', closedOverlay: 'udp/51820', tag: 'vx' },
-    { backend: 'wireguard-native', overlay: 'udp/51820', closedOverlay: 'udp/8472', tag: 'wg' },
+    { backend: 'vxlan', overlay: 'udp/8472', closedOverlay: 'udp/51820', tag: 'vx', overlayIface: 'flannel.1' },
+    { backend: 'wireguard-native', overlay: 'udp/51820', closedOverlay: 'udp/8472', tag: 'wg', overlayIface: 'flannel-wg' },
   ] as const;
 
-  for (const { backend, overlay, closedOverlay, tag } of scenarios) {
+  for (const { backend, overlay, closedOverlay, tag, overlayIface } of scenarios) {
     describe(`with flannel ${backend}`, () => {
       let lab: Lab | undefined;
       let beforeUfw: Record<string, string> = {};
@@ -387,8 +387,8 @@ describe('firewall: real ufw in network namespaces', () => {
             ...fromPeers('6443/tcp'),
             `6443/tcp | ALLOW IN | ${OPERATORS}`,
             `22/tcp | ALLOW IN | ${OPERATORS}`,
-            'Anywhere | ALLOW IN | 10.42.0.0/16',
-            'Anywhere | ALLOW IN | 10.43.0.0/16',
+            // Pod and Service sources only on the pod bridge and the overlay, never on eth0.
+            ...['cni0', overlayIface].flatMap((i) => [`Anywhere on ${i} | ALLOW IN | 10.42.0.0/16`, `Anywhere on ${i} | ALLOW IN | 10.43.0.0/16`]),
             '80/tcp | ALLOW IN | Anywhere',
             '443/tcp | ALLOW IN | Anywhere',
             '80/tcp (v6) | ALLOW IN | Anywhere (v6)',

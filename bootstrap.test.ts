@@ -128,6 +128,7 @@ describe('what each node gets', () => {
   test('k3s.service is install.sh’s unit, and requires the verifying install unit', () => {
     const unit = file(first, '/etc/systemd/system/k3s.service').content;
     for (const line of [
+      'ExecStartPre=/usr/sbin/iptables -w -n -L ufw-user-input',
       'Type=notify', 'KillMode=process', 'Delegate=yes', 'LimitNOFILE=1048576', 'TasksMax=infinity', 'TimeoutStartSec=0',
       'Restart=always', 'ExecStartPre=-/sbin/modprobe br_netfilter', 'ExecStartPre=-/sbin/modprobe overlay',
       'ExecStart=/usr/local/bin/k3s server', 'Requires=k3s-install.service', 'WantedBy=multi-user.target',
@@ -176,8 +177,15 @@ describe('firewall rules', () => {
     expect(sources(rules(i, withOps).v4, 'tcp', 22)).toEqual(['198.51.100.0/24']);
   });
 
-  test('the pod and service CIDRs are allowed, as K3s needs behind UFW', () => {
-    expect(rules(0).v4.filter((r) => r.proto === 'any').map((r) => r.from)).toEqual(['10.42.0.0/16', '10.43.0.0/16']);
+  test('the pod and service CIDRs are allowed, as K3s needs behind UFW, but only on the pod bridge and the overlay', () => {
+    expect(rules(0).v4.filter((r) => r.proto === 'any').map((r) => `${r.from} on ${r.iface}`)).toEqual([
+      '10.42.0.0/16 on cni0',
+      '10.42.0.0/16 on flannel.1',
+      '10.43.0.0/16 on cni0',
+      '10.43.0.0/16 on flannel.1',
+    ]);
+    const wg = variant((r) => (r.cluster.flannelBackend = 'wireguard-native'));
+    expect(rules(0, wg).v4.filter((r) => r.proto === 'any').map((r) => r.iface)).toEqual(['cni0', 'flannel-wg', 'cni0', 'flannel-wg']);
   });
 
   test('80 and 443 are open to anywhere by default, over IPv4 and IPv6', () => {
@@ -231,6 +239,14 @@ describe('options change every place they affect', () => {
     ]);
   });
 
+  test('an established cluster: no node starts a cluster, and a rebuilt first node joins the second', () => {
+    const c = variant((r) => (r.cluster.established = true));
+    const rendered = renderNodes(c, { token: TEST_TOKEN });
+    expect(rendered.map((n) => n.role)).toEqual(['join', 'join', 'join']);
+    expect(rendered.map((n) => k3sConfig(n).server)).toEqual(['https://178.105.32.198:6443', 'https://178.104.247.152:6443', 'https://178.104.247.152:6443']);
+    for (const n of rendered) expect(k3sConfig(n)['cluster-init']).toBeUndefined();
+  });
+
   test('kubeProxyMode iptables drops the IPVS flag and modules', () => {
     const c = variant((r) => (r.k3s = { ...r.k3s, kubeProxyMode: 'iptables' }));
     const [n] = renderNodes(c, { token: TEST_TOKEN });
@@ -248,6 +264,12 @@ describe('bad input is refused with a clear error', () => {
     ['an even number of servers', nodesOf(['a', '192.0.2.1'], ['b', '192.0.2.2']), /cluster\.nodes: 2 server nodes: embedded etcd needs an odd number \(1, 3, 5 …\)/],
     ['a malformed pinned checksum', (r) => (r.k3s.sha256 = 'abc123'), /k3s\.sha256: expected the sha256 of the k3s binary as 64 lower-case hex digits/],
     ['a malformed version', (r) => (r.k3s.version = '1.34.6'), /k3s\.version: expected a K3s release version such as v1\.34\.6\+k3s1/],
+    ['a privateIPv4 without cluster.privateNetwork', (r) => (r.cluster.nodes[0].privateIPv4 = '10.0.0.2'), /cluster\.nodes\.0\.privateIPv4: privateIPv4 is set but cluster\.privateNetwork is not/],
+    ['an Arm server type', (r) => (r.cluster.hetzner = { serverType: 'cax21' }), /cluster\.hetzner\.serverType: expected an x86 server type .* Arm \(cax…\) servers are not supported/],
+    ['an established cluster of one', (r) => {
+      r.cluster.established = true;
+      r.cluster.nodes = [r.cluster.nodes[0]];
+    }, /cluster\.established: an established cluster needs a second node to join/],
     ['an http mirror without a pin', (r) => (r.k3s.releaseBaseUrl = 'http://mirror.example/k3s'), /k3s\.releaseBaseUrl: an http:\/\/ release URL needs k3s\.sha256 pinned/],
     ['a private IP outside the private network', (r) => {
       r.cluster.privateNetwork = { cidr: '10.0.0.0/24' };

@@ -77,9 +77,10 @@ describe('the workloads', () => {
   test.each(['api', 'admin', 'worker', 'redis'])('%s runs a pinned image from the config', (name) => {
     const workload = podTemplates().find((w) => w.metadata.name === name)!;
     const config = production().apps[name as 'api'];
-    expect(workload.spec.template.spec.containers[0].image).toBe(config.image);
-    expect(config.image).toMatch(/:[\w.-]+$|@sha256:/);
-    expect(config.image).not.toMatch(/:latest$/);
+    const { image } = workload.spec.template.spec.containers[0];
+    expect(image).toBe(config.image);
+    expect(image).toMatch(/:[\w.-]+$|@sha256:/);
+    expect(image).not.toMatch(/:latest$/);
   });
 
   test('every container is non-root, unprivileged, capability-free, RuntimeDefault-confined and sized', () => {
@@ -180,7 +181,7 @@ describe('traefik', () => {
   test('valuesContent is YAML of the Traefik values, trusting forwarded headers from Cloudflare only', () => {
     const { cloudflare, traefik } = production();
     const values = parse(hcc.spec.valuesContent, { version: '1.1' });
-    expect(values).toEqual(traefikValues({ ...traefik, trustedIPs: [...cloudflare.ipv4, ...cloudflare.ipv6] }));
+    expect(values).toEqual(traefikValues({ ...traefik, runAsGroup: traefik.runAsUser, trustedIPs: [...cloudflare.ipv4, ...cloudflare.ipv6] }));
     expect(values.ports.web.forwardedHeaders.trustedIPs).toEqual([...cloudflare.ipv4, ...cloudflare.ipv6]);
     expect(values).toMatchObject({ deployment: { kind: 'DaemonSet' }, hostNetwork: true, service: { enabled: false } });
   });
@@ -194,7 +195,7 @@ describe('labels and names', () => {
   test('names are the stable names, without hash suffixes', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
       [
-        'Namespace/honeydue',
+        'Namespace/honeydue', 'NetworkPolicy/deny-cloud-metadata',
         'StatefulSet/redis', 'Service/redis', 'PodDisruptionBudget/redis',
         'Deployment/api', 'Service/api', 'PodDisruptionBudget/api',
         'Deployment/admin', 'Service/admin', 'PodDisruptionBudget/admin',
@@ -207,6 +208,16 @@ describe('labels and names', () => {
 
   test('everything but the Traefik config lives in the honeydue namespace', () => {
     for (const o of objects.filter((x) => !['Namespace', 'HelmChartConfig'].includes(x.kind))) expect(o.metadata.namespace).toBe('honeydue');
+  });
+
+  test('no pod in the namespace may reach the cloud metadata service, which serves the cluster token', () => {
+    const policy = find('NetworkPolicy', 'deny-cloud-metadata');
+    expect(policy.metadata.namespace).toBe('honeydue');
+    expect(policy.spec).toEqual({
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.169.254/32'] } }] }],
+    });
   });
 
   test('the namespace enforces the restricted Pod Security Standard the pods are built to', () => {
@@ -276,6 +287,7 @@ describe('dist/', () => {
       'apps/v1/StatefulSet': 'kubernetes-models/apps/v1/StatefulSet',
       'policy/v1/PodDisruptionBudget': 'kubernetes-models/policy/v1/PodDisruptionBudget',
       'networking.k8s.io/v1/Ingress': 'kubernetes-models/networking.k8s.io/v1/Ingress',
+      'networking.k8s.io/v1/NetworkPolicy': 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy',
     };
     let validated = 0;
     for (const o of files.flatMap(docs)) {

@@ -17,7 +17,9 @@ const CHARTS = path.join(__dirname, 'test', 'fixtures', 'traefik-charts');
 const VERSIONS = ['v37.1.1', 'v38.0.2', 'v39.0.5', 'v39.0.9', 'v40.0.0', 'v40.3.0'];
 /** A few of Cloudflare's published ranges, IPv4 and IPv6. */
 const CLOUDFLARE = ['173.245.48.0/20', '103.21.244.0/22', '104.16.0.0/13', '2400:cb00::/32', '2606:4700::/32'];
-const VALUES = traefikValues({ trustedIPs: CLOUDFLARE });
+/** The production shape: web :80, websecure :443, UID/GID 65532 (cluster.yaml's traefik section). */
+const PROPS = { webPort: 80, websecurePort: 443, runAsUser: 65532, runAsGroup: 65532, trustedIPs: CLOUDFLARE };
+const VALUES = traefikValues(PROPS);
 
 interface Manifest {
   kind: string;
@@ -195,7 +197,7 @@ test.each([
 
 describe('traefikValues', () => {
   test('uses the given ports for both the listen port and the exposed port', () => {
-    const ports = traefikValues({ trustedIPs: CLOUDFLARE, webPort: 8000, websecurePort: 8443 }).ports;
+    const ports = traefikValues({ ...PROPS, webPort: 8000, websecurePort: 8443 }).ports;
     expect(ports).toMatchObject({
       web: { port: 8000, exposedPort: 8000 },
       websecure: { port: 8443, exposedPort: 8443 },
@@ -204,15 +206,15 @@ describe('traefikValues', () => {
 
   test('does not share the caller’s trustedIPs array', () => {
     const trustedIPs = ['173.245.48.0/20'];
-    const values = traefikValues({ trustedIPs });
+    const values = traefikValues({ ...PROPS, trustedIPs });
     trustedIPs.push('0.0.0.0/0');
     expect(values).toMatchObject({ ports: { web: { forwardedHeaders: { trustedIPs: ['173.245.48.0/20'] } } } });
   });
 
   test('rejects root and an empty trust list', () => {
-    expect(() => traefikValues({ trustedIPs: CLOUDFLARE, runAsUser: 0 })).toThrow(
+    expect(() => traefikValues({ ...PROPS, runAsUser: 0 })).toThrow(
       'traefikValues: runAsUser must not be 0 (runAsNonRoot is set)',
     );
-    expect(() => traefikValues({ trustedIPs: [] })).toThrow('traefikValues: trustedIPs must not be empty');
+    expect(() => traefikValues({ ...PROPS, trustedIPs: [] })).toThrow('traefikValues: trustedIPs must not be empty');
   });
 });

@@ -24,7 +24,12 @@ export function flannelConfFile(cluster: Config['cluster']): WriteFile {
   return rootFile(PATHS.flannelConf, `${JSON.stringify(flannelNetConf(cluster))}\n`, '0644');
 }
 
-/** UDP port the overlay uses between nodes, which UFW opens to the other nodes only. */
-export function overlayPort(cluster: Config['cluster']): number {
-  return cluster.flannelBackend === 'wireguard-native' ? 51820 : 8472;
+/** The overlay between nodes, per backend: its UDP port, and the interface Flannel creates. */
+export function overlay(cluster: Config['cluster']): { port: number; iface: string; label: string } {
+  return cluster.flannelBackend === 'wireguard-native'
+    ? { port: 51820, iface: 'flannel-wg', label: 'flannel wireguard' }
+    : { port: 8472, iface: 'flannel.1', label: 'flannel vxlan' };
 }
+
+/** The bridge Flannel's CNI plugin attaches this node's pods to. */
+export const POD_BRIDGE = 'cni0';

@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import type { Config, NodeConfig } from '../config/schema';
+import { K3S_PORTS } from './k3s-ports';
 import { PATHS } from './paths';
 import { rootFile, type WriteFile } from './write-file';
 
@@ -9,16 +10,26 @@ export function clusterAddress(node: NodeConfig): string {
 }
 
 /**
+ * The server a node joins, or `undefined` for the one that starts the cluster: the first
+ * listed node, unless the cluster is already established, when every node (a rebuilt first
+ * node too) joins another listed node instead of starting a second cluster.
+ */
+export function joinTarget(cluster: Config['cluster'], node: NodeConfig): NodeConfig | undefined {
+  const [first, second] = cluster.nodes as [NodeConfig, NodeConfig | undefined];
+  if (node !== first) return first;
+  return cluster.established ? second : undefined;
+}
+
+/**
  * `/etc/rancher/k3s/config.yaml`: the K3s server flags as data (keys are the CLI flag names).
  * The first node starts the embedded etcd cluster; the others join it through its API.
  */
 export function k3sConfig(config: Config, node: NodeConfig): Record<string, unknown> {
   const { cluster, k3s } = config;
-  const first = cluster.nodes[0]!;
-  const isFirst = node === first;
+  const target = joinTarget(cluster, node);
   const address = clusterAddress(node);
   return {
-    ...(isFirst ? { 'cluster-init': true } : { server: `https://${clusterAddress(first)}:6443` }),
+    ...(target ? { server: `https://${clusterAddress(target)}:${K3S_PORTS.api}` } : { 'cluster-init': true }),
     'token-file': PATHS.k3sToken,
     'node-name': node.name,
     'node-ip': address,

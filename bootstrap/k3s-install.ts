@@ -22,10 +22,13 @@ export function installCommands(k3s: Config['k3s']): string[][] {
     '--location',
     // An https:// source may not be redirected to plain http.
     ...(base.startsWith('https://') ? ['--proto', '=https', '--proto-redir', '=https'] : []),
+    // About 10 minutes of retries: a first boot may start before the network is fully up.
     '--retry',
-    '20',
+    '60',
     '--retry-delay',
-    '6',
+    '10',
+    '--connect-timeout',
+    '20',
     '--retry-all-errors',
     '--output',
     asset,

@@ -2,7 +2,7 @@ import type { Config, NodeConfig } from '../config/schema';
 import { UserInputError } from '../lib/errors';
 import { flannelConfFile } from './flannel';
 import { ipvsModules } from './ipvs';
-import { k3sConfigFile, k3sTokenFile } from './k3s-config';
+import { joinTarget, k3sConfigFile, k3sTokenFile } from './k3s-config';
 import { k3sInstallFiles } from './k3s-install';
 import { runcmd } from './runcmd';
 import { unprivilegedPortsSysctl } from './sysctl';
@@ -22,8 +22,8 @@ export class UserDataTooLargeError extends UserInputError {}
 
 /** Renders the user-data of every server node. Throws before returning anything over Hetzner's limit. */
 export function renderNodes(config: Config, opts: { token: string }): RenderedNode[] {
-  return config.cluster.nodes.map((node, i) => {
-    const role = i === 0 ? 'first' : 'join';
+  return config.cluster.nodes.map((node) => {
+    const role = joinTarget(config.cluster, node) ? 'join' : 'first';
     const content = cloudConfigText({
       header: [
         `honeydue-infra: K3s ${config.k3s.version} server ${node.name}${node.alias ? ` (${node.alias})` : ''}, role ${role}.`,

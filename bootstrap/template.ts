@@ -5,7 +5,7 @@ import * as path from 'path';
 /**
  * ejs renders the text files that are neither YAML nor JSON (systemd units, UFW's rule
  * files). Every template is read and compiled when this module loads, so the fast synth's
- * start-up snapshot already holds them compiled (see scripts/build-snapshot.ts).
+ * start-up snapshot already holds them compiled (see scripts/build.js).
  */
 const TEMPLATE_DIR = path.join(__dirname, 'templates');
 const templates = new Map<string, ejs.TemplateFunction>(

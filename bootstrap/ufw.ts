@@ -1,5 +1,6 @@
 import type { Config, NodeConfig } from '../config/schema';
-import { overlayPort } from './flannel';
+import { overlay, POD_BRIDGE } from './flannel';
+import { K3S_PORTS, SSH_PORT } from './k3s-ports';
 import { clusterAddress } from './k3s-config';
 import { PATHS } from './paths';
 import { renderTemplate, unitWord } from './template';
@@ -18,9 +19,6 @@ export interface UfwRule {
   readonly comment: string;
 }
 
-/** API server, kubelet and etcd ports of a K3s server. */
-export const K3S_PORTS = { api: 6443, kubelet: 10250, etcd: [2379, 2380] as const };
-const SSH_PORT = 22;
 
 /**
  * The inbound rules of one node. Cluster ports open only to the other nodes (on the private
@@ -33,22 +31,27 @@ export function ufwRules(config: Config, node: NodeConfig): { v4: UfwRule[]; v6:
   const iface = cluster.privateNetwork?.interface;
   const fromPeers = (proto: UfwRule['proto'], port: UfwRule['port'], what: string): UfwRule[] =>
     peers.map((p) => ({ proto, port, from: clusterAddress(p), iface, comment: `${what} from ${p.name}` }));
-  const overlay = cluster.flannelBackend === 'wireguard-native' ? 'flannel wireguard' : 'flannel vxlan';
+  const tunnel = overlay(cluster);
+  // Pod and Service sources arrive on the pod bridge (this node's pods) or the overlay
+  // interface (other nodes' pods), never on the public interface: binding the rules to those
+  // interfaces keeps a forged 10.42.x.x source on eth0 from passing every port, UDP 8472 too.
+  const fromCluster = (from: string, what: string): UfwRule[] =>
+    [POD_BRIDGE, tunnel.iface].map((i) => ({ proto: 'any' as const, from, iface: i, comment: `${what} via ${i}` }));
   const webPorts = [traefik.webPort, traefik.websecurePort];
   const web = (sources: readonly (string | undefined)[]): UfwRule[] =>
     webPorts.flatMap((port) => sources.map((from) => ({ proto: 'tcp' as const, port, from, comment: from ? `web from cloudflare` : 'web' })));
   const cloudflareOnly = firewall.web === 'cloudflareOnly';
 
   const v4: UfwRule[] = [
-    ...fromPeers('udp', overlayPort(cluster), overlay),
+    ...fromPeers('udp', tunnel.port, tunnel.label),
     ...fromPeers('tcp', K3S_PORTS.kubelet, 'kubelet'),
     ...fromPeers('tcp', K3S_PORTS.etcd, 'etcd'),
     ...fromPeers('tcp', K3S_PORTS.api, 'k3s api'),
     ...firewall.operatorCidrs.map((from) => ({ proto: 'tcp' as const, port: K3S_PORTS.api, from, comment: 'k3s api from operators' })),
     ...firewall.operatorCidrs.map((from) => ({ proto: 'tcp' as const, port: SSH_PORT, from, comment: 'ssh from operators' })),
     // K3s with UFW: pods and Services reach the node's own endpoints (kubelet, DNS, API).
-    { proto: 'any', from: cluster.podCidr, comment: 'k3s pods' },
-    { proto: 'any', from: cluster.serviceCidr, comment: 'k3s services' },
+    ...fromCluster(cluster.podCidr, 'k3s pods'),
+    ...fromCluster(cluster.serviceCidr, 'k3s services'),
     ...web(cloudflareOnly ? cloudflare.ipv4 : [undefined]),
   ];
   const v6: UfwRule[] = cloudflareOnly ? web(cloudflare.ipv6) : web([undefined]);

@@ -15,7 +15,7 @@ import { TraefikConfigChart } from './traefik-config';
  */
 export function addStack(app: App, config: Config) {
   const { partOf, namespace: ns, apps } = config;
-  const namespace = new NamespaceChart(app, 'namespace', { partOf, name: ns });
+  const namespace = new NamespaceChart(app, 'namespace', { partOf, name: ns, metadataAddress: config.cluster.hetzner.metadataAddress });
   const redis = new RedisChart(app, 'redis', { partOf, namespace: ns, redis: apps.redis });
   const api = new ApiChart(app, 'api', { partOf, namespace: ns, api: apps.api, redis });
   const admin = new AdminChart(app, 'admin', { partOf, namespace: ns, admin: apps.admin });
@@ -28,7 +28,10 @@ export function addStack(app: App, config: Config) {
   });
   const traefik = new TraefikConfigChart(app, 'traefik', {
     partOf,
-    ...config.traefik,
+    webPort: config.traefik.webPort,
+    websecurePort: config.traefik.websecurePort,
+    runAsUser: config.traefik.runAsUser,
+    runAsGroup: config.traefik.runAsUser,
     trustedIPs: [...config.cloudflare.ipv4, ...config.cloudflare.ipv6],
   });
   for (const chart of [redis, api, admin, worker, ingress]) chart.addDependency(namespace);

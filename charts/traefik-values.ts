@@ -9,36 +9,22 @@
  * (v39+: `ports.*.http.tls`).
  */
 
-/** Options for {@link traefikValues}. */
+/** Options for {@link traefikValues}; the stack passes them from cluster.yaml's `traefik` section. */
 export interface TraefikValuesProps {
   /**
    * Port the `web` (plain HTTP) entrypoint listens on, directly on each node
    * (hostNetwork). Cloudflare sends its HTTP origin traffic here.
-   *
-   * @default 80
    */
-  readonly webPort?: number;
+  readonly webPort: number;
 
-  /**
-   * Port the `websecure` (TLS) entrypoint listens on, directly on each node.
-   *
-   * @default 443
-   */
-  readonly websecurePort?: number;
+  /** Port the `websecure` (TLS) entrypoint listens on, directly on each node. */
+  readonly websecurePort: number;
 
-  /**
-   * UID the Traefik process runs as. Must not be 0.
-   *
-   * @default 65532
-   */
-  readonly runAsUser?: number;
+  /** UID the Traefik process runs as. Must not be 0. */
+  readonly runAsUser: number;
 
-  /**
-   * GID the Traefik process runs as.
-   *
-   * @default 65532
-   */
-  readonly runAsGroup?: number;
+  /** GID the Traefik process runs as. */
+  readonly runAsGroup: number;
 
   /**
    * CIDRs whose X-Forwarded-* headers Traefik trusts on the `web` and
@@ -50,10 +36,7 @@ export interface TraefikValuesProps {
 
 /** Returns the Traefik Helm values as plain data (serialise it to YAML yourself). */
 export function traefikValues(props: TraefikValuesProps): Record<string, unknown> {
-  const webPort = props.webPort ?? 80;
-  const websecurePort = props.websecurePort ?? 443;
-  const runAsUser = props.runAsUser ?? 65532;
-  const runAsGroup = props.runAsGroup ?? 65532;
+  const { webPort, websecurePort, runAsUser, runAsGroup } = props;
   if (runAsUser === 0) throw new Error('traefikValues: runAsUser must not be 0 (runAsNonRoot is set)');
   if (props.trustedIPs.length === 0) throw new Error('traefikValues: trustedIPs must not be empty');
 

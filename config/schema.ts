@@ -151,12 +151,23 @@ const cluster = z
       .describe('Per node, what K3s itself (apiserver, etcd, kubelet), CoreDNS, Traefik, metrics-server and local-path use; subtracted before the capacity check.'),
     hetzner: z
       .strictObject({
-        serverType: z.string().regex(/^[a-z0-9-]+$/).default('cx33').describe('Server type of the nodes (CX33: 4 vCPU, 8 GB).'),
+        serverType: z
+          .string()
+          .regex(/^(cx|cpx|ccx)\d+$/, 'expected an x86 server type (cx…, cpx…, ccx…): the nodes install the amd64 k3s binary, so Arm (cax…) servers are not supported')
+          .default('cx33')
+          .describe('Server type of the nodes (CX33: 4 vCPU, 8 GB). x86 only: the nodes install the amd64 k3s binary.'),
         image: z.string().regex(/^[a-z0-9.-]+$/).default('ubuntu-24.04').describe('Hetzner image the nodes boot.'),
         location: z.string().regex(/^[a-z0-9-]+$/).default('nbg1').describe('Hetzner location (nbg1: Nuremberg).'),
+        metadataAddress: ipv4Address
+          .default('169.254.169.254')
+          .describe('Hetzner metadata service. It serves the user-data, cluster token included, to anything on the node: the honeydue pods are denied egress to it.'),
       })
       .prefault({})
-      .describe('What the printed `hcloud server create` commands ask for.'),
+      .describe('Hetzner facts: what the printed `hcloud server create` commands ask for, and the metadata service.'),
+    established: z
+      .boolean()
+      .default(false)
+      .describe('Set once the cluster is running: then no node gets cluster-init, and a rebuilt first node joins the second listed node instead of starting a second, separate cluster.'),
     nodes: z
       .array(node)
       .min(1, 'expected at least one server node')
@@ -185,7 +196,7 @@ const k3s = z
     kubeProxyMode: z
       .enum(['ipvs', 'iptables'])
       .default('ipvs')
-      .describe('kube-proxy mode. K3s defaults to iptables; ipvs adds the proxy-mode flag, loads the ip_vs modules at boot and disables servicelb.'),
+      .describe('kube-proxy mode. K3s defaults to iptables; ipvs adds the proxy-mode flag and loads the ip_vs modules at boot. servicelb is disabled either way.'),
   })
   .superRefine((k, ctx) => {
     if (k.releaseBaseUrl.startsWith('http://') && !k.sha256) {
@@ -266,6 +277,9 @@ function checkCluster(c: z.output<typeof base>, ctx: z.RefinementCtx) {
         seen.set(key, i);
       }
     }
+    if (!privateNetwork && n.privateIPv4) {
+      ctx.addIssue({ code: 'custom', path: ['cluster', 'nodes', i, 'privateIPv4'], message: 'privateIPv4 is set but cluster.privateNetwork is not; set cluster.privateNetwork (cidr, interface) to use the private network, or remove privateIPv4' });
+    }
     if (privateNetwork && !n.privateIPv4) {
       ctx.addIssue({ code: 'custom', path: ['cluster', 'nodes', i, 'privateIPv4'], message: 'cluster.privateNetwork is set, so every node needs a privateIPv4' });
     }
@@ -273,6 +287,9 @@ function checkCluster(c: z.output<typeof base>, ctx: z.RefinementCtx) {
       ctx.addIssue({ code: 'custom', path: ['cluster', 'nodes', i, 'privateIPv4'], message: `${n.privateIPv4} is outside cluster.privateNetwork.cidr ${privateNetwork.cidr}` });
     }
   });
+  if (c.cluster.established && nodes.length < 2) {
+    ctx.addIssue({ code: 'custom', path: ['cluster', 'established'], message: 'an established cluster needs a second node to join; a rebuilt single server starts a new cluster anyway, so leave established false' });
+  }
   if (!cidrContains(c.cluster.serviceCidr, c.cluster.clusterDns)) {
     ctx.addIssue({ code: 'custom', path: ['cluster', 'clusterDns'], message: `${c.cluster.clusterDns} is outside cluster.serviceCidr ${c.cluster.serviceCidr}` });
   }
@@ -316,11 +333,9 @@ export function capacityReport(c: Pick<Config, 'apps' | 'cluster'>) {
     cpu: millicores(c.cluster.nodeCapacity.cpu) - millicores(c.cluster.systemReserved.cpu),
     memory: bytes(c.cluster.nodeCapacity.memory) - bytes(c.cluster.systemReserved.memory),
   };
-  const nodes = c.cluster.nodes.length;
-  const survivors = Math.max(nodes - 1, 1);
+  const survivors = Math.max(c.cluster.nodes.length - 1, 1);
   return {
     requested,
-    allocatable: { cpu: perNode.cpu * nodes, memory: perNode.memory * nodes },
     allocatableOneNodeDown: { cpu: perNode.cpu * survivors, memory: perNode.memory * survivors },
   };
 }

@@ -24,7 +24,8 @@ function build() {
     outfile: path.join(out, 'snapshot.js'),
     metafile: true,
     logLevel: 'warning',
-    define: { __BUILD_INPUTS__: 'globalThis.__BUILD_INPUTS__' },
+    // Input paths in the metafile are relative to this, whatever directory the build runs from.
+    absWorkingDir: root,
   });
   // Inputs the snapshot was built from: a run compares their mtimes with the blob's and
   // rebuilds when one is newer, so an edit never synthesizes with stale code.

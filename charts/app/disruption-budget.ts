@@ -12,11 +12,8 @@ export interface DisruptionBudgetProps extends WorkloadLabelsProps {
 
 /** A PodDisruptionBudget selecting exactly the workload's pods. */
 export class DisruptionBudget extends Construct {
-  readonly name: string;
-
   constructor(scope: Construct, id: string, props: DisruptionBudgetProps) {
     super(scope, id);
-    this.name = props.name;
     new k8s.KubePodDisruptionBudget(this, 'Resource', {
       metadata: { name: props.name, labels: workloadLabels(props) },
       spec: {
