@@ -111,12 +111,14 @@ export function statusLinePattern(tuple: string, v6: boolean): RegExp {
   const words = tuple.replace(/\s+comment=\S*$/, '').trim().split(/\s+/);
   const [action, proto, dport, dst, sport, src] = words;
   // Application rules (an extra field before the direction) are not used by this project.
-  const direction = words[words.length - 1]!.split('_')[0]!;
+  // `in` or `in_<interface>`: ufw shows a rule bound to an interface as `<to> on <interface>`.
+  const last = words[words.length - 1]!;
+  const [direction, iface] = last.includes('_') ? [last.slice(0, last.indexOf('_')), last.slice(last.indexOf('_') + 1)] : [last, undefined];
   const any = (addr: string) => addr === '0.0.0.0/0' || addr === '::/0';
   const suffix = v6 ? ' (v6)' : '';
   const portOf = (port: string) => (port === 'any' ? '' : proto === 'any' ? port : `${port}/${proto}`);
   const side = (addr: string, port: string) => [any(addr) ? '' : addr, portOf(port)].filter(Boolean).join(' ') || 'Anywhere';
-  const to = side(dst!, dport!) + suffix;
+  const to = side(dst!, dport!) + (iface ? ` on ${iface}` : '') + suffix;
   const from = side(src!, sport!) + (any(src!) && sport === 'any' ? suffix : '');
   const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&').replace(/ /g, '\\s+');
   const act = `${action!.toUpperCase()}${direction === 'out' ? '\\s+OUT' : '(\\s+IN)?'}`;
