@@ -31,6 +31,8 @@ export function ufwRules(config: Config, node: NodeConfig): { v4: UfwRule[]; v6:
   const iface = cluster.privateNetwork?.interface;
   const fromPeers = (proto: UfwRule['proto'], port: UfwRule['port'], what: string): UfwRule[] =>
     peers.map((p) => ({ proto, port, from: clusterAddress(p), iface, comment: `${what} from ${p.name}` }));
+  const fromOperators = (port: number, what: string): UfwRule[] =>
+    firewall.operatorCidrs.map((from) => ({ proto: 'tcp', port, from, comment: `${what} from operators` }));
   const tunnel = overlay(cluster);
   // Pod and Service sources arrive on the pod bridge (this node's pods) or the overlay
   // interface (other nodes' pods), never on the public interface: binding the rules to those
@@ -47,8 +49,8 @@ export function ufwRules(config: Config, node: NodeConfig): { v4: UfwRule[]; v6:
     ...fromPeers('tcp', K3S_PORTS.kubelet, 'kubelet'),
     ...fromPeers('tcp', K3S_PORTS.etcd, 'etcd'),
     ...fromPeers('tcp', K3S_PORTS.api, 'k3s api'),
-    ...firewall.operatorCidrs.map((from) => ({ proto: 'tcp' as const, port: K3S_PORTS.api, from, comment: 'k3s api from operators' })),
-    ...firewall.operatorCidrs.map((from) => ({ proto: 'tcp' as const, port: SSH_PORT, from, comment: 'ssh from operators' })),
+    ...fromOperators(K3S_PORTS.api, 'k3s api'),
+    ...fromOperators(SSH_PORT, 'ssh'),
     // K3s with UFW: pods and Services reach the node's own endpoints (kubelet, DNS, API).
     ...fromCluster(cluster.podCidr, 'k3s pods'),
     ...fromCluster(cluster.serviceCidr, 'k3s services'),

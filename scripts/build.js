@@ -49,5 +49,4 @@ function build() {
   fs.renameSync(tmp, blob);
 }
 
-if (require.main === module) build();
-module.exports = { build };
+build();
