@@ -2,10 +2,11 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse, parseAllDocuments } from 'yaml';
-import { capacityReport } from './config/schema';
+import { capacityReport } from './config/capacity';
+import { capacityInput } from './config/schema';
 import { bytes, millicores } from './config/quantity';
 import { traefikValues } from './charts/traefik-values';
-import { kubectlPath } from './test/tools/layer';
+import { kubectlPath } from './tools/layer';
 import { type KubeObject, production, synthObjects, synthToDir, tempDir, variant } from './test/support';
 
 const objects = synthObjects();
@@ -239,7 +240,7 @@ describe('secrets', () => {
 describe('capacity', () => {
   test('the pods’ requests fit on two CX33 nodes besides the system pods, so one node can drain', () => {
     const config = production();
-    const report = capacityReport(config);
+    const report = capacityReport(capacityInput(config));
     const perNode = { cpu: millicores('4') - millicores(config.cluster.systemReserved.cpu), memory: bytes('8Gi') - bytes(config.cluster.systemReserved.memory) };
     expect(report.requested.cpu).toBeLessThanOrEqual(2 * perNode.cpu);
     expect(report.requested.memory).toBeLessThanOrEqual(2 * perNode.memory);

@@ -26,7 +26,8 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line
   const config = loadConfig(configFileFrom(argv, env));
   const outdir = env.CDK8S_OUTDIR || 'dist';
   const cloudInitDir = path.join(outdir, 'cloud-init');
-  const nodes = renderNodes(config, resolveToken(env));
+  const token = resolveToken(env);
+  const nodes = renderNodes(config, token);
 
   if (bootstrapOnly) {
     replaceDir(cloudInitDir, (dir) => writeCloudInit(dir, nodes), 0o700);
@@ -38,10 +39,7 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line
       writeCloudInit(path.join(dir, 'cloud-init'), nodes);
     });
   }
-  for (const line of cloudInitSummary(config, cloudInitDir, nodes)) log(line);
-  if (config.firewall.operatorCidrs.length === 0) {
-    log('note: firewall.operatorCidrs is empty: SSH and the Kubernetes API are closed to everyone but the nodes; use the Hetzner console, or add your CIDRs to the config.');
-  }
+  for (const line of cloudInitSummary(config, cloudInitDir, nodes, token.source)) log(line);
   return 0;
 }
 

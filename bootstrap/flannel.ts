@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema';
 import { PATHS } from './paths';
+import { overlay } from './ports';
 import { rootFile, type WriteFile } from './write-file';
 
 /**
@@ -12,24 +13,10 @@ export function flannelNetConf(cluster: Config['cluster']): Record<string, unkno
     EnableIPv6: false,
     EnableIPv4: true,
     IPv6Network: '::/0',
-    Backend:
-      cluster.flannelBackend === 'wireguard-native'
-        ? // K3s's wireguard-native template: keepalive keeps NAT and conntrack state alive.
-          { Type: 'wireguard', PersistentKeepaliveInterval: 25, Mode: 'separate' }
-        : { Type: 'vxlan' },
+    Backend: overlay(cluster).netConfBackend,
   };
 }
 
 export function flannelConfFile(cluster: Config['cluster']): WriteFile {
   return rootFile(PATHS.flannelConf, `${JSON.stringify(flannelNetConf(cluster))}\n`, '0644');
 }
-
-/** The overlay between nodes, per backend: its UDP port, and the interface Flannel creates. */
-export function overlay(cluster: Config['cluster']): { port: number; iface: string; label: string } {
-  return cluster.flannelBackend === 'wireguard-native'
-    ? { port: 51820, iface: 'flannel-wg', label: 'flannel wireguard' }
-    : { port: 8472, iface: 'flannel.1', label: 'flannel vxlan' };
-}
-
-/** The bridge Flannel's CNI plugin attaches this node's pods to. */
-export const POD_BRIDGE = 'cni0';

@@ -1,24 +1,10 @@
 import { stringify } from 'yaml';
 import type { Config, NodeConfig } from '../config/schema';
-import { K3S_PORTS } from './k3s-ports';
+import { kubeProxy } from './kube-proxy';
 import { PATHS } from './paths';
+import { K3S_PORTS } from './ports';
+import { clusterAddress, joinTarget } from './topology';
 import { rootFile, type WriteFile } from './write-file';
-
-/** The address other nodes reach this node on: private when a private network is attached. */
-export function clusterAddress(node: NodeConfig): string {
-  return node.privateIPv4 ?? node.publicIPv4;
-}
-
-/**
- * The server a node joins, or `undefined` for the one that starts the cluster: the first
- * listed node, unless the cluster is already established, when every node (a rebuilt first
- * node too) joins another listed node instead of starting a second cluster.
- */
-export function joinTarget(cluster: Config['cluster'], node: NodeConfig): NodeConfig | undefined {
-  const [first, second] = cluster.nodes as [NodeConfig, NodeConfig | undefined];
-  if (node !== first) return first;
-  return cluster.established ? second : undefined;
-}
 
 /**
  * `/etc/rancher/k3s/config.yaml`: the K3s server flags as data (keys are the CLI flag names).
@@ -46,8 +32,7 @@ export function k3sConfig(config: Config, node: NodeConfig): Record<string, unkn
     // No LoadBalancer Services here (Traefik binds host ports), and with IPVS servicelb's
     // rules cut nodes off from each other (k3s issues 2804, 5000). Traefik stays enabled.
     disable: ['servicelb'],
-    // K3s hard-codes kube-proxy's iptables mode unless told otherwise.
-    ...(k3s.kubeProxyMode === 'ipvs' ? { 'kube-proxy-arg': ['proxy-mode=ipvs'] } : {}),
+    ...kubeProxy(k3s).k3sConfig,
     'write-kubeconfig-mode': '0600',
   };
 }

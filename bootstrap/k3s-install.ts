@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema';
 import { PATHS } from './paths';
-import { renderTemplate, unitWord } from './template';
+import { renderTemplate, plainWord } from './template';
+import { UFW_GATE_CHAIN } from './ufw';
 import { rootFile, type WriteFile } from './write-file';
 
 /** The release asset install.sh checks the amd64 binary against. */
@@ -38,7 +39,7 @@ export function installCommands(k3s: Config['k3s']): string[][] {
     ? [['/usr/bin/sha256sum', '--check', '--strict', PATHS.k3sPin]]
     : [fetch(CHECKSUMS), ['/usr/bin/sha256sum', '--check', '--strict', '--ignore-missing', CHECKSUMS]];
   return [fetch('k3s'), ...verify, ['/usr/bin/install', '-o', 'root', '-g', 'root', '-m', '0755', 'k3s', PATHS.k3sBinary]].map((argv) =>
-    argv.map(unitWord),
+    argv.map(plainWord),
   );
 }
 
@@ -48,7 +49,7 @@ export function k3sInstallFiles(k3s: Config['k3s']): WriteFile[] {
     rootFile(
       PATHS.k3sInstallUnit,
       renderTemplate('k3s-install.service', {
-        version: unitWord(k3s.version),
+        version: plainWord(k3s.version),
         binary: PATHS.k3sBinary,
         staging: PATHS.k3sStaging,
         stateDirectory: PATHS.k3sStaging.replace('/var/lib/', ''),
@@ -56,7 +57,7 @@ export function k3sInstallFiles(k3s: Config['k3s']): WriteFile[] {
       }),
       '0644',
     ),
-    rootFile(PATHS.k3sUnit, renderTemplate('k3s.service', { binary: PATHS.k3sBinary }), '0644'),
+    rootFile(PATHS.k3sUnit, renderTemplate('k3s.service', { binary: PATHS.k3sBinary, ufwGateChain: UFW_GATE_CHAIN }), '0644'),
   ];
   // sha256sum's check format: "<hash>  <file>", the file relative to the unit's working directory.
   if (k3s.sha256) files.push(rootFile(PATHS.k3sPin, `${k3s.sha256}  k3s\n`, '0644'));

@@ -1,11 +1,12 @@
 import type { Config, NodeConfig } from '../config/schema';
 import { UserInputError } from '../lib/errors';
 import { flannelConfFile } from './flannel';
-import { ipvsModules } from './ipvs';
-import { joinTarget, k3sConfigFile, k3sTokenFile } from './k3s-config';
+import { k3sConfigFile, k3sTokenFile } from './k3s-config';
 import { k3sInstallFiles } from './k3s-install';
+import { kubeProxy } from './kube-proxy';
 import { runcmd } from './runcmd';
 import { unprivilegedPortsSysctl } from './sysctl';
+import { joinTarget } from './topology';
 import { ufwFiles } from './ufw';
 import { cloudConfigText, USER_DATA_LIMIT } from './user-data';
 
@@ -30,7 +31,7 @@ export function renderNodes(config: Config, opts: { token: string }): RenderedNo
         'Generated from cluster.yaml; do not edit. It holds the cluster token: keep it secret.',
       ].join('\n'),
       writeFiles: nodeFiles(config, node, opts.token),
-      runcmd: runcmd(config),
+      runcmd: runcmd(kubeProxy(config.k3s)),
     });
     const size = Buffer.byteLength(content);
     if (size > USER_DATA_LIMIT) {
@@ -46,7 +47,7 @@ export function renderNodes(config: Config, opts: { token: string }): RenderedNo
 export function nodeFiles(config: Config, node: NodeConfig, token: string) {
   return [
     unprivilegedPortsSysctl(),
-    ...(config.k3s.kubeProxyMode === 'ipvs' ? [ipvsModules()] : []),
+    ...kubeProxy(config.k3s).files,
     ...ufwFiles(config, node),
     flannelConfFile(config.cluster),
     k3sTokenFile(token),

@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema';
+import type { KubeProxyPlan } from './kube-proxy';
 
 /**
  * The only commands a node runs, each an argv list (cloud-init quotes each word; no shell
@@ -10,10 +10,10 @@ import type { Config } from '../config/schema';
  * A checksum failure then shows in `cloud-init status --long` as well as in
  * `systemctl status k3s-install`.
  */
-export function runcmd(config: Config): string[][] {
+export function runcmd(proxy: Pick<KubeProxyPlan, 'runcmd'>): string[][] {
   return [
     ['sysctl', '--system'],
-    ...(config.k3s.kubeProxyMode === 'ipvs' ? [['systemctl', 'restart', 'systemd-modules-load.service']] : []),
+    ...proxy.runcmd.map((argv) => [...argv]),
     ['ufw', '--force', 'enable'],
     ['systemctl', 'daemon-reload'],
     ['systemctl', 'enable', 'k3s.service'],

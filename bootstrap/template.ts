@@ -26,13 +26,15 @@ export function renderTemplate(name: string, data: Record<string, unknown>): str
 }
 
 /**
- * A word safe to place in a systemd unit line: systemd splits on whitespace, honours quotes
- * and backslashes, and expands % specifiers and $ variables. A value with any of those is
- * refused rather than escaped, because every value here comes from validated config.
+ * A word that means itself in every line-oriented text the templates write: systemd units
+ * split on whitespace, honour quotes and backslashes, and expand % specifiers and $
+ * variables; iptables-restore lines (ufw's rule files) split on whitespace and honour quotes
+ * and `#`. A value with any of those is refused rather than escaped, because every value
+ * here comes from validated config.
  */
-export function unitWord(value: string): string {
+export function plainWord(value: string): string {
   if (!/^[A-Za-z0-9_@:/.,=+~-]+$/.test(value)) {
-    throw new Error(`refusing to place ${JSON.stringify(value)} in a systemd unit: only letters, digits and _@:/.,=+~- are allowed`);
+    throw new Error(`refusing to place ${JSON.stringify(value)} in a unit or rule file: only letters, digits and _@:/.,=+~- are allowed`);
   }
   return value;
 }

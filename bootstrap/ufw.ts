@@ -1,10 +1,21 @@
 import type { Config, NodeConfig } from '../config/schema';
-import { overlay, POD_BRIDGE } from './flannel';
-import { K3S_PORTS, SSH_PORT } from './k3s-ports';
-import { clusterAddress } from './k3s-config';
 import { PATHS } from './paths';
-import { renderTemplate, unitWord } from './template';
+import { K3S_PORTS, overlay, POD_BRIDGE, SSH_PORT } from './ports';
+import { plainWord, renderTemplate } from './template';
+import { clusterAddress, peersOf } from './topology';
 import { rootFile, type WriteFile } from './write-file';
+
+/** ufw's chain prefix per IP family: `ufw-user-input`, `ufw6-user-input`, … */
+const CHAIN_PREFIX = { 4: 'ufw', 6: 'ufw6' } as const;
+
+/** The chain the allow rules go in. */
+const userInputChain = (family: 4 | 6) => `${CHAIN_PREFIX[family]}-user-input`;
+
+/**
+ * The chain whose presence proves ufw has loaded this node's rules: k3s.service will not start
+ * without it (its ExecStartPre lists it), so etcd, the kubelet and the API never run unfiltered.
+ */
+export const UFW_GATE_CHAIN = userInputChain(4);
 
 /** One `ufw allow` rule, as data. */
 export interface UfwRule {
@@ -19,7 +30,6 @@ export interface UfwRule {
   readonly comment: string;
 }
 
-
 /**
  * The inbound rules of one node. Cluster ports open only to the other nodes (on the private
  * network when one is attached); operators reach SSH and the API from their CIDRs; the web
@@ -27,7 +37,7 @@ export interface UfwRule {
  */
 export function ufwRules(config: Config, node: NodeConfig): { v4: UfwRule[]; v6: UfwRule[] } {
   const { cluster, firewall, traefik, cloudflare } = config;
-  const peers = cluster.nodes.filter((n) => n !== node);
+  const peers = peersOf(cluster, node);
   const iface = cluster.privateNetwork?.interface;
   const fromPeers = (proto: UfwRule['proto'], port: UfwRule['port'], what: string): UfwRule[] =>
     peers.map((p) => ({ proto, port, from: clusterAddress(p), iface, comment: `${what} from ${p.name}` }));
@@ -63,7 +73,7 @@ export function ufwRules(config: Config, node: NodeConfig): { v4: UfwRule[]; v6:
 /** ufw's `### tuple ###` line and iptables lines for a rule, byte for byte as `ufw allow` writes them (the system test compares with ufw's own rewrite). */
 export function ufwRuleText(rule: UfwRule, family: 4 | 6): { tuple: string; lines: string[] } {
   const any = family === 4 ? '0.0.0.0/0' : '::/0';
-  const chain = family === 4 ? 'ufw-user-input' : 'ufw6-user-input';
+  const chain = userInputChain(family);
   const port = rule.port === undefined ? 'any' : typeof rule.port === 'number' ? String(rule.port) : rule.port.join(':');
   const from = rule.from === undefined ? any : rule.from.replace(/\/32$/, '');
   const direction = rule.iface ? `in_${rule.iface}` : 'in';
@@ -75,14 +85,14 @@ export function ufwRuleText(rule: UfwRule, family: 4 | 6): { tuple: string; line
     ...(rule.port === undefined ? [] : typeof rule.port === 'number' ? ['--dport', port] : ['-m', 'multiport', '--dports', port]),
     ...(rule.from === undefined ? [] : ['-s', from]),
   ];
-  return { tuple, lines: [['-A', chain, ...match, '-j', 'ACCEPT'].map(unitWord).join(' ')] };
+  return { tuple, lines: [['-A', chain, ...match, '-j', 'ACCEPT'].map(plainWord).join(' ')] };
 }
 
 /** user.rules, user6.rules, ufw.conf and /etc/default/ufw: UFW configured as data, enabled at boot. */
 export function ufwFiles(config: Config, node: NodeConfig): WriteFile[] {
   const { v4, v6 } = ufwRules(config, node);
   const rulesFile = (rules: UfwRule[], family: 4 | 6) =>
-    renderTemplate('user.rules', { chain: family === 4 ? 'ufw' : 'ufw6', rules: rules.map((r) => ufwRuleText(r, family)) });
+    renderTemplate('user.rules', { chain: CHAIN_PREFIX[family], rules: rules.map((r) => ufwRuleText(r, family)) });
   return [
     rootFile(PATHS.ufwUserRules, rulesFile(v4, 4), '0640'),
     rootFile(PATHS.ufwUser6Rules, rulesFile(v6, 6), '0640'),

@@ -12,17 +12,25 @@ export function writeCloudInit(dir: string, nodes: readonly RenderedNode[]): voi
 
 /**
  * What the operator reads after a render: per node its file, role, size against Hetzner's
- * limit, and the command that builds it. Never the token.
+ * limit, and the command that builds it; where the cluster token came from; and what the
+ * firewall leaves closed. Never the token itself.
  */
-export function cloudInitSummary(config: Config, dir: string, nodes: readonly RenderedNode[]): string[] {
+export function cloudInitSummary(config: Config, dir: string, nodes: readonly RenderedNode[], tokenSource: string): string[] {
   const { serverType, image, location } = config.cluster.hetzner;
-  return nodes.flatMap((n) => {
-    const file = path.join(dir, n.fileName);
-    const size = Buffer.byteLength(n.content);
-    const pct = ((100 * size) / USER_DATA_LIMIT).toFixed(1);
-    return [
-      `${file}  ${n.role.padEnd(5)}  ${size} bytes  ${pct}% of 32 KiB`,
-      `  hcloud server create --name ${n.name} --type ${serverType} --image ${image} --location ${location} --user-data-from-file ${file}`,
-    ];
-  });
+  const limit = `${USER_DATA_LIMIT / 1024} KiB`;
+  return [
+    ...nodes.flatMap((n) => {
+      const file = path.join(dir, n.fileName);
+      const size = Buffer.byteLength(n.content);
+      const pct = ((100 * size) / USER_DATA_LIMIT).toFixed(1);
+      return [
+        `${file}  ${n.role.padEnd(5)}  ${size} bytes  ${pct}% of ${limit}`,
+        `  hcloud server create --name ${n.name} --type ${serverType} --image ${image} --location ${location} --user-data-from-file ${file}`,
+      ];
+    }),
+    `cluster token: from ${tokenSource}`,
+    ...(config.firewall.operatorCidrs.length === 0
+      ? ['note: firewall.operatorCidrs is empty: SSH and the Kubernetes API are closed to everyone but the nodes; use the Hetzner console, or add your CIDRs to the config.']
+      : []),
+  ];
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { cidrContains, dnsLabel, dnsName, ipv4Address, ipv4Cidr, ipv6Cidr, port } from './net';
-import { bytes, cpuQuantity, memoryQuantity, millicores } from './quantity';
+import { type CapacityInput, capacityReport } from './capacity';
+import { bytes, cpuQuantity, memoryQuantity } from './quantity';
 
 /**
  * The one configuration of the honeydue stack: every chart, firewall rule and cloud-init
@@ -46,6 +47,9 @@ const env = z
   .default({})
   .describe('Plain, non-secret environment variables.');
 
+/** The UID (and GID) the non-root containers run as unless configured: distroless's `nonroot`. */
+const NONROOT_UID = 65532;
+
 const runAsUser = z
   .number()
   .int()
@@ -66,18 +70,22 @@ const probes = (startupFailureThreshold: number) =>
     })
     .describe('HTTP probes of the workload.');
 
+/** What every workload of the namespace has: its image, resources, user and environment. */
+const workload = z.strictObject({
+  image,
+  resources,
+  runAsUser: runAsUser.default(NONROOT_UID),
+  secretEnv: secretNames,
+  env,
+});
+
 /** One HTTP workload: the shape of apps.api and apps.admin, also used by the benchmark’s generated configs. */
 export const webApp = (defaults: { replicas: number; startupFailureThreshold: number }) =>
-  z.strictObject({
-    image,
+  workload.extend({
     replicas: z.number().int().min(1).default(defaults.replicas).describe('Pod replicas, spread across nodes.'),
     port: port.describe('Container port; the Service and the Ingress backend use the same number.'),
     host: dnsName.describe('Public host name routed to this workload by the Ingress.'),
     probes: probes(defaults.startupFailureThreshold),
-    resources,
-    runAsUser: runAsUser.default(65532),
-    secretEnv: secretNames,
-    env,
   });
 
 const apps = z
@@ -86,19 +94,14 @@ const apps = z
       'Go HTTP API (also serves the marketing landing page). startupFailureThreshold 48 × 5 s = 240 s: MigrateWithLock serializes migrations across the replicas on first boot.',
     ),
     admin: webApp({ replicas: 2, startupFailureThreshold: 24 }).describe('Next.js admin UI. Probe path "/": "/admin/" returns 404 and got pods killed.'),
-    worker: z
-      .strictObject({
-        image,
+    worker: workload
+      .extend({
         replicas: z
           .literal(1, {
             error: 'worker replicas must be exactly 1: the Asynq scheduler inside the worker is a singleton, and a second replica would enqueue every scheduled job twice',
           })
           .default(1)
           .describe('Always 1: the Asynq scheduler is a singleton.'),
-        resources,
-        runAsUser: runAsUser.default(65532),
-        secretEnv: secretNames,
-        env,
       })
       .describe('Asynq worker and scheduler. No Service.'),
     redis: z
@@ -233,7 +236,7 @@ const traefik = z
   .strictObject({
     webPort: port.default(80).describe('Host port of the web entrypoint; Cloudflare Flexible SSL sends plain HTTP here.'),
     websecurePort: port.default(443).describe('Host port of the websecure entrypoint.'),
-    runAsUser: runAsUser.default(65532).describe('UID and GID Traefik runs as; binding :80 as non-root needs ip_unprivileged_port_start=0 on the node.'),
+    runAsUser: runAsUser.default(NONROOT_UID).describe('UID and GID Traefik runs as; binding :80 as non-root needs ip_unprivileged_port_start=0 on the node.'),
   })
   .prefault({})
   .describe('The K3s-bundled Traefik, reconfigured as a hostNetwork DaemonSet.');
@@ -301,7 +304,7 @@ function checkCluster(c: z.output<typeof base>, ctx: z.RefinementCtx) {
  * strand pods as Pending).
  */
 function checkCapacity(c: z.output<typeof base>, ctx: z.RefinementCtx) {
-  const report = capacityReport(c);
+  const report = capacityReport(capacityInput(c));
   for (const [what, need, have] of [
     ['CPU (millicores)', report.requested.cpu, report.allocatableOneNodeDown.cpu],
     ['memory (bytes)', report.requested.memory, report.allocatableOneNodeDown.memory],
@@ -316,27 +319,19 @@ function checkCapacity(c: z.output<typeof base>, ctx: z.RefinementCtx) {
   }
 }
 
-/** Requests of every workload pod, and what the nodes offer after system pods. */
-export function capacityReport(c: Pick<Config, 'apps' | 'cluster'>) {
+/** The capacity check's view of a configuration: every workload's pods and the nodes. */
+export function capacityInput(c: Pick<Config, 'apps' | 'cluster'>): CapacityInput {
   const { api, admin, worker, redis } = c.apps;
-  const pods = [
-    { replicas: api.replicas, r: api.resources },
-    { replicas: admin.replicas, r: admin.resources },
-    { replicas: worker.replicas, r: worker.resources },
-    { replicas: 1, r: redis.resources },
-  ];
-  const requested = {
-    cpu: pods.reduce((sum, p) => sum + p.replicas * millicores(p.r.cpu), 0),
-    memory: pods.reduce((sum, p) => sum + p.replicas * bytes(p.r.memory), 0),
-  };
-  const perNode = {
-    cpu: millicores(c.cluster.nodeCapacity.cpu) - millicores(c.cluster.systemReserved.cpu),
-    memory: bytes(c.cluster.nodeCapacity.memory) - bytes(c.cluster.systemReserved.memory),
-  };
-  const survivors = Math.max(c.cluster.nodes.length - 1, 1);
   return {
-    requested,
-    allocatableOneNodeDown: { cpu: perNode.cpu * survivors, memory: perNode.memory * survivors },
+    workloads: [
+      { replicas: api.replicas, requests: api.resources },
+      { replicas: admin.replicas, requests: admin.resources },
+      { replicas: worker.replicas, requests: worker.resources },
+      { replicas: 1, requests: redis.resources },
+    ],
+    nodes: c.cluster.nodes.length,
+    nodeCapacity: c.cluster.nodeCapacity,
+    systemReserved: c.cluster.systemReserved,
   };
 }
 

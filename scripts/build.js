@@ -17,7 +17,7 @@ const out = path.join(root, 'build');
 function build() {
   fs.mkdirSync(out, { recursive: true });
   const result = esbuild.buildSync({
-    entryPoints: [path.join(root, 'snapshot.ts')],
+    entryPoints: [path.join(root, 'scripts', 'snapshot.ts')],
     bundle: true,
     platform: 'node',
     target: 'node20',

@@ -1,5 +1,4 @@
 import { Testing } from 'cdk8s';
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -8,6 +7,8 @@ import { addStack } from '../charts/stack';
 import { loadConfig, parseConfig } from '../config/load';
 import type { Config, RawConfig } from '../config/schema';
 import { main } from '../main';
+import { onCleanup, removeTree } from './cleanup';
+import { inCi } from './host';
 
 /** A fixed token, so snapshots are stable; never a real cluster's. */
 export const TEST_TOKEN = 'test-token-0123456789abcdefghijklmnopqrstuvwxyzABCDEF';
@@ -37,8 +38,11 @@ export function synthObjects(config: Config = production()): KubeObject[] {
   return app.charts.flatMap((c) => Testing.synth(c)) as KubeObject[];
 }
 
+/** A fresh temporary directory, removed when the test file's process ends (or is interrupted). */
 export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `honeydue-${prefix}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `honeydue-${prefix}-`));
+  onCleanup(`temporary directory ${dir}`, () => removeTree(dir));
+  return dir;
 }
 
 /** Runs the CLI's main into a fresh output directory and returns that directory. */
@@ -48,20 +52,13 @@ export function synthToDir(argv: string[] = [], env: NodeJS.ProcessEnv = {}): st
   return out;
 }
 
-/** What a system test lacks on this machine: a missing command, or root. `undefined` if nothing. */
-export function missingTools(commands: readonly string[], needRoot = true): string | undefined {
-  if (needRoot && process.getuid?.() !== 0) return 'needs root';
-  const absent = commands.filter((c) => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', c]).status !== 0);
-  return absent.length ? `missing ${absent.join(', ')} (apt-get install the Debian packages .ci/run installs)` : undefined;
-}
-
 /**
  * `test` for a system test. When the machine lacks what it needs, the test is reported as
  * SKIPPED with the reason; under CI (CI=true) it fails instead, so a green CI run means it ran.
  */
 export function systemTest(missing: string | undefined): jest.It {
   if (!missing) return test;
-  if (process.env.CI === 'true') {
+  if (inCi()) {
     return ((name: string, _fn: unknown, timeout?: number) =>
       test(name, () => {
         throw new Error(`cannot run: ${missing}; CI=true does not allow a skip`);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'child_process';
-import { mustRun, run, runAsync } from './run';
+import { mustRun, run, runAsync } from '../process';
 
 /**
  * A throwaway network of hosts, each a network namespace with one veth to a bridge in one

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { tempDir } from '../support';
-import { type Outcome, run } from './run';
+import { type Outcome, run } from '../process';
 
 /**
  * Mounts an overlay of the host's root filesystem and runs a command chrooted into it. The

@@ -12,16 +12,17 @@ import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
 import type { RenderedNode } from '../../bootstrap/render';
-import { cleanupAll, onCleanup, removeTree, runDirectory } from './cleanup';
+import { cleanupAll, onCleanup, removeTree, runDirectory } from '../cleanup';
 import { HOST_SIDE_ADDRESSES, K3S_VERSION, NET, renderTestNodes, ufwTuples, writeFilesOf } from './cluster';
-import { inCi, missingPrerequisite } from './env';
+import { inCi } from '../host';
+import { missingPrerequisite } from './env';
 import { ensureImage, type VmImage } from './image';
 import { ReleaseMirror, sha256, STANDIN, stageRelease } from './mirror';
 import { TestNet } from './netns';
 import { Vm } from './qemu';
 import { type FileFacts, type GuestReport, type ProbeResult, type ProbeTarget, reportOf, statusLinePattern, statusRuleLines } from './report';
 import { buildProbeIso, buildSeedIso } from './seed';
-import { run } from './sh';
+import { mustRunAsync as run } from '../process';
 
 /** The brief's Flannel net-conf, verbatim. */
 const FLANNEL_NET_CONF = { Network: '10.42.0.0/16', EnableIPv6: false, EnableIPv4: true, IPv6Network: '::/0', Backend: { Type: 'vxlan' } };

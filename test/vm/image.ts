@@ -1,8 +1,8 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { onCleanup, removeTree, runDirectory } from './cleanup';
-import { run } from './sh';
+import { killOnCleanup, onCleanup, removeTree, runDirectory } from '../cleanup';
+import { mustRunAsync as run } from '../process';
 
 /**
  * The node image: Debian 12 with what an Ubuntu 24.04 server cloud image has where it matters
@@ -188,7 +188,7 @@ export async function ensureImage(log: (line: string) => void): Promise<VmImage>
         'mmdebstrap', '--mode=root', '--variant=important', `--include=${recipe.packages.join(',')}`,
         `--customize-hook=${recipe.customize}`, recipe.suite, root, ...recipe.sources,
       ],
-      { timeoutMs: 20 * 60_000, killGroupOnCleanup: true },
+      { timeoutMs: 20 * 60_000, group: (pid) => killOnCleanup('mmdebstrap', pid, true) },
     );
     const boot = path.join(root, 'boot');
     const pick = (prefix: string) => {
@@ -200,7 +200,7 @@ export async function ensureImage(log: (line: string) => void): Promise<VmImage>
     fs.mkdirSync(out);
     fs.copyFileSync(pick('vmlinuz-'), path.join(out, 'vmlinuz'));
     fs.copyFileSync(pick('initrd.img-'), path.join(out, 'initrd.img'));
-    await run(['mkfs.ext4', '-q', '-F', '-L', 'hdroot', '-d', root, path.join(out, 'rootfs.raw'), `${recipe.sizeMiB}M`], { timeoutMs: 10 * 60_000, killGroupOnCleanup: true });
+    await run(['mkfs.ext4', '-q', '-F', '-L', 'hdroot', '-d', root, path.join(out, 'rootfs.raw'), `${recipe.sizeMiB}M`], { timeoutMs: 10 * 60_000, group: (pid) => killOnCleanup('mkfs.ext4', pid, true) });
     fs.writeFileSync(path.join(out, 'recipe.json'), `${JSON.stringify(recipe, null, 2)}\n`);
     try {
       fs.renameSync(out, dir);

@@ -2,9 +2,9 @@ import { spawn } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { killOnCleanup } from './cleanup';
+import { killOnCleanup } from '../cleanup';
 import type { TestNet } from './netns';
-import { sleep } from './sh';
+import { sleep } from '../process';
 
 /** The stand-in k3s binary (a Python script; the image has python3). */
 export const STANDIN = path.join(__dirname, 'fixtures', 'k3s-standin.py');

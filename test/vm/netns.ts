@@ -1,5 +1,5 @@
-import { isAlive, onCleanup } from './cleanup';
-import { run, runSync } from './sh';
+import { isAlive, onCleanup } from '../cleanup';
+import { mustRun, mustRunAsync as run } from '../process';
 
 /** Names of the suite's namespaces; the PID suffix tells a live run's namespace from a stale one. */
 const PREFIX = 'hdvm-';
@@ -20,7 +20,7 @@ export class TestNet {
     removeStaleNamespaces();
     const net = new TestNet(`${PREFIX}${process.pid}`);
     await run(['ip', 'netns', 'add', net.name]);
-    onCleanup(`network namespace ${net.name}`, () => runSync(['ip', 'netns', 'delete', net.name]));
+    onCleanup(`network namespace ${net.name}`, () => mustRun(['ip', 'netns', 'delete', net.name]));
     await net.ip('link', 'set', 'lo', 'up');
     await net.ip('link', 'add', net.bridge, 'type', 'bridge');
     for (const address of addresses) await net.ip('address', 'add', address, 'dev', net.bridge);
@@ -55,12 +55,12 @@ export class TestNet {
 function removeStaleNamespaces(): void {
   let list = '';
   try {
-    list = runSync(['ip', 'netns', 'list']);
+    list = mustRun(['ip', 'netns', 'list']).stdout;
   } catch {
     return;
   }
   for (const line of list.split('\n')) {
     const m = new RegExp(`^${PREFIX}(\\d+)\\b`).exec(line.trim());
-    if (m && !isAlive(Number(m[1]))) runSync(['ip', 'netns', 'delete', `${PREFIX}${m[1]}`]);
+    if (m && !isAlive(Number(m[1]))) mustRun(['ip', 'netns', 'delete', `${PREFIX}${m[1]}`]);
   }
 }

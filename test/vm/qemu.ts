@@ -2,11 +2,11 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
-import { killOnCleanup } from './cleanup';
+import { killOnCleanup } from '../cleanup';
 import type { VmImage } from './image';
 import type { TestNet } from './netns';
 import { ReportLine } from './report';
-import { run, sleep } from './sh';
+import { mustRunAsync as run, sleep } from '../process';
 
 export interface VmSpec {
   name: string;

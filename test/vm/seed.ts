@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { stringify } from 'yaml';
-import { run } from './sh';
+import { mustRunAsync as run } from '../process';
 
 /** A guest's identity and place on the test network. */
 export interface GuestNet {

@@ -100,7 +100,7 @@ function installHandlers(): void {
   handlersInstalled = true;
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     realProcess.once(signal, () => {
-      realProcess.stderr.write(`\n${signal}: cleaning up the VM test resources\n`);
+      realProcess.stderr.write(`\n${signal}: cleaning up the test resources\n`);
       cleanupAll();
       realProcess.exit(code);
     });

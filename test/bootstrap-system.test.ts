@@ -12,13 +12,14 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { PATHS } from './bootstrap/paths';
-import { renderNodes } from './bootstrap/render';
-import type { Config } from './config/schema';
-import { missingTools, production, systemTest, tempDir, TEST_TOKEN, variant } from './test/support';
-import { Lab, type Port, portKey } from './test/system/lab';
-import { type Applied, applyWriteFiles, removeAllRoots } from './test/system/overlay';
-import { explain, type Outcome, runAsync } from './test/system/run';
+import { PATHS } from '../bootstrap/paths';
+import { renderNodes } from '../bootstrap/render';
+import type { Config } from '../config/schema';
+import { missingTools } from './host';
+import { explain, type Outcome, runAsync } from './process';
+import { production, systemTest, tempDir, TEST_TOKEN, variant } from './support';
+import { Lab, type Port, portKey } from './system/lab';
+import { type Applied, applyWriteFiles, removeAllRoots } from './system/overlay';
 
 /** The brief's Flannel net-conf, byte for byte. */
 const BRIEF_NET_CONF = '{"Network":"10.42.0.0/16","EnableIPv6":false,"EnableIPv4":true,"IPv6Network":"::/0","Backend":{"Type":"vxlan"}}';

@@ -10,10 +10,10 @@ import * as path from 'node:path';
 import type { IDaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { parseAllDocuments, stringify } from 'yaml';
-import { traefikValues } from './charts/traefik-values';
-import { helmPath } from './test/tools/layer';
+import { traefikValues } from '../charts/traefik-values';
+import { helmPath } from '../tools/layer';
 
-const CHARTS = path.join(__dirname, 'test', 'fixtures', 'traefik-charts');
+const CHARTS = path.join(__dirname, 'fixtures', 'traefik-charts');
 const VERSIONS = ['v37.1.1', 'v38.0.2', 'v39.0.5', 'v39.0.9', 'v40.0.0', 'v40.3.0'];
 /** A few of Cloudflare's published ranges, IPv4 and IPv6. */
 const CLOUDFLARE = ['173.245.48.0/20', '103.21.244.0/22', '104.16.0.0/13', '2400:cb00::/32', '2606:4700::/32'];

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as v8 from 'v8';
-import { main, run } from './main';
+import { main, run } from '../main';
 
 /**
  * Entry of the V8 start-up snapshot that `npm run synth` and `cdk8s synth` run
