@@ -5,6 +5,7 @@ import * as path from 'path';
 import { parse } from 'yaml';
 import { renderNodes, type RenderedNode } from './bootstrap/render';
 import { resolveToken } from './bootstrap/token';
+import { cloudInitSummary } from './bootstrap/write';
 import { ufwRules } from './bootstrap/ufw';
 import type { Config } from './config/schema';
 import { main, run } from './main';
@@ -157,6 +158,62 @@ describe('what each node gets', () => {
   });
 });
 
+describe('what the security of a node rests on, asserted one by one', () => {
+  /** The ExecStart argv lists of k3s-install.service, in the order the oneshot runs them. */
+  const installSteps = (n: RenderedNode) =>
+    file(n, '/etc/systemd/system/k3s-install.service')
+      .content.split('\n')
+      .filter((l) => l.startsWith('ExecStart='))
+      .map((l) => l.slice('ExecStart='.length).split(' '));
+  const pinned = () => render(variant((r) => (r.k3s = { ...r.k3s, sha256: 'a'.repeat(64) })))[0]!;
+  const httpMirror = () => render(variant((r) => (r.k3s = { ...r.k3s, sha256: 'a'.repeat(64), releaseBaseUrl: 'http://192.0.2.10/k3s' })))[0]!;
+
+  test('the kubeconfig K3s writes is readable by root only (write-kubeconfig-mode 0600): it holds cluster-admin credentials', () => {
+    for (const n of nodes) expect(k3sConfig(n)['write-kubeconfig-mode']).toBe('0600');
+  });
+
+  test.each<[string, () => RenderedNode]>([
+    ['the release’s checksum list (default)', () => first],
+    ['a pinned sha256', pinned],
+  ])('with %s, k3s-install.service runs sha256sum --check --strict after the download and before install, and install is the last step', (_name, node) => {
+    const steps = installSteps(node());
+    const check = steps.findIndex((argv) => argv[0] === '/usr/bin/sha256sum');
+    const download = steps.findIndex((argv) => argv[0] === '/usr/bin/curl' && argv.at(-1)!.endsWith('/k3s'));
+    const install = steps.findIndex((argv) => argv[0] === '/usr/bin/install');
+    expect(steps[check]!.slice(0, 3)).toEqual(['/usr/bin/sha256sum', '--check', '--strict']);
+    expect(download).toBeGreaterThanOrEqual(0);
+    expect(download).toBeLessThan(check);
+    expect(check).toBeLessThan(install);
+    expect(install).toBe(steps.length - 1);
+    expect(steps.filter((argv) => argv[0] === '/usr/bin/install')).toHaveLength(1);
+  });
+
+  test('every download from an https:// release URL may not be redirected to anything but https (--proto =https --proto-redir =https)', () => {
+    for (const n of [first, pinned()]) {
+      const downloads = installSteps(n).filter((argv) => argv[0] === '/usr/bin/curl');
+      expect(downloads.length).toBeGreaterThan(0);
+      for (const argv of downloads) {
+        expect(argv[argv.indexOf('--proto') + 1]).toBe('=https');
+        expect(argv[argv.indexOf('--proto-redir') + 1]).toBe('=https');
+      }
+    }
+  });
+
+  test('an http:// mirror (allowed only with a pin) is fetched without the https-only flags, which would refuse it', () => {
+    for (const argv of installSteps(httpMirror()).filter((a) => a[0] === '/usr/bin/curl')) {
+      expect(argv).not.toContain('--proto');
+      expect(argv).not.toContain('--proto-redir');
+    }
+  });
+
+  test('ufw leaves the built-in chains alone (MANAGE_BUILTINS=no): flushing them would drop the rules kube-proxy and flannel keep there', () => {
+    for (const n of nodes) {
+      const lines = file(n, '/etc/default/ufw').content.split('\n');
+      expect(lines.filter((l) => l.startsWith('MANAGE_BUILTINS='))).toEqual(['MANAGE_BUILTINS=no']);
+    }
+  });
+});
+
 describe('firewall rules', () => {
   const config = production();
   const rules = (i: number, c: Config = config) => ufwRules(c, c.cluster.nodes[i]!);
@@ -289,30 +346,104 @@ describe('bad input is refused with a clear error', () => {
 
 describe('the cluster token', () => {
   const tokenFile = () => path.join(tempDir('token'), '.secrets', 'k3s-token');
+  const newCluster = (file: string) => ({ established: false, file });
+  const running = (file: string) => ({ established: true, file });
+  /** A full server token as /var/lib/rancher/k3s/server/token holds it (test/fixtures/k3s-token-format.md). */
+  const FULL = `K10${'0123456789abcdef'.repeat(4)}::server:${TEST_TOKEN}`;
+  const writeToken = (file: string, text: string, mode = 0o600) => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text, { mode });
+    fs.chmodSync(file, mode);
+  };
 
-  test('K3S_TOKEN wins', () => {
-    expect(resolveToken({ K3S_TOKEN: TEST_TOKEN }, tokenFile()).token).toBe(TEST_TOKEN);
-  });
-
-  test('without K3S_TOKEN, 48+ random characters are generated once into a 0600 file and reused', () => {
+  test('K3S_TOKEN wins over the token file', () => {
     const f = tokenFile();
-    const a = resolveToken({}, f);
+    writeToken(f, `${'b'.repeat(40)}\n`);
+    expect(resolveToken({ K3S_TOKEN: TEST_TOKEN }, newCluster(f))).toEqual({ token: TEST_TOKEN, source: 'K3S_TOKEN', form: 'plain' });
+  });
+
+  test('for a new cluster without K3S_TOKEN, 48+ random characters are generated, saved once into a 0600 file and reused', () => {
+    const f = tokenFile();
+    const a = resolveToken({}, newCluster(f));
     expect(a.token).toMatch(/^[A-Za-z0-9_-]{48,}$/);
+    expect(a.source).toBe(`${f} (new)`);
+    expect(fs.existsSync(f)).toBe(false);
+    a.save!();
     expect(fs.statSync(f).mode & 0o777).toBe(0o600);
-    expect(resolveToken({}, f).token).toBe(a.token);
-    expect(resolveToken({}, tokenFile()).token).not.toBe(a.token);
+    expect(resolveToken({}, newCluster(f))).toEqual({ token: a.token, source: f, form: 'plain' });
+    expect(() => a.save!()).toThrow(/cannot write the new cluster token/);
+    expect(resolveToken({}, newCluster(tokenFile())).token).not.toBe(a.token);
   });
 
-  test('a short K3S_TOKEN is refused', () => {
-    expect(() => resolveToken({ K3S_TOKEN: 'short' }, tokenFile())).toThrow(/K3S_TOKEN must be at least 32 characters/);
+  test('the full K10<ca-hash>::server:<secret> token of a running cluster is accepted, from K3S_TOKEN or the file', () => {
+    expect(resolveToken({ K3S_TOKEN: FULL }, running(tokenFile()))).toEqual({ token: FULL, source: 'K3S_TOKEN', form: 'full' });
+    const f = tokenFile();
+    writeToken(f, `${FULL}\n`);
+    expect(resolveToken({}, running(f))).toEqual({ token: FULL, source: f, form: 'full' });
   });
 
-  test('the token is never printed, and the cloud-init files are mode 0600', () => {
-    const lines: string[] = [];
-    const out = path.join(tempDir('dist'), 'dist');
-    main(['--config', path.join(__dirname, 'cluster.yaml')], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out }, (l) => lines.push(l));
-    expect(lines.join('\n')).not.toContain(TEST_TOKEN);
-    for (const f of fs.readdirSync(path.join(out, 'cloud-init'))) expect(fs.statSync(path.join(out, 'cloud-init', f)).mode & 0o777).toBe(0o600);
+  test('the full token goes into the node’s token file as it is', () => {
+    const [n] = renderNodes(variant((r) => (r.cluster.established = true)), { token: FULL });
+    expect(file(n!, '/etc/rancher/k3s/token').content).toBe(`${FULL}\n`);
+  });
+
+  test('a full token for a new cluster is refused: the first server would make a CA the token’s hash does not match', () => {
+    expect(() => resolveToken({ K3S_TOKEN: FULL }, newCluster(tokenFile()))).toThrow(
+      /^K3S_TOKEN holds a full K10… server token, which belongs to a running cluster, but cluster\.established is false: set cluster\.established: true/,
+    );
+  });
+
+  test.each<[string, string, RegExp]>([
+    ['a short secret', 'short', /^K3S_TOKEN is not a K3s server token: expected either the plain secret \(at least 32 characters/],
+    ['a CA hash of the wrong length', `K10${'0'.repeat(63)}::server:${TEST_TOKEN}`, /^K3S_TOKEN is not a K3s server token/],
+    ['an upper-case CA hash', `K10${'0123456789ABCDEF'.repeat(4)}::server:${TEST_TOKEN}`, /^K3S_TOKEN is not a K3s server token/],
+    ['an agent token', `K10${'0123456789abcdef'.repeat(4)}::node:${TEST_TOKEN}`, /^K3S_TOKEN holds an agent token \(K10…::node:…\); servers need the server token from \/var\/lib\/rancher\/k3s\/server\/token$/],
+    ['a short secret in the full form', `K10${'0123456789abcdef'.repeat(4)}::server:short`, /^K3S_TOKEN is not a K3s server token/],
+  ])('%s is refused, and the message never contains the token', (_name, token, expected) => {
+    let message = '';
+    try {
+      resolveToken({ K3S_TOKEN: token }, running(tokenFile()));
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(expected);
+    expect(message).not.toContain(token);
+  });
+
+  test('an established cluster without a token is refused, says what to copy where, and writes no new token', () => {
+    const f = tokenFile();
+    expect(() => resolveToken({}, running(f))).toThrow(
+      `cluster.established is true but there is no cluster token: neither K3S_TOKEN nor ${f} is set, and a new token could never join the running cluster. ` +
+        `Copy /var/lib/rancher/k3s/server/token from a running server into ${f} (mode 0600: chmod 600 ${f}), or set K3S_TOKEN to its content`,
+    );
+    expect(fs.existsSync(f)).toBe(false);
+    expect(fs.existsSync(path.dirname(f))).toBe(false);
+  });
+
+  test.each([0o640, 0o604, 0o660, 0o620].map((m) => [`0${m.toString(8)}`, m] as const))('a token file of mode %s is refused with the chmod to run', (_octal, mode) => {
+    const f = tokenFile();
+    writeToken(f, `${TEST_TOKEN}\n`, mode);
+    expect(() => resolveToken({}, newCluster(f))).toThrow(`${f} is readable or writable by group or others (mode 0${mode.toString(8)}); it holds the cluster token: run  chmod 600 ${f}`);
+  });
+
+  test('the summary says where the token came from and whether joining servers verify the CA, never the token', () => {
+    const established = variant((r) => (r.cluster.established = true));
+    const summary = (token: string, source: string, config: Config) =>
+      cloudInitSummary(config, 'dist/cloud-init', renderNodes(config, { token }), { token, source, form: token.startsWith('K10') ? 'full' : 'plain' });
+    const full = summary(FULL, 'K3S_TOKEN', established);
+    expect(full).toContain('cluster token: from K3S_TOKEN (full K10 server token: joining servers verify the cluster CA)');
+    expect(summary(TEST_TOKEN, '.secrets/k3s-token', established)).toContain(
+      'cluster token: from .secrets/k3s-token (plain secret: joining servers cannot verify the cluster CA; the full token in /var/lib/rancher/k3s/server/token lets them)',
+    );
+    expect(summary(TEST_TOKEN, '.secrets/k3s-token (new)', production())).toContain('cluster token: from .secrets/k3s-token (new)');
+    for (const line of full) expect(line).not.toContain(TEST_TOKEN);
+  });
+
+  test('the cloud-init files are mode 0600 in a 0700 directory', () => {
+    const out = synthToDir();
+    const nodeFiles = fs.readdirSync(path.join(out, 'cloud-init')).filter((f) => f.endsWith('.user-data'));
+    expect(nodeFiles).toHaveLength(3);
+    for (const f of nodeFiles) expect(fs.statSync(path.join(out, 'cloud-init', f)).mode & 0o777).toBe(0o600);
     expect(fs.statSync(path.join(out, 'cloud-init')).mode & 0o777).toBe(0o700);
   });
 
@@ -327,20 +458,21 @@ describe('the operator’s summary', () => {
     const lines: string[] = [];
     const out = path.join(tempDir('dist'), 'dist');
     main(['--config', path.join(__dirname, 'cluster.yaml'), '--bootstrap-only'], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out }, (l) => lines.push(l));
-    const f = path.join(out, 'cloud-init', 'ubuntu-8gb-nbg1-2.yaml');
+    const f = path.join(out, 'cloud-init', 'ubuntu-8gb-nbg1-2.user-data');
     const size = fs.statSync(f).size;
     expect(lines[0]).toBe(`${f}  first  ${size} bytes  ${((100 * size) / 32768).toFixed(1)}% of 32 KiB`);
     expect(lines[1]).toBe(`  hcloud server create --name ubuntu-8gb-nbg1-2 --type cx33 --image ubuntu-24.04 --location nbg1 --user-data-from-file ${f}`);
-    expect(lines[2]).toMatch(/ubuntu-8gb-nbg1-1\.yaml {2}join /);
-    expect(fs.readdirSync(out)).toEqual(['cloud-init']);
+    expect(lines[2]).toMatch(/ubuntu-8gb-nbg1-1\.user-data {2}join /);
+    expect(lines).toContain('cluster token: from K3S_TOKEN');
+    expect(fs.readdirSync(out).sort()).toEqual(['.honeydue-synth', 'cloud-init']);
   });
 
-  test('a bad token exits 1 with the reason and writes nothing', () => {
+  test('a bad token exits 1 with the reason and writes nothing', async () => {
     const out = path.join(tempDir('dist'), 'dist');
     const err = jest.spyOn(console, 'error').mockImplementation(() => {});
     try {
-      expect(run(['--config', path.join(__dirname, 'cluster.yaml')], { K3S_TOKEN: 'short', CDK8S_OUTDIR: out })).toBe(1);
-      expect(err.mock.calls[0]![0]).toMatch(/^error: K3S_TOKEN must be/);
+      expect(await run(['--config', path.join(__dirname, 'cluster.yaml')], { K3S_TOKEN: 'short', CDK8S_OUTDIR: out })).toBe(1);
+      expect(err.mock.calls[0]![0]).toMatch(/^error: K3S_TOKEN is not a K3s server token/);
     } finally {
       err.mockRestore();
     }
@@ -350,7 +482,7 @@ describe('the operator’s summary', () => {
 
 test('the rendered files match the snapshot (fixed test token)', () => {
   const out = synthToDir(['--bootstrap-only']);
-  for (const f of fs.readdirSync(path.join(out, 'cloud-init')).sort()) {
+  for (const f of fs.readdirSync(path.join(out, 'cloud-init')).filter((x) => x.endsWith('.user-data')).sort()) {
     expect(fs.readFileSync(path.join(out, 'cloud-init', f), 'utf8')).toMatchSnapshot(f);
   }
 });

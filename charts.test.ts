@@ -1,13 +1,12 @@
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse, parseAllDocuments } from 'yaml';
 import { capacityReport } from './config/capacity';
 import { capacityInput } from './config/schema';
 import { bytes, millicores } from './config/quantity';
-import { traefikValues } from './charts/traefik-values';
 import { kubectlPath } from './tools/layer';
-import { type KubeObject, production, synthObjects, synthToDir, tempDir, variant } from './test/support';
+import { type KubeObject, production, synthObjects, synthToDir, tempDir, TEST_TOKEN, variant } from './test/support';
 
 const objects = synthObjects();
 const byKind = (kind: string) => objects.filter((o) => o.kind === kind);
@@ -39,6 +38,17 @@ describe('the workloads', () => {
   test('api replicas are spread across nodes', () => {
     const [spread] = find('Deployment', 'api').spec.template.spec.topologySpreadConstraints;
     expect(spread).toMatchObject({ topologyKey: 'kubernetes.io/hostname', maxSkew: 1, labelSelector: { matchLabels: find('Deployment', 'api').spec.selector.matchLabels } });
+  });
+
+  test('the api spread is a hard rule per node (DoNotSchedule on kubernetes.io/hostname), so no node ever holds two of the three replicas while another has none', () => {
+    // ScheduleAnyway would only prefer the spread: a node loss or a busy node could leave two
+    // replicas on one node, and a drain of that node would take the PDB's 2 of 3 with it.
+    // nodeTaintsPolicy Honor keeps a down (tainted) node out of the skew, so replacements still schedule.
+    const constraints = find('Deployment', 'api').spec.template.spec.topologySpreadConstraints;
+    expect(constraints).toHaveLength(1);
+    expect(constraints[0].whenUnsatisfiable).toBe('DoNotSchedule');
+    expect(constraints[0].topologyKey).toBe('kubernetes.io/hostname');
+    expect(constraints[0].nodeTaintsPolicy).toBe('Honor');
   });
 
   test('api and worker take their environment from the Secrets the config names, and Redis from its Service', () => {
@@ -179,12 +189,27 @@ describe('traefik', () => {
     expect(hcc.metadata.namespace).toBe('kube-system');
   });
 
-  test('valuesContent is YAML of the Traefik values, trusting forwarded headers from Cloudflare only', () => {
+  test('valuesContent, read as YAML 1.1 the way helm reads it, configures the bundled Traefik as the brief says', () => {
     const { cloudflare, traefik } = production();
     const values = parse(hcc.spec.valuesContent, { version: '1.1' });
-    expect(values).toEqual(traefikValues({ ...traefik, runAsGroup: traefik.runAsUser, trustedIPs: [...cloudflare.ipv4, ...cloudflare.ipv6] }));
-    expect(values.ports.web.forwardedHeaders.trustedIPs).toEqual([...cloudflare.ipv4, ...cloudflare.ipv6]);
-    expect(values).toMatchObject({ deployment: { kind: 'DaemonSet' }, hostNetwork: true, service: { enabled: false } });
+    const trusted = [...cloudflare.ipv4, ...cloudflare.ipv6];
+    // One pod per node, binding the node's own ports, with no Service in front.
+    expect(values.deployment.kind).toBe('DaemonSet');
+    expect(values.hostNetwork).toBe(true);
+    expect(values.service).toEqual({ enabled: false });
+    // :80 for Cloudflare's plain HTTP, :443 for TLS, each listening on the node port itself.
+    expect(values.ports.web).toMatchObject({ port: 80, exposedPort: 80 });
+    expect(values.ports.websecure).toMatchObject({ port: 443, exposedPort: 443 });
+    expect([traefik.webPort, traefik.websecurePort]).toEqual([80, 443]);
+    // X-Forwarded-* trusted from Cloudflare only.
+    expect(values.ports.web.forwardedHeaders).toEqual({ trustedIPs: trusted, insecure: false });
+    expect(values.ports.websecure.forwardedHeaders).toEqual({ trustedIPs: trusted, insecure: false });
+    // Non-root with the UID of the config (65532) as UID and GID, no escalation, only NET_BIND_SERVICE.
+    expect(values.podSecurityContext).toMatchObject({ runAsUser: traefik.runAsUser, runAsGroup: traefik.runAsUser, runAsNonRoot: true });
+    expect(values.podSecurityContext.runAsUser).toBe(65532);
+    expect(values.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } });
+    // Two pods cannot hold one host port: the old pod goes before its replacement starts.
+    expect(values.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } });
   });
 });
 
@@ -265,8 +290,8 @@ describe('dist/', () => {
   const files = fs.readdirSync(dist).filter((f) => f.endsWith('.yaml')).sort();
   const docs = (f: string) => parseAllDocuments(fs.readFileSync(path.join(dist, f), 'utf8')).map((d) => d.toJS() as KubeObject);
 
-  test('holds only Kubernetes manifests at its top level, and cloud-init/ beside them', () => {
-    expect(fs.readdirSync(dist).sort()).toEqual([...files, 'cloud-init'].sort());
+  test('holds only Kubernetes manifests at its top level, the synth marker, and cloud-init/ beside them', () => {
+    expect(fs.readdirSync(dist).sort()).toEqual([...files, '.honeydue-synth', 'cloud-init'].sort());
     for (const f of files) for (const o of docs(f)) expect(o).toMatchObject({ apiVersion: expect.any(String), kind: expect.any(String), metadata: { name: expect.any(String) } });
   });
 
@@ -278,6 +303,16 @@ describe('dist/', () => {
   test('kubectl 1.34 reads every file', () => {
     const out = execFileSync(kubectlPath(), ['label', '--local', '-f', dist, 'check=ok', '-o', 'name'], { encoding: 'utf8' });
     expect(out.trim().split('\n')).toHaveLength(objects.length);
+  });
+
+  test('kubectl -R -f dist (recursive) reads exactly the manifests’ objects: never the node files, which hold the cluster token', () => {
+    const r = spawnSync(kubectlPath(), ['label', '--local', '-R', '-f', dist, 'x=y', '-o', 'name'], { encoding: 'utf8' });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    const expected = objects.map((o) => `${o.kind.toLowerCase()}.${o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : ''}/${o.metadata.name}`.replace('./', '/'));
+    expect(r.stdout.trim().split('\n').sort()).toEqual(expected.sort());
+    expect(r.stdout).not.toContain(TEST_TOKEN);
+    // The node files really are there for kubectl to skip.
+    expect(fs.readdirSync(path.join(dist, 'cloud-init')).filter((f) => f.endsWith('.user-data'))).toHaveLength(3);
   });
 
   test('every built-in object validates against the Kubernetes 1.33 schemas of kubernetes-models', () => {

@@ -33,10 +33,9 @@ describe('the production configuration', () => {
   });
 
   test('--config wins over HONEYDUE_CONFIG, which wins over cluster.yaml', () => {
-    expect(configFileFrom(['--config', 'a.yaml'], { HONEYDUE_CONFIG: 'b.yaml' })).toBe('a.yaml');
-    expect(configFileFrom(['--config=a.yaml'], {})).toBe('a.yaml');
-    expect(configFileFrom([], { HONEYDUE_CONFIG: 'b.yaml' })).toBe('b.yaml');
-    expect(configFileFrom([], {})).toBe('cluster.yaml');
+    expect(configFileFrom('a.yaml', { HONEYDUE_CONFIG: 'b.yaml' })).toBe('a.yaml');
+    expect(configFileFrom(undefined, { HONEYDUE_CONFIG: 'b.yaml' })).toBe('b.yaml');
+    expect(configFileFrom(undefined, {})).toBe('cluster.yaml');
   });
 });
 
@@ -62,14 +61,14 @@ describe('a bad configuration is refused with file, line, field, problem and fix
     expect(() => loadConfig(file)).toThrow(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: invalid configuration`));
   });
 
-  test.each(cases)('%s: exits 1 and leaves dist/ exactly as it was', (_name, change) => {
+  test.each(cases)('%s: exits 1 and leaves dist/ exactly as it was', async (_name, change) => {
     const file = writeVariant(change);
     const out = path.join(tempDir('dist'), 'dist');
     fs.mkdirSync(out);
     fs.writeFileSync(path.join(out, 'previous.k8s.yaml'), 'kind: Previous\n');
     const stderr = jest.spyOn(console, 'error').mockImplementation(() => {});
     try {
-      expect(run(['--config', file], { CDK8S_OUTDIR: out, K3S_TOKEN: TEST_TOKEN })).toBe(1);
+      expect(await run(['--config', file], { CDK8S_OUTDIR: out, K3S_TOKEN: TEST_TOKEN })).toBe(1);
       expect(stderr.mock.calls[0]![0]).toMatch(/^error: .*cluster\.yaml: invalid configuration/);
     } finally {
       stderr.mockRestore();

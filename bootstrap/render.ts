@@ -14,6 +14,10 @@ export interface RenderedNode {
   readonly name: string;
   /** `first` starts the cluster (cluster-init); `join` servers join it. */
   readonly role: 'first' | 'join';
+  /**
+   * `<node>.user-data`: one file per node in dist/cloud-init/. Not .yaml, .yml or .json, so
+   * `kubectl apply -R -f dist` never reads it (and never prints the token it holds).
+   */
   readonly fileName: string;
   /** The whole user-data, `#cloud-config` first. Contains the cluster token. */
   readonly content: string;
@@ -39,7 +43,7 @@ export function renderNodes(config: Config, opts: { token: string }): RenderedNo
         `${node.name}: user-data is ${size} bytes, over Hetzner's ${USER_DATA_LIMIT}-byte limit; shorten the operator or Cloudflare lists, or set firewall.web to anywhere`,
       );
     }
-    return { name: node.name, role, fileName: `${node.name}.yaml`, content };
+    return { name: node.name, role, fileName: `${node.name}.user-data`, content };
   });
 }
 

@@ -1,13 +1,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Config } from '../config/schema';
+import { markSynthOutput } from '../lib/replace-dir';
 import type { RenderedNode } from './render';
+import { describeToken, type ClusterToken } from './token';
 import { USER_DATA_LIMIT } from './user-data';
 
-/** Writes each node's user-data, mode 0600 because it holds the cluster token. */
+/** Writes each node's user-data, mode 0600 because it holds the cluster token, and marks the directory as synth's. */
 export function writeCloudInit(dir: string, nodes: readonly RenderedNode[]): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (const n of nodes) fs.writeFileSync(path.join(dir, n.fileName), n.content, { mode: 0o600 });
+  markSynthOutput(dir);
 }
 
 /**
@@ -15,7 +18,7 @@ export function writeCloudInit(dir: string, nodes: readonly RenderedNode[]): voi
  * limit, and the command that builds it; where the cluster token came from; and what the
  * firewall leaves closed. Never the token itself.
  */
-export function cloudInitSummary(config: Config, dir: string, nodes: readonly RenderedNode[], tokenSource: string): string[] {
+export function cloudInitSummary(config: Config, dir: string, nodes: readonly RenderedNode[], token: ClusterToken): string[] {
   const { serverType, image, location } = config.cluster.hetzner;
   const limit = `${USER_DATA_LIMIT / 1024} KiB`;
   return [
@@ -28,7 +31,7 @@ export function cloudInitSummary(config: Config, dir: string, nodes: readonly Re
         `  hcloud server create --name ${n.name} --type ${serverType} --image ${image} --location ${location} --user-data-from-file ${file}`,
       ];
     }),
-    `cluster token: from ${tokenSource}`,
+    `cluster token: ${describeToken(token, config.cluster.established)}`,
     ...(config.firewall.operatorCidrs.length === 0
       ? ['note: firewall.operatorCidrs is empty: SSH and the Kubernetes API are closed to everyone but the nodes; use the Hetzner console, or add your CIDRs to the config.']
       : []),

@@ -17,16 +17,9 @@ export class ConfigError extends UserInputError {
   }
 }
 
-/** Which file to read: `--config FILE`, else `HONEYDUE_CONFIG`, else the embedded default. */
-export function configFileFrom(argv: readonly string[], env: NodeJS.ProcessEnv): string {
-  const i = argv.findIndex((a) => a === '--config' || a.startsWith('--config='));
-  if (i >= 0) {
-    const arg = argv[i]!;
-    const value = arg.includes('=') ? arg.slice('--config='.length) : argv[i + 1];
-    if (!value) throw new ConfigError('--config', ['--config needs a file name: --config path/to/cluster.yaml']);
-    return value;
-  }
-  return env.HONEYDUE_CONFIG || DEFAULT_CONFIG_FILE;
+/** Which file to read: the `--config` option, else `HONEYDUE_CONFIG`, else the embedded default. */
+export function configFileFrom(option: string | undefined, env: NodeJS.ProcessEnv): string {
+  return option || env.HONEYDUE_CONFIG || DEFAULT_CONFIG_FILE;
 }
 
 export function loadConfig(file: string = DEFAULT_CONFIG_FILE): Config {

@@ -35,5 +35,7 @@ function rebuildIfStale(): number | undefined {
 }
 
 v8.startupSnapshot.setDeserializeMainFunction(() => {
-  process.exitCode = rebuildIfStale() ?? run(process.argv.slice(1), process.env);
+  const rebuilt = rebuildIfStale();
+  if (rebuilt !== undefined) process.exitCode = rebuilt;
+  else void run(process.argv.slice(1), process.env).then((code) => (process.exitCode = code));
 });
