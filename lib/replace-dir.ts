@@ -45,7 +45,7 @@ export function checkReplaceable(dir: string, what: string): void {
   if (entries.length > 0 && !entries.includes(SYNTH_MARKER)) {
     throw new OutputDirError(
       `${what} ${dir} holds files synth did not write (it has no ${SYNTH_MARKER}), and synth replaces the whole directory: ` +
-        `choose an empty or new directory (CDK8S_OUTDIR), or move those files away and delete ${dir}`,
+        `choose a new or empty directory (CDK8S_OUTDIR), or, if ${dir} holds nothing but an old output, delete it yourself`,
     );
   }
 }

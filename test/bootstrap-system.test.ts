@@ -450,6 +450,32 @@ describe('firewall: real ufw in network namespaces', () => {
       }
     }, 30_000);
   }
+
+  it('k3s.service’s firewall gate (its one ExecStartPre without a "-", argv from the unit cloud-init wrote) fails before ufw is enabled and passes after', () => {
+    const node1 = renderNodes(labConfig('vxlan'), { token: TEST_TOKEN })[0]!;
+    const lab = Lab.create('gate', { node1: ['192.0.2.11'] });
+    try {
+      const { root, cloudInit } = applyWriteFiles(node1.content, 'ufw-gate');
+      expectExit0(cloudInit);
+      // systemd ignores the failure of an ExecStartPre=- line; only the others can stop K3s.
+      const gates = root
+        .read(PATHS.k3sUnit)
+        .split('\n')
+        .filter((l) => l.startsWith('ExecStartPre=') && !l.startsWith('ExecStartPre=-'))
+        .map((l) => l.slice('ExecStartPre='.length).split(' '));
+      expect(gates).toHaveLength(1);
+      const gate = gates[0]!;
+      expect(gate[0]).toBe('/usr/sbin/iptables');
+      const netns = lab.ns('node1');
+      const before = root.run(gate, { netns });
+      // iptables-nft 1.8.9 calls a missing chain "incompatible", 1.8.10 "No chain/target/match": both exit 1.
+      expect({ status: before.status, stderr: before.stderr }).toEqual({ status: 1, stderr: expect.stringContaining(gate.at(-1)!) });
+      expectExit0(root.run(['ufw', '--force', 'enable'], { netns }));
+      expectExit0(root.run(gate, { netns }));
+    } finally {
+      lab.destroy();
+    }
+  }, 30_000);
 });
 
 describe('the host', () => {

@@ -5,13 +5,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { IDaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { parseAllDocuments, stringify } from 'yaml';
 import { traefikValues } from '../charts/traefik-values';
 import { helmPath } from '../tools/layer';
+import { tempDir } from './support';
 
 const CHARTS = path.join(__dirname, 'fixtures', 'traefik-charts');
 const VERSIONS = ['v37.1.1', 'v38.0.2', 'v39.0.5', 'v39.0.9', 'v40.0.0', 'v40.3.0'];
@@ -29,10 +29,10 @@ interface Manifest {
 
 let tmp: string;
 let files = 0;
+// Registered for removal at exit, interrupt included (test/cleanup.ts).
 beforeAll(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'traefik-chart-'));
+  tmp = tempDir('traefik-chart');
 });
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** `helm template` one vendored chart with a values file of the given text; never throws. */
 function helmTemplateText(version: string, valuesYaml: string) {
