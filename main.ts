@@ -41,7 +41,8 @@ export function usage(): string {
     'options:',
     ...OPTIONS.map((o) => `  ${left(o).padEnd(width)}  ${o.help}`),
     '',
-    'exit status: 0 done, 1 bad input (nothing written), 2 bad command line, 70 internal error, 130/143 interrupted',
+    'exit status: 0 done; 1 bad input, nothing written; 2 bad command line; 70 internal error (a bug);',
+    '             129, 130, 143 interrupted by SIGHUP, SIGINT (Ctrl-C), SIGTERM, nothing replaced',
   ].join('\n');
 }
 

@@ -33,7 +33,8 @@ export type KubeObject = { apiVersion: string; kind: string; metadata: { name: s
 
 /** Every object the stack synthesizes from `config`, in memory. */
 export function synthObjects(config: Config = production()): KubeObject[] {
-  const app = Testing.app();
+  // Testing.app() would make an outdir in /tmp of its own that nothing removes.
+  const app = Testing.app({ outdir: tempDir('cdk8s') });
   addStack(app, config);
   return app.charts.flatMap((c) => Testing.synth(c)) as KubeObject[];
 }
