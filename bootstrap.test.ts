@@ -422,4 +422,14 @@ describe('every K3s option is a flag of the pinned release (test/fixtures/k3s)',
       expect(new Set(configs.map((c) => JSON.stringify(c[flag]))).size).toBe(1);
     }
   });
+
+  test('every server encrypts Secrets at rest from its first boot (secrets-encryption, a critical control flag)', () => {
+    expect(CRITICAL_CONTROL_FLAGS).toContain('secrets-encryption');
+    for (const config of [production(), variant((r) => (r.cluster.established = true))]) {
+      const configs = render(config).map((n) => parse(file(n, '/etc/rancher/k3s/config.yaml').content, { version: '1.1' }));
+      expect(configs.map((c) => c['secrets-encryption'])).toEqual(configs.map(() => true));
+      // The provider is left at K3s's default (aescbc) on every server alike.
+      expect(configs.map((c) => c['secrets-encryption-provider'])).toEqual(configs.map(() => undefined));
+    }
+  });
 });
