@@ -423,6 +423,13 @@ describe('every K3s option is a flag of the pinned release (test/fixtures/k3s)',
     }
   });
 
+  // The flag list names this critical arg `disable-service-lb`; config.yaml spells it as an item of `disable`.
+  test('every server disables servicelb alike (the critical control arg disable-service-lb)', () => {
+    const configs = render().map((n) => parse(file(n, '/etc/rancher/k3s/config.yaml').content, { version: '1.1' }));
+    expect(CRITICAL_CONTROL_FLAGS).toContain('disable-service-lb');
+    expect(configs.map((c) => (c['disable'] as string[]).includes('servicelb'))).toEqual(configs.map(() => true));
+  });
+
   test('every server encrypts Secrets at rest from its first boot (secrets-encryption, a critical control flag)', () => {
     expect(CRITICAL_CONTROL_FLAGS).toContain('secrets-encryption');
     for (const config of [production(), variant((r) => (r.cluster.established = true))]) {

@@ -422,7 +422,7 @@ describe('as K3s v1.34.6 deploys it: chart traefik-39.0.501+up39.0.5, K3s’s va
   test('nothing else listens on the host: every other entry point and container port is on 127.0.0.1', () => {
     expect(exposedInternals(args)).toEqual([]);
     expect([...listeners(args).keys()].sort()).toEqual(['traefik', 'web', 'websecure']);
-    // With hostNetwork every container port is a host port (the API server defaults hostPort to it).
+    // With hostNetwork every container port is a host port (in the Pod, the API server sets hostPort to it).
     expect(traefik.ports?.filter((p) => !['web', 'websecure'].includes(p.name ?? '') && p.hostIP !== '127.0.0.1')).toEqual([]);
     expect(args.filter((a) => /^--(api\.insecure|providers\.rest)/i.test(a))).toEqual([]);
   });
