@@ -17,7 +17,7 @@
 /**
  * Where Traefik's internal entry point listens: the node's loopback, never a node address.
  * With hostNetwork an entry point's address is a host socket, so the chart's default
- * (`:8080`, every interface) would serve /ping and the API on every node's public address.
+ * (`:8080`, every interface) would serve /ping on every node's public address.
  */
 const INTERNAL_ENTRYPOINT = { port: 8080, hostIP: '127.0.0.1' } as const;
 
@@ -103,7 +103,7 @@ export function traefikValues(props: TraefikValuesProps): Record<string, unknown
       // hostIP, and the kubelet, which shares the node's network namespace with a hostNetwork
       // pod, reaches Traefik on 127.0.0.1 (the Kubernetes docs' own example for `host`).
       traefik: { ...INTERNAL_ENTRYPOINT },
-      // No metrics (see `metrics` below), so no entry point for them: the chart's would listen
+      // No metrics (see `metrics` above), so no entry point for them: the chart's would listen
       // on :9100 of every node, node-exporter's port.
       metrics: null,
       web: entrypoint(webPort),
