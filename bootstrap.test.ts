@@ -9,6 +9,7 @@ import { cloudInitSummary } from './bootstrap/write';
 import { ufwRules } from './bootstrap/ufw';
 import type { Config } from './config/schema';
 import { main, run } from './main';
+import { CRITICAL_CONTROL_FLAGS, k3sConfigProblems } from './test/k3s-flags';
 import { production, synthToDir, tempDir, TEST_TOKEN, variant } from './test/support';
 
 type WriteFileEntry = { path: string; content: string; permissions: string; owner: string };
@@ -517,5 +518,57 @@ describe('the default install check, run for real with the unit’s own sha256su
   test('refuses an empty or malformed list', () => {
     expect(verify(genuine, '')).toBe(false);
     expect(verify(genuine, '<html>rate limited</html>\n')).toBe(false);
+  });
+});
+
+describe('every K3s option is a flag of the pinned release (test/fixtures/k3s)', () => {
+  const variants: [string, Config][] = [
+    ['production', production()],
+    ['wireguard-native, private network, iptables proxy, established', variant((r) => {
+      r.cluster.flannelBackend = 'wireguard-native';
+      r.cluster.privateNetwork = { cidr: '10.0.0.0/16' };
+      r.cluster.nodes.forEach((n, i) => (n.privateIPv4 = `10.0.0.${i + 2}`));
+      r.k3s = { ...r.k3s, kubeProxyMode: 'iptables' };
+      r.cluster.established = true;
+    })],
+  ];
+  test.each(variants)('%s: config.yaml, read as YAML 1.1 the way K3s reads it, has only real server flags with values of the right kind', (_name, config) => {
+    for (const n of render(config)) {
+      const text = file(n, '/etc/rancher/k3s/config.yaml').content;
+      expect(k3sConfigProblems(parse(text, { version: '1.1' }))).toEqual([]);
+    }
+  });
+
+  test('the check itself bites: a misspelt key, a number where K3s wants a string, and a removed flag are reported', () => {
+    expect(k3sConfigProblems({ 'tls-sans': ['x'], 'write-kubeconfig-mode': 420, 'no-deploy': ['traefik'], 'cluster-init': 'true' })).toEqual([
+      'tls-sans: not a k3s server flag',
+      'write-kubeconfig-mode: 420 is not a string',
+      'no-deploy: not a k3s server flag',
+      'cluster-init: "true" is not a bool',
+    ]);
+  });
+
+  test('every server sets the critical control flags alike, as a joining server requires', () => {
+    const configs = render().map((n) => parse(file(n, '/etc/rancher/k3s/config.yaml').content, { version: '1.1' }));
+    for (const flag of CRITICAL_CONTROL_FLAGS) {
+      expect(new Set(configs.map((c) => JSON.stringify(c[flag]))).size).toBe(1);
+    }
+  });
+
+  // The flag list names this critical arg `disable-service-lb`; config.yaml spells it as an item of `disable`.
+  test('every server disables servicelb alike (the critical control arg disable-service-lb)', () => {
+    const configs = render().map((n) => parse(file(n, '/etc/rancher/k3s/config.yaml').content, { version: '1.1' }));
+    expect(CRITICAL_CONTROL_FLAGS).toContain('disable-service-lb');
+    expect(configs.map((c) => (c['disable'] as string[]).includes('servicelb'))).toEqual(configs.map(() => true));
+  });
+
+  test('every server encrypts Secrets at rest from its first boot (secrets-encryption, a critical control flag)', () => {
+    expect(CRITICAL_CONTROL_FLAGS).toContain('secrets-encryption');
+    for (const config of [production(), variant((r) => (r.cluster.established = true))]) {
+      const configs = render(config).map((n) => parse(file(n, '/etc/rancher/k3s/config.yaml').content, { version: '1.1' }));
+      expect(configs.map((c) => c['secrets-encryption'])).toEqual(configs.map(() => true));
+      // The provider is left at K3s's default (aescbc) on every server alike.
+      expect(configs.map((c) => c['secrets-encryption-provider'])).toEqual(configs.map(() => undefined));
+    }
   });
 });

@@ -51,6 +51,27 @@ describe('the workloads', () => {
     expect(constraints[0].nodeTaintsPolicy).toBe('Honor');
   });
 
+  test('every multi-replica Deployment spreads the pods of its current ReplicaSet across nodes (matchLabelKeys: [pod-template-hash])', () => {
+    const multi = byKind('Deployment').filter((d) => d.spec.replicas > 1);
+    expect(multi.map((d) => d.metadata.name).sort()).toEqual(['admin', 'api']);
+    for (const d of multi) {
+      const constraints = d.spec.template.spec.topologySpreadConstraints;
+      expect(constraints).toHaveLength(1);
+      for (const c of constraints) {
+        expect(c.matchLabelKeys).toEqual(['pod-template-hash']);
+        // The API server refuses matchLabelKeys without a labelSelector, or with a key the selector also names.
+        expect(c.labelSelector.matchLabels).toEqual(d.spec.selector.matchLabels);
+        expect(Object.keys(c.labelSelector.matchLabels)).not.toContain('pod-template-hash');
+      }
+    }
+  });
+
+  test('single-replica workloads and the StatefulSet have no spread constraint (pod-template-hash is a Deployment label)', () => {
+    const single = podTemplates().filter((w) => w.kind === 'StatefulSet' || w.spec.replicas === 1);
+    expect(single.map((w) => `${w.kind}/${w.metadata.name}`).sort()).toEqual(['Deployment/worker', 'StatefulSet/redis']);
+    for (const w of single) expect(w.spec.template.spec.topologySpreadConstraints).toBeUndefined();
+  });
+
   test('api and worker take their environment from the Secrets the config names, and Redis from its Service', () => {
     for (const name of ['api', 'worker']) {
       const [c] = find('Deployment', name).spec.template.spec.containers;
@@ -210,6 +231,11 @@ describe('traefik', () => {
     expect(values.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } });
     // Two pods cannot hold one host port: the old pod goes before its replacement starts.
     expect(values.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } });
+    // Nothing else on the public address: the traefik entry point on loopback only, metrics off
+    // (null deletes the chart's default in helm's merge).
+    expect(values.ports.traefik.hostIP).toBe('127.0.0.1');
+    expect(values.ports.metrics).toBeNull();
+    expect(values.metrics.prometheus).toBeNull();
   });
 });
 
@@ -335,6 +361,14 @@ describe('dist/', () => {
       validated++;
     }
     expect(validated).toBe(objects.length - 1);
+  });
+
+  test('those schemas know topologySpreadConstraints[].matchLabelKeys: a wrongly typed value is refused', () => {
+    const { Deployment } = require('kubernetes-models/apps/v1/Deployment');
+    const api = JSON.parse(JSON.stringify(find('Deployment', 'api')));
+    expect(() => new Deployment(api).validate()).not.toThrow();
+    api.spec.template.spec.topologySpreadConstraints[0].matchLabelKeys = 'pod-template-hash';
+    expect(() => new Deployment(api).validate()).toThrow(/matchLabelKeys/);
   });
 
   test('the HelmChartConfig uses only the fields of the committed CRD', () => {

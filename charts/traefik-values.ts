@@ -7,7 +7,19 @@
  * avoided on purpose: `service.type` (v40: `service.spec.type`),
  * `ports.*.redirections` (v39+: `ports.*.http.redirections`), `ports.*.tls`
  * (v39+: `ports.*.http.tls`).
+ *
+ * K3s v1.34.6 deploys chart traefik-39.0.501+up39.0.5 with values of its own (the HelmChart
+ * `valuesContent` in K3s's manifests/traefik.yaml); helm-controller passes those to helm first
+ * and these after them, so maps merge key by key and any list here replaces K3s's whole
+ * (test/fixtures/traefik-k3s, rendered that way by traefik-chart.test.ts).
  */
+
+/**
+ * Where Traefik's internal entry point listens: the node's loopback, never a node address.
+ * With hostNetwork an entry point's address is a host socket, so the chart's default
+ * (`:8080`, every interface) would serve /ping on every node's public address.
+ */
+const INTERNAL_ENTRYPOINT = { port: 8080, hostIP: '127.0.0.1' } as const;
 
 /** Options for {@link traefikValues}; the stack passes them from cluster.yaml's `traefik` section. */
 export interface TraefikValuesProps {
@@ -57,7 +69,15 @@ export function traefikValues(props: TraefikValuesProps): Record<string, unknown
       // A hostNetwork pod otherwise gets the node's resolv.conf and cannot
       // resolve cluster names (ExternalName services, in-cluster endpoints).
       dnsPolicy: 'ClusterFirstWithHostNet',
+      // K3s's own values announce a Prometheus scrape target on port 8082, where nothing
+      // listens (metrics are off below); with hostNetwork that would be port 8082 of the node.
+      // Maps merge, so only this key is overridden: scrapers that honour the annotation skip
+      // the pod.
+      podAnnotations: { 'prometheus.io/scrape': 'false' },
     },
+    // Nothing in this stack scrapes Traefik. `prometheus: null` is the chart's documented
+    // switch; it also drops the chart's own scrape annotations.
+    metrics: { prometheus: null },
     // Bind the node's own :80/:443; no kube-proxy/servicelb hop in front.
     hostNetwork: true,
     updateStrategy: {
@@ -76,6 +96,16 @@ export function traefikValues(props: TraefikValuesProps): Record<string, unknown
     // otherwise point Ingress status at a Service that does not exist.
     service: { enabled: false },
     ports: {
+      // The `traefik` entry point serves /ping for the liveness and readiness probes. It is bound
+      // to loopback, not removed: Traefik (v3.6 static config, SetEffectiveConfiguration) creates
+      // an entry point `traefik` on `:8080` of every interface by itself whenever ping is on and
+      // uses it, which is ping's default. The chart points the probes' `httpGet.host` at this
+      // hostIP, and the kubelet, which shares the node's network namespace with a hostNetwork
+      // pod, reaches Traefik on 127.0.0.1 (the Kubernetes docs' own example for `host`).
+      traefik: { ...INTERNAL_ENTRYPOINT },
+      // No metrics (see `metrics` above), so no entry point for them: the chart's would listen
+      // on :9100 of every node, node-exporter's port.
+      metrics: null,
       web: entrypoint(webPort),
       // TLS settings stay at the chart default (tls enabled); no redirect is
       // configured on `web` because Cloudflare sends plain HTTP to it.

@@ -38,7 +38,11 @@ export interface PodTemplateProps extends WorkloadLabelsProps {
    * @default true
    */
   readonly readOnlyRootFilesystem?: boolean;
-  /** Spread replicas across nodes so one node loss takes at most one replica. @default false */
+  /**
+   * Spread replicas across nodes so one node loss takes at most one replica. For Deployment
+   * pods only: the constraint counts the pods of one ReplicaSet (`pod-template-hash`).
+   * @default false
+   */
   readonly spreadAcrossNodes?: boolean;
 }
 
@@ -48,6 +52,9 @@ export interface PodMount {
   /** The pod volume's source. @default - a volumeClaimTemplate of the same name */
   readonly source?: Omit<k8s.Volume, 'name'>;
 }
+
+/** The label a Deployment's ReplicaSet sets on its pods, one value per pod template. */
+export const POD_TEMPLATE_HASH = 'pod-template-hash';
 
 /** Default container port name used by probes, Services and Ingress backends. */
 export const HTTP_PORT_NAME = 'http';
@@ -82,6 +89,11 @@ export function podTemplate(props: PodTemplateProps): k8s.PodTemplateSpec {
               // replacement replica can still schedule on the two healthy nodes.
               nodeTaintsPolicy: 'Honor',
               labelSelector: { matchLabels: selectorLabels(props) },
+              // Count only pods of the same ReplicaSet (the label a Deployment's ReplicaSet puts
+              // on its pods). Otherwise the old ReplicaSet's pods, about to go, count during a
+              // rollout, and the new ones can end up 2/1/0 across the nodes, so one node loss
+              // takes two replicas: the Kubernetes docs recommend this for Deployments.
+              matchLabelKeys: [POD_TEMPLATE_HASH],
             },
           ]
         : undefined,
