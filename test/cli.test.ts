@@ -198,49 +198,61 @@ describe('the output directory', () => {
 });
 
 describe('interrupted runs', () => {
-  /** Starts a synth, sends `signal` as soon as its temporary directory exists, and reports how it ended. */
-  function interrupt(out: string, config: string, signal: NodeJS.Signals): Promise<{ status: number | null; stderr: string; sawTemp: boolean }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--snapshot-blob', BLOB, '--', '--config', config], {
-        env: { PATH: process.env.PATH, K3S_TOKEN: SECRET, CDK8S_OUTDIR: out },
-        cwd: tempDir('cli-sig-cwd'),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const cleanup = killOnCleanup('synth under test', child.pid!);
-      let stderr = '';
-      let sawTemp = false;
-      child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      const check = () => {
-        if (!sawTemp && tmpSiblings(out).length > 0) {
-          sawTemp = true;
-          child.kill(signal);
-        }
-      };
-      const watcher = fs.watch(path.dirname(out), check);
-      const poll = setInterval(check, 1);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.on('error', reject);
-      child.on('close', (status) => {
-        watcher.close();
-        clearInterval(poll);
-        clearTimeout(timer);
-        cleanup.forget();
-        resolve({ status, stderr, sawTemp });
-      });
+  /**
+   * Starts a synth whose config is a named pipe, so the run waits for it: `signal` is sent
+   * while the run is under way, before anything is replaced, at a moment that does not depend
+   * on timing. Then the config is written and the run goes on to build its output beside the old.
+   */
+  async function interrupt(out: string, config: string, signal: NodeJS.Signals): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    const fifo = path.join(tempDir('cli-fifo'), 'cluster.yaml');
+    const made = run(['mkfifo', '-m', '600', fifo]);
+    if (made.status !== 0) throw new Error(explain(made));
+    const child = spawn(process.execPath, ['--snapshot-blob', BLOB, '--', '--config', fifo], {
+      env: { PATH: process.env.PATH, K3S_TOKEN: SECRET, CDK8S_OUTDIR: out },
+      cwd: tempDir('cli-sig-cwd'),
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const cleanup = killOnCleanup('synth under test', child.pid!);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      // Opening the pipe for writing succeeds (instead of ENXIO) once the run has it open to read.
+      let fd: number | undefined;
+      for (const deadline = Date.now() + 60_000; fd === undefined; ) {
+        try {
+          fd = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENXIO' || Date.now() > deadline) throw e;
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      }
+      child.kill(signal);
+      fs.writeFileSync(fd, fs.readFileSync(config));
+      fs.closeSync(fd);
+      return { status: await closed, stdout, stderr };
+    } finally {
+      child.kill('SIGKILL');
+      cleanup.forget();
+    }
   }
 
   test.each<[NodeJS.Signals, number]>([
     ['SIGINT', 130],
     ['SIGTERM', 143],
-  ])('%s during the build: exit %i, the old output unchanged byte for byte, no temporary directory left', async (signal, code) => {
+  ])('%s during a run: exit %i, the old output unchanged byte for byte, the temporary directory it built removed', async (signal, code) => {
     const out = previousOutput();
     const before = tree(out);
-    const r = await interrupt(out, otherConfig(), signal);
-    expect(r.sawTemp).toBe(true);
-    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: code, stderr: `interrupted (${signal}): nothing was replaced\n` });
+    const config = otherConfig();
+    const r = await interrupt(out, config, signal);
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: code, stdout: '', stderr: `interrupted (${signal}): nothing was replaced\n` });
     expect(tree(out)).toEqual(before);
     expect(tmpSiblings(out)).toEqual([]);
+    // The same run, not interrupted, would have replaced it: the signal is what kept it.
+    expect(cli(['--config', config], { K3S_TOKEN: SECRET, CDK8S_OUTDIR: out }).status).toBe(0);
+    expect(tree(out)).not.toEqual(before);
   }, 90_000);
 
   test('a temporary directory left by a run that was killed outright (SIGKILL) is removed by the next run', () => {
