@@ -1,12 +1,13 @@
 import { App } from 'cdk8s';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { renderNodes } from './bootstrap/render';
+import { type RenderedNode, renderNodes } from './bootstrap/render';
 import { resolveToken } from './bootstrap/token';
 import { cloudInitSummary, writeCloudInit } from './bootstrap/write';
 import { addStack } from './charts/stack';
 import { JSON_SCHEMA_FILE, writeConfigJsonSchema } from './config/json-schema';
 import { configFileFrom, loadConfig } from './config/load';
+import type { Config } from './config/schema';
 import { UserInputError } from './lib/errors';
 import { checkReplaceable, isSynthOutput, type StagedDir, stageDir } from './lib/replace-dir';
 import { version } from './package.json';
@@ -125,7 +126,7 @@ function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line: st
 }
 
 /** The manifests at the top level (what `kubectl apply -f dist` reads), the node files in cloud-init/. */
-function synthesize(dir: string, config: ReturnType<typeof loadConfig>, nodes: ReturnType<typeof renderNodes>): void {
+function synthesize(dir: string, config: Config, nodes: readonly RenderedNode[]): void {
   const app = new App({ outdir: dir });
   addStack(app, config);
   app.synth();
