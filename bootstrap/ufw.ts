@@ -70,7 +70,9 @@ export function ufwRuleText(rule: UfwRule, family: 4 | 6): { tuple: string; line
   const any = family === 4 ? '0.0.0.0/0' : '::/0';
   const chain = userInputChain(family);
   const port = rule.port === undefined ? 'any' : typeof rule.port === 'number' ? String(rule.port) : rule.port.join(':');
-  const from = rule.from === undefined ? any : rule.from.replace(/\/32$/, '');
+  // ufw writes a single host without its prefix length: /32 in IPv4, /128 in IPv6. A shorter
+  // prefix stays: an IPv6 /32 (one of Cloudflare's ranges) is a network, not a host.
+  const from = rule.from === undefined ? any : rule.from.replace(family === 4 ? /\/32$/ : /\/128$/, '');
   const direction = rule.iface ? `in_${rule.iface}` : 'in';
   const comment = `comment=${Buffer.from(rule.comment, 'utf8').toString('hex')}`;
   const tuple = [`allow`, rule.proto, port, any, 'any', from, direction, comment].join(' ');
