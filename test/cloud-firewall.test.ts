@@ -183,3 +183,21 @@ test('the limits check reads the same rules the file is written from', () => {
   expect(effective).toBe(4 * config.cluster.nodes.length + 2 * 1 + 2 * (config.cloudflare.ipv4.length + config.cloudflare.ipv6.length));
   expect(parsed.length).toBeLessThanOrEqual(HCLOUD_FIREWALL_LIMITS.rules);
 });
+
+describe('Hetzner names in the config', () => {
+  test('each node’s Primary IP is named <name>-ipv4 unless cluster.yaml names it', () => {
+    const c = variant((r) => (r.cluster.nodes[1]!.primaryIp = 'hetzner2-ip'));
+    expect(c.cluster.nodes.map((n) => n.primaryIp)).toEqual(['ubuntu-8gb-nbg1-2-ipv4', 'hetzner2-ip', 'ubuntu-8gb-nbg1-3-ipv4']);
+  });
+
+  test('two nodes cannot share a Primary IP', () => {
+    expect(() => variant((r) => (r.cluster.nodes[2]!.primaryIp = 'ubuntu-8gb-nbg1-2-ipv4'))).toThrow(
+      /cluster\.nodes\.2\.primaryIp: ubuntu-8gb-nbg1-2-ipv4 is already used by cluster\.nodes\[0\]; every node needs its own/,
+    );
+  });
+
+  test('a firewall or network name that is not one plain word is refused, so every printed command stays shell-safe', () => {
+    expect(() => variant((r) => (r.cluster.hetzner = { firewall: 'honeydue; rm -rf /' }))).toThrow(/cluster\.hetzner\.firewall: expected a lower-case DNS label/);
+    expect(() => variant((r) => (r.cluster.hetzner = { network: 'My Net' }))).toThrow(/cluster\.hetzner\.network: expected a lower-case DNS label/);
+  });
+});
