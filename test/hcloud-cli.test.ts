@@ -9,7 +9,7 @@ import { HcloudStandin, type RecordedRequest } from './hcloud/standin';
 import { shellWords } from './hcloud/shell';
 import { missingTools } from './host';
 import { type Outcome, runAsync } from './process';
-import { productionRaw, systemTest, tempDir } from './support';
+import { production, productionRaw, systemTest, tempDir } from './support';
 
 /**
  * The commands the summary prints, run by the real hcloud CLI (Debian's hcloud-cli) against a
@@ -165,4 +165,64 @@ describe('printed commands are shell-safe', () => {
   test('anything a shell would expand is refused by the splitter rather than guessed', () => {
     for (const line of ['hcloud $HOME', 'hcloud `id`', 'hcloud a;b', 'hcloud "x"', 'hcloud a*']) expect(() => shellWords(line)).toThrow(/a shell would interpret/);
   });
+});
+
+describe('a node that runs today, adopted with the README’s one-time commands', () => {
+  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  const row = readme.split('\n').find((l) => l.startsWith('| **runs today**'));
+  const templates = [...(row ?? '').matchAll(/`(hcloud [^`]+)`/g)].map((m) => m[1]!);
+  const rebuildRow = readme.split('\n').find((l) => l.startsWith('| **is rebuilt**'));
+  const [deleteTemplate] = [...(rebuildRow ?? '').matchAll(/`(hcloud server delete [^`]+)`/g)].map((m) => m[1]!);
+
+  withHcloud(
+    'its Primary IP takes the configured name with auto-delete off and the server goes behind the firewall; rebuilt, it comes back on the same address',
+    async () => {
+      expect(templates.map((t) => t.split(' ').slice(0, 3).join(' '))).toEqual(['hcloud server describe', 'hcloud primary-ip update', 'hcloud firewall apply-to-resource']);
+      const config = production();
+      const { dir, lines } = render(productionRaw(), `cluster-token-${randomBytes(24).toString('hex')}`);
+      const standin = new HcloudStandin({
+        primaryIps: [],
+        networks: [],
+        runningServers: config.cluster.nodes.map((n) => ({ name: n.name, ip: n.publicIPv4, location: config.cluster.hetzner.location })),
+      });
+      const endpoint = await standin.start();
+      const home = path.join(dir, 'home');
+      fs.mkdirSync(home);
+      const env = { PATH: process.env.PATH, HOME: home, HCLOUD_CONFIG: path.join(home, 'cli.toml'), HCLOUD_ENDPOINT: endpoint, HCLOUD_TOKEN: 'api-token-adopt' };
+      const hcloud = async (argv: string[]) => {
+        const o = await runAsync(argv, { env, timeoutMs: 60_000 });
+        if (o.status !== 0) throw new Error(`${argv.join(' ')} exited ${o.status}:\n${o.stdout}${o.stderr}`);
+        return o.stdout;
+      };
+      try {
+        // The firewall exists first (the summary's own lines), then each running node is adopted.
+        for (const l of lines.filter((x) => x.startsWith('  hcloud firewall '))) await hcloud(shellWords(l.trim()));
+        for (const n of config.cluster.nodes) {
+          const fill = (t: string, id = '') => shellWords(t.replace(/<node>/g, n.name).replace(/<ID>/g, id));
+          const id = (await hcloud(fill(templates[0]!))).trim();
+          expect(id).toMatch(/^\d+$/);
+          await hcloud(fill(templates[1]!, id));
+          await hcloud(fill(templates[2]!));
+        }
+        // Then the first node is rebuilt as the README says: deleted, and built from its printed lines.
+        const first = config.cluster.nodes[0]!;
+        await hcloud(shellWords(deleteTemplate!.replace(/<node>/g, first.name)));
+        expect(standin.state().primaryIps.find((p) => p.name === first.primaryIp)).toMatchObject({ ip: first.publicIPv4, assignee_id: null });
+        const own = lines.slice(lines.findIndex((l) => l.includes(`--name ${first.name} `)) - 1).filter((l) => l.startsWith('  hcloud ')).slice(0, 2);
+        expect(own.map((l) => l.trim().split(' ').slice(0, 3).join(' '))).toEqual(['hcloud primary-ip describe', 'hcloud server create']);
+        for (const l of own) await hcloud(shellWords(l.trim()));
+      } finally {
+        await standin.stop();
+      }
+      const { primaryIps, servers, firewalls } = standin.state();
+      for (const n of config.cluster.nodes) {
+        const server = servers.find((s) => s.name === n.name)!;
+        const ip = primaryIps.find((p) => p.id === server.public_net.ipv4.id)!;
+        expect({ name: ip.name, ip: ip.ip, auto_delete: ip.auto_delete }).toEqual({ name: n.primaryIp, ip: n.publicIPv4, auto_delete: false });
+      }
+      const fw = firewalls.find((f) => f.name === config.cluster.hetzner.firewall)!;
+      expect(fw.applied_to.map((a: { server: { id: number } }) => a.server.id).sort()).toEqual(servers.map((s) => s.id).sort());
+    },
+    180_000,
+  );
 });

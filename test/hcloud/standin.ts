@@ -30,6 +30,8 @@ export interface StandinSeed {
   readonly primaryIps: readonly { readonly name: string; readonly ip: string; readonly location: string }[];
   /** Private networks by name. */
   readonly networks: readonly { readonly name: string; readonly ipRange: string }[];
+  /** Servers that run already, each on the Primary IP Hetzner made with it (auto-delete on, a generated name). */
+  readonly runningServers?: readonly { readonly name: string; readonly ip: string; readonly location: string }[];
 }
 
 type Json = Record<string, any>;
@@ -76,6 +78,11 @@ export class HcloudStandin {
       id: this.id(), name: n.name, ip_range: n.ipRange, subnets: [{ type: 'cloud', ip_range: n.ipRange, network_zone: 'eu-central', gateway: null }],
       routes: [], servers: [], load_balancers: [], protection: { delete: false }, labels: {}, created: NOW, expose_routes_to_vswitch: false,
     }));
+    for (const r of seed.runningServers ?? []) {
+      const { server } = this.createServer({ name: r.name, server_type: 'cx33', image: 'ubuntu-24.04', location: r.location });
+      this.primaryIps.find((p) => p.id === server.public_net.ipv4.id)!.ip = r.ip;
+      server.public_net.ipv4.ip = r.ip;
+    }
   }
 
   /** Listens on 127.0.0.1 at a free port; resolves to the endpoint for `HCLOUD_ENDPOINT`. */
@@ -156,7 +163,10 @@ export class HcloudStandin {
     if (method === 'GET' && (m = path.match(/^\/v1\/actions\/(\d+)$/))) return [200, { action: this.progress(this.byId(this.actions, Number(m[1]), 'action')) }];
     if (method === 'POST' && path === '/v1/firewalls') return [201, this.createFirewall(body ?? {})];
     if (method === 'POST' && (m = path.match(/^\/v1\/firewalls\/(\d+)\/actions\/set_rules$/))) return [201, this.setRules(this.byId(this.firewalls, Number(m[1]), 'firewall'), body ?? {})];
+    if (method === 'PUT' && (m = path.match(/^\/v1\/primary_ips\/(\d+)$/))) return [200, { primary_ip: this.updatePrimaryIp(this.byId(this.primaryIps, Number(m[1]), 'primary_ip'), body ?? {}) }];
+    if (method === 'POST' && (m = path.match(/^\/v1\/firewalls\/(\d+)\/actions\/apply_to_resources$/))) return [201, this.applyFirewall(this.byId(this.firewalls, Number(m[1]), 'firewall'), body ?? {})];
     if (method === 'POST' && path === '/v1/servers') return [201, this.createServer(body ?? {})];
+    if (method === 'DELETE' && (m = path.match(/^\/v1\/servers\/(\d+)$/))) return [200, this.deleteServer(this.byId(this.servers, Number(m[1]), 'server'))];
     if (method === 'POST' && (m = path.match(/^\/v1\/servers\/(\d+)\/actions\/attach_to_network$/))) return [201, this.attach(this.byId(this.servers, Number(m[1]), 'server'), body ?? {})];
     throw new ApiError(404, 'not_found', `the stand-in has no route for ${method} ${path}`);
   }
@@ -215,6 +225,27 @@ export class HcloudStandin {
     return { actions: [this.action('set_firewall_rules', [{ id: fw.id, type: 'firewall' }]), ...applied] };
   }
 
+  private updatePrimaryIp(ip: Json, b: Json): Json {
+    if (b.name !== undefined) {
+      if (this.primaryIps.some((p) => p !== ip && p.name === b.name)) throw new ApiError(409, 'uniqueness_error', 'name is already used');
+      ip.name = b.name;
+    }
+    if (typeof b.auto_delete === 'boolean') ip.auto_delete = b.auto_delete;
+    return ip;
+  }
+
+  private applyFirewall(fw: Json, b: Json): Json {
+    const actions = (b.apply_to ?? []).map((t: Json) => {
+      if (t.type !== 'server') throw new ApiError(400, 'invalid_input', "invalid input in field 'apply_to'");
+      const server = this.byId(this.servers, t.server?.id, 'server');
+      if (fw.applied_to.some((a: Json) => a.server.id === server.id)) throw new ApiError(422, 'firewall_already_applied', 'the firewall is already applied to the server');
+      fw.applied_to.push({ type: 'server', server: { id: server.id } });
+      server.public_net.firewalls.push({ id: fw.id, status: 'applied' });
+      return this.action('apply_firewall', [{ id: fw.id, type: 'firewall' }, { id: server.id, type: 'server' }]);
+    });
+    return { actions };
+  }
+
   private createServer(b: Json): Json {
     if ('datacenter' in b) throw new ApiError(400, 'invalid_input', "'datacenter' was removed from the API on 2026-07-01; send 'location'");
     for (const f of ['name', 'server_type', 'image'] as const) if (b[f] === undefined) throw new ApiError(400, 'invalid_input', `invalid input in field '${f}'`);
@@ -263,6 +294,17 @@ export class HcloudStandin {
     ];
     // No root_password: operators log in with their SSH key or the console, never with a printed password.
     return { server, action: this.action('create_server', [{ id, type: 'server' }]), next_actions: next, root_password: null };
+  }
+
+  /** Deletes a server: its Primary IPs with auto-delete go with it, the others stay, unassigned. */
+  private deleteServer(server: Json): Json {
+    this.servers.splice(this.servers.indexOf(server), 1);
+    for (const ip of this.primaryIps.filter((p) => p.assignee_id === server.id)) {
+      if (ip.auto_delete) this.primaryIps.splice(this.primaryIps.indexOf(ip), 1);
+      else Object.assign(ip, { assignee_id: null, assignee_type: 'unassigned' });
+    }
+    for (const fw of this.firewalls) fw.applied_to = fw.applied_to.filter((a: Json) => a.server.id !== server.id);
+    return { action: this.action('delete_server', [{ id: server.id, type: 'server' }]) };
   }
 
   private attach(server: Json, b: Json): Json {
