@@ -168,7 +168,7 @@ const cluster = z
           .default('cx33')
           .describe('Server type of the nodes (CX33: 4 vCPU, 8 GB). x86 only: the nodes install the amd64 k3s binary.'),
         image: z.string().regex(/^[a-z0-9.-]+$/).default('ubuntu-24.04').describe('Hetzner image the nodes boot.'),
-        location: z.string().regex(/^[a-z0-9-]+$/).default('nbg1').describe('Hetzner location (nbg1: Nuremberg).'),
+        location: z.string().regex(/^[a-z0-9-]+$/).default('nbg1').describe('Hetzner location of the servers and their Primary IPs (nbg1: Nuremberg). A Primary IP serves only servers in its own location. Hetzner takes a location, not a datacenter, for both since 2026-07-01.'),
         firewall: hetznerName
           .default('honeydue')
           .describe('Name of the Hetzner Cloud Firewall every node carries: its rules (dist/hcloud/firewall.rules) are rendered from the same data as UFW, for the public interface.'),
