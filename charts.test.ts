@@ -286,8 +286,8 @@ describe('dist/', () => {
   const files = fs.readdirSync(dist).filter((f) => f.endsWith('.yaml')).sort();
   const docs = (f: string) => parseAllDocuments(fs.readFileSync(path.join(dist, f), 'utf8')).map((d) => d.toJS() as KubeObject);
 
-  test('holds only Kubernetes manifests at its top level, and cloud-init/ beside them', () => {
-    expect(fs.readdirSync(dist).sort()).toEqual([...files, 'cloud-init'].sort());
+  test('holds only Kubernetes manifests at its top level, and cloud-init/ and hcloud/ beside them', () => {
+    expect(fs.readdirSync(dist).sort()).toEqual([...files, 'cloud-init', 'hcloud'].sort());
     for (const f of files) for (const o of docs(f)) expect(o).toMatchObject({ apiVersion: expect.any(String), kind: expect.any(String), metadata: { name: expect.any(String) } });
   });
 

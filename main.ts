@@ -2,7 +2,7 @@ import { App } from 'cdk8s';
 import * as path from 'path';
 import { renderNodes } from './bootstrap/render';
 import { resolveToken } from './bootstrap/token';
-import { cloudInitSummary, writeCloudInit } from './bootstrap/write';
+import { cloudInitSummary, writeCloudInit, writeHcloud } from './bootstrap/write';
 import { addStack } from './charts/stack';
 import { JSON_SCHEMA_FILE, writeConfigJsonSchema } from './config/json-schema';
 import { configFileFrom, loadConfig } from './config/load';
@@ -11,8 +11,8 @@ import { replaceDir } from './lib/replace-dir';
 
 /**
  * Synthesizes dist/: the Kubernetes manifests at its top level (what `kubectl apply -f dist`
- * reads) and one cloud-init file per node in dist/cloud-init/. With `--bootstrap-only`,
- * only dist/cloud-init/ is replaced; `--write-schema` writes the config's JSON Schema instead.
+ * reads), one cloud-init file per node in dist/cloud-init/, and the Cloud Firewall's rules in
+ * dist/hcloud/. With `--bootstrap-only`, only dist/cloud-init/ and dist/hcloud/ are replaced; `--write-schema` writes the config's JSON Schema instead.
  * Everything is rendered before anything is replaced.
  * Returns the process exit code.
  */
@@ -26,20 +26,23 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line
   const config = loadConfig(configFileFrom(argv, env));
   const outdir = env.CDK8S_OUTDIR || 'dist';
   const cloudInitDir = path.join(outdir, 'cloud-init');
+  const hcloudDir = path.join(outdir, 'hcloud');
   const token = resolveToken(env);
   const nodes = renderNodes(config, token);
 
   if (bootstrapOnly) {
     replaceDir(cloudInitDir, (dir) => writeCloudInit(dir, nodes), 0o700);
+    replaceDir(hcloudDir, (dir) => writeHcloud(dir, config));
   } else {
     replaceDir(outdir, (dir) => {
       const app = new App({ outdir: dir });
       addStack(app, config);
       app.synth();
       writeCloudInit(path.join(dir, 'cloud-init'), nodes);
+      writeHcloud(path.join(dir, 'hcloud'), config);
     });
   }
-  for (const line of cloudInitSummary(config, cloudInitDir, nodes, token.source)) log(line);
+  for (const line of cloudInitSummary(config, cloudInitDir, nodes, token.source, hcloudDir)) log(line);
   return 0;
 }
 
