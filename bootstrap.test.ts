@@ -5,8 +5,8 @@ import * as path from 'path';
 import { parse } from 'yaml';
 import { renderNodes, type RenderedNode } from './bootstrap/render';
 import { resolveToken } from './bootstrap/token';
-import { cloudInitSummary } from './bootstrap/write';
 import { ufwRules } from './bootstrap/ufw';
+import { cloudInitSummary } from './bootstrap/write';
 import type { Config } from './config/schema';
 import { main, run } from './main';
 import { CRITICAL_CONTROL_FLAGS, k3sConfigProblems } from './test/k3s-flags';
@@ -339,7 +339,7 @@ describe('bad input is refused with a clear error', () => {
 
   test('user-data over 32 KiB is refused, naming the node, before any file is written', () => {
     const big = variant((r) => {
-      r.firewall = { ...r.firewall, operatorCidrs: Array.from({ length: 200 }, (_, i) => `198.51.${Math.floor(i / 250)}.${i}/32`) };
+      r.firewall = { ...r.firewall, operatorCidrs: Array.from({ length: 100 }, (_, i) => `198.51.100.${i}/32`) };
     });
     expect(() => renderNodes(big, { token: TEST_TOKEN })).toThrow(/ubuntu-8gb-nbg1-2: user-data is \d+ bytes, over Hetzner's 32768-byte limit/);
   });
@@ -455,17 +455,42 @@ describe('the cluster token', () => {
 });
 
 describe('the operator’s summary', () => {
-  test('one line per node with file, role, bytes and share of 32 KiB, then its hcloud command', () => {
+  test('the firewall’s file and commands first, then per node its file, role, bytes and share of 32 KiB, and the commands that build it on its Primary IP', () => {
     const lines: string[] = [];
     const out = path.join(tempDir('dist'), 'dist');
     main(['--config', path.join(__dirname, 'cluster.yaml'), '--bootstrap-only'], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out }, (l) => lines.push(l));
-    const f = path.join(out, 'cloud-init', 'ubuntu-8gb-nbg1-2.user-data');
+    const rules = path.join(out, 'hcloud', 'firewall.rules');
+    const count = JSON.parse(fs.readFileSync(rules, 'utf8')).length;
+    expect(lines[0]).toMatch(new RegExp(`^${rules}  Cloud Firewall honeydue: ${count} rules, \\d+ of 500 effective$`));
+    expect(lines.slice(2, 4)).toEqual([`  hcloud firewall create --name honeydue`, `  hcloud firewall replace-rules honeydue --rules-file ${rules}`]);
+    const f = path.join(out, 'cloud-init', renderNodes(production(), { token: TEST_TOKEN })[0]!.fileName);
     const size = fs.statSync(f).size;
-    expect(lines[0]).toBe(`${f}  first  ${size} bytes  ${((100 * size) / 32768).toFixed(1)}% of 32 KiB`);
-    expect(lines[1]).toBe(`  hcloud server create --name ubuntu-8gb-nbg1-2 --type cx33 --image ubuntu-24.04 --location nbg1 --user-data-from-file ${f}`);
-    expect(lines[2]).toMatch(/ubuntu-8gb-nbg1-1\.user-data {2}join /);
+    expect(lines.slice(4, 8)).toEqual([
+      `${f}  first  ${size} bytes  ${((100 * size) / 32768).toFixed(1)}% of 32 KiB`,
+      '  # Primary IP ubuntu-8gb-nbg1-2-ipv4 must already hold 178.104.247.152, auto-delete off (README, Build a node)',
+      '  hcloud primary-ip describe ubuntu-8gb-nbg1-2-ipv4',
+      `  hcloud server create --name ubuntu-8gb-nbg1-2 --type cx33 --image ubuntu-24.04 --location nbg1 --primary-ipv4 ubuntu-8gb-nbg1-2-ipv4 --firewall honeydue --user-data-from-file ${f}`,
+    ]);
+    expect(lines[8]).toMatch(/ubuntu-8gb-nbg1-1\.\S+ {2}join /);
+    expect(lines.filter((l) => l.includes('attach-to-network'))).toEqual([]);
     expect(lines).toContain('cluster token: from K3S_TOKEN');
-    expect(fs.readdirSync(out).sort()).toEqual(['.honeydue-synth', 'cloud-init']);
+    expect(fs.readdirSync(out).sort()).toEqual(['.honeydue-synth', 'cloud-init', 'hcloud']);
+  });
+
+  test('with a private network each node also joins it at its privateIPv4, on the network named in the config', () => {
+    const c = variant((r) => {
+      r.cluster.privateNetwork = { cidr: '10.0.0.0/16', interface: 'enp7s0' };
+      r.cluster.hetzner = { network: 'hd-net' };
+      r.cluster.nodes.forEach((node, i) => (node.privateIPv4 = `10.0.0.${i + 2}`));
+    });
+    const nodes = renderNodes(c, { token: TEST_TOKEN });
+    const lines = cloudInitSummary(c, 'dist/cloud-init', nodes, { token: TEST_TOKEN, source: 'K3S_TOKEN', form: 'plain' }, 'dist/hcloud');
+    expect(lines.filter((l) => l.includes('attach-to-network'))).toEqual(
+      c.cluster.nodes.map((n) => `  hcloud server attach-to-network ${n.name} --network hd-net --ip ${n.privateIPv4}`),
+    );
+    // after its server is created: the server must exist to be attached
+    const i = lines.findIndex((l) => l.includes('attach-to-network'));
+    expect(lines[i - 1]).toMatch(/^ {2}hcloud server create --name ubuntu-8gb-nbg1-2 /);
   });
 
   test('a bad token exits 1 with the reason and writes nothing', async () => {

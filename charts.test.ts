@@ -316,8 +316,8 @@ describe('dist/', () => {
   const files = fs.readdirSync(dist).filter((f) => f.endsWith('.yaml')).sort();
   const docs = (f: string) => parseAllDocuments(fs.readFileSync(path.join(dist, f), 'utf8')).map((d) => d.toJS() as KubeObject);
 
-  test('holds only Kubernetes manifests at its top level, the synth marker, and cloud-init/ beside them', () => {
-    expect(fs.readdirSync(dist).sort()).toEqual([...files, '.honeydue-synth', 'cloud-init'].sort());
+  test('holds only Kubernetes manifests at its top level, the synth marker, and cloud-init/ and hcloud/ beside them', () => {
+    expect(fs.readdirSync(dist).sort()).toEqual([...files, '.honeydue-synth', 'cloud-init', 'hcloud'].sort());
     for (const f of files) for (const o of docs(f)) expect(o).toMatchObject({ apiVersion: expect.any(String), kind: expect.any(String), metadata: { name: expect.any(String) } });
   });
 

@@ -1,15 +1,16 @@
 import { App } from 'cdk8s';
+import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { type RenderedNode, renderNodes } from './bootstrap/render';
 import { resolveToken } from './bootstrap/token';
-import { cloudInitSummary, writeCloudInit } from './bootstrap/write';
+import { cloudInitSummary, writeCloudInit, writeHcloud } from './bootstrap/write';
 import { addStack } from './charts/stack';
 import { JSON_SCHEMA_FILE, writeConfigJsonSchema } from './config/json-schema';
 import { configFileFrom, loadConfig } from './config/load';
 import type { Config } from './config/schema';
 import { UserInputError } from './lib/errors';
-import { checkReplaceable, isSynthOutput, type StagedDir, stageDir } from './lib/replace-dir';
+import { isSynthOutput, type StagedDir, stageDir } from './lib/replace-dir';
 import { version } from './package.json';
 
 /**
@@ -18,7 +19,7 @@ import { version } from './package.json';
  */
 const OPTIONS = [
   { name: 'config', arg: 'FILE', help: 'the configuration to read (default: $HONEYDUE_CONFIG, else cluster.yaml)' },
-  { name: 'bootstrap-only', help: 'replace only <outdir>/cloud-init/, the node files' },
+  { name: 'bootstrap-only', help: 'replace only the node files (cloud-init/) and the Cloud Firewall rules (hcloud/)' },
   { name: 'write-schema', help: `write the configuration's JSON Schema to ${JSON_SCHEMA_FILE} and exit` },
   { name: 'help', help: 'print this help and exit' },
   { name: 'version', help: 'print the version and exit' },
@@ -34,9 +35,10 @@ export function usage(): string {
   return [
     'usage: npm run synth -- [options]     (or: node --snapshot-blob build/synth.blob -- [options])',
     '',
-    'Writes the Kubernetes manifests to <outdir>/*.k8s.yaml and one cloud-init file per server',
-    `node to <outdir>/cloud-init/<node>.user-data. <outdir> is $CDK8S_OUTDIR, else dist; synth replaces`,
-    'it as a whole, so it must be a directory synth wrote before, an empty one, or a new one.',
+    'Writes the Kubernetes manifests to <outdir>/*.k8s.yaml, one cloud-init file per server node to',
+    '<outdir>/cloud-init/<node>.user-data and the Cloud Firewall rules to <outdir>/hcloud/. <outdir> is',
+    '$CDK8S_OUTDIR, else dist; synth replaces it as a whole, so it must be a directory synth wrote',
+    'before, an empty one, or a new one.',
     'The cluster token comes from $K3S_TOKEN, else .secrets/k3s-token.',
     '',
     'options:',
@@ -97,9 +99,10 @@ function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line: st
   const config = loadConfig(configFileFrom(opts.config as string | undefined, env));
   const outdir = env.CDK8S_OUTDIR || 'dist';
   const cloudInitDir = path.join(outdir, 'cloud-init');
+  const hcloudDir = path.join(outdir, 'hcloud');
   const token = resolveToken(env, { established: config.cluster.established });
   const nodes = renderNodes(config, token);
-  const summary = cloudInitSummary(config, cloudInitDir, nodes, token);
+  const summary = cloudInitSummary(config, cloudInitDir, nodes, token, hcloudDir);
 
   const prepared = (staged: StagedDir): Prepared => ({
     staged,
@@ -115,22 +118,29 @@ function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line: st
     summary,
   });
   if (!opts['bootstrap-only']) return prepared(stageDir(outdir, (dir) => synthesize(dir, config, nodes)));
-  // Only cloud-init/ is replaced, inside an output directory synth wrote; a new or empty one
-  // is created whole, marked as synth's.
-  checkReplaceable(outdir, 'the output directory');
+  // The node files and the Cloud Firewall's rules are replaced; everything else in the output
+  // (the manifests) is carried over into the new one, so the whole directory still changes at once.
   return prepared(
-    isSynthOutput(outdir)
-      ? stageDir(cloudInitDir, (dir) => writeCloudInit(dir, nodes), 0o700)
-      : stageDir(outdir, (dir) => writeCloudInit(path.join(dir, 'cloud-init'), nodes)),
+    stageDir(outdir, (dir) => {
+      for (const entry of isSynthOutput(outdir) ? fs.readdirSync(outdir) : []) {
+        if (entry !== 'cloud-init' && entry !== 'hcloud') fs.cpSync(path.join(outdir, entry), path.join(dir, entry), { recursive: true, preserveTimestamps: true });
+      }
+      writeCloudInit(path.join(dir, 'cloud-init'), nodes);
+      writeHcloud(path.join(dir, 'hcloud'), config);
+    }),
   );
 }
 
-/** The manifests at the top level (what `kubectl apply -f dist` reads), the node files in cloud-init/. */
+/**
+ * The manifests at the top level (what `kubectl apply -f dist` reads), the node files in
+ * cloud-init/, the Cloud Firewall's rules in hcloud/.
+ */
 function synthesize(dir: string, config: Config, nodes: readonly RenderedNode[]): void {
   const app = new App({ outdir: dir });
   addStack(app, config);
   app.synth();
   writeCloudInit(path.join(dir, 'cloud-init'), nodes);
+  writeHcloud(path.join(dir, 'hcloud'), config);
 }
 
 /**

@@ -1,8 +1,9 @@
 import type { Config, NodeConfig } from '../config/schema';
 import { PATHS } from './paths';
-import { K3S_PORTS, overlay, POD_BRIDGE, SSH_PORT } from './ports';
+import { type Allowance, allowances } from './inbound';
+import { overlay, POD_BRIDGE } from './ports';
 import { plainWord, renderTemplate } from './template';
-import { clusterAddress, peersOf } from './topology';
+import { peersOf } from './topology';
 import { rootFile, type WriteFile } from './write-file';
 
 /** ufw's chain prefix per IP family: `ufw-user-input`, `ufw6-user-input`, … */
@@ -30,43 +31,37 @@ export interface UfwRule {
   readonly comment: string;
 }
 
+/** The UFW rules of an allowance for one IP family: one rule per source, as `ufw allow` takes them. */
+export function ufwRulesOf(a: Allowance, family: 4 | 6): UfwRule[] {
+  return a.sources.filter((s) => s.family === family).map((s) => ({ proto: a.proto, port: a.port, from: s.from, iface: a.iface, comment: s.comment }));
+}
+
 /**
  * The inbound rules of one node. Cluster ports open only to the other nodes (on the private
  * network when one is attached); operators reach SSH and the API from their CIDRs; the web
- * ports follow `firewall.web`. Everything else is dropped by the default policy.
+ * ports follow `firewall.web`. Everything else is dropped by the default policy. The public
+ * rules are the allowances the Cloud Firewall is rendered from too (`bootstrap/inbound.ts`).
  */
 export function ufwRules(config: Config, node: NodeConfig): { v4: UfwRule[]; v6: UfwRule[] } {
-  const { cluster, firewall, traefik, cloudflare } = config;
-  const peers = peersOf(cluster, node);
-  const iface = cluster.privateNetwork?.interface;
-  const fromPeers = (proto: UfwRule['proto'], port: UfwRule['port'], what: string): UfwRule[] =>
-    peers.map((p) => ({ proto, port, from: clusterAddress(p), iface, comment: `${what} from ${p.name}` }));
-  const fromOperators = (port: number, what: string): UfwRule[] =>
-    firewall.operatorCidrs.map((from) => ({ proto: 'tcp', port, from, comment: `${what} from operators` }));
+  const { cluster } = config;
+  const { cluster: fromPeers, operators, web } = allowances(config, peersOf(cluster, node));
   const tunnel = overlay(cluster);
   // Pod and Service sources arrive on the pod bridge (this node's pods) or the overlay
   // interface (other nodes' pods), never on the public interface: binding the rules to those
   // interfaces keeps a forged 10.42.x.x source on eth0 from passing every port, UDP 8472 too.
   const fromCluster = (from: string, what: string): UfwRule[] =>
     [POD_BRIDGE, tunnel.iface].map((i) => ({ proto: 'any' as const, from, iface: i, comment: `${what} via ${i}` }));
-  const webPorts = [traefik.webPort, traefik.websecurePort];
-  const web = (sources: readonly (string | undefined)[]): UfwRule[] =>
-    webPorts.flatMap((port) => sources.map((from) => ({ proto: 'tcp' as const, port, from, comment: from ? `web from cloudflare` : 'web' })));
-  const cloudflareOnly = firewall.web === 'cloudflareOnly';
+  const family = (as: Allowance[], f: 4 | 6) => as.flatMap((a) => ufwRulesOf(a, f));
 
   const v4: UfwRule[] = [
-    ...fromPeers('udp', tunnel.port, tunnel.label),
-    ...fromPeers('tcp', K3S_PORTS.kubelet, 'kubelet'),
-    ...fromPeers('tcp', K3S_PORTS.etcd, 'etcd'),
-    ...fromPeers('tcp', K3S_PORTS.api, 'k3s api'),
-    ...fromOperators(K3S_PORTS.api, 'k3s api'),
-    ...fromOperators(SSH_PORT, 'ssh'),
+    ...family(fromPeers, 4),
+    ...family(operators, 4),
     // K3s with UFW: pods and Services reach the node's own endpoints (kubelet, DNS, API).
     ...fromCluster(cluster.podCidr, 'k3s pods'),
     ...fromCluster(cluster.serviceCidr, 'k3s services'),
-    ...web(cloudflareOnly ? cloudflare.ipv4 : [undefined]),
+    ...family(web, 4),
   ];
-  const v6: UfwRule[] = cloudflareOnly ? web(cloudflare.ipv6) : web([undefined]);
+  const v6: UfwRule[] = [...family(fromPeers, 6), ...family(operators, 6), ...family(web, 6)];
   return { v4, v6 };
 }
 
@@ -75,7 +70,9 @@ export function ufwRuleText(rule: UfwRule, family: 4 | 6): { tuple: string; line
   const any = family === 4 ? '0.0.0.0/0' : '::/0';
   const chain = userInputChain(family);
   const port = rule.port === undefined ? 'any' : typeof rule.port === 'number' ? String(rule.port) : rule.port.join(':');
-  const from = rule.from === undefined ? any : rule.from.replace(/\/32$/, '');
+  // ufw writes a single host without its prefix length: /32 in IPv4, /128 in IPv6. A shorter
+  // prefix stays: an IPv6 /32 (one of Cloudflare's ranges) is a network, not a host.
+  const from = rule.from === undefined ? any : rule.from.replace(family === 4 ? /\/32$/ : /\/128$/, '');
   const direction = rule.iface ? `in_${rule.iface}` : 'in';
   const comment = `comment=${Buffer.from(rule.comment, 'utf8').toString('hex')}`;
   const tuple = [`allow`, rule.proto, port, any, 'any', from, direction, comment].join(' ');

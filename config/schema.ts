@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { cidrContains, dnsLabel, dnsName, ipv4Address, ipv4Cidr, ipv6Cidr, port } from './net';
 import { type CapacityInput, capacityReport } from './capacity';
 import { bytes, cpuQuantity, memoryQuantity } from './quantity';
+import { hcloudFirewallLimitIssues } from '../bootstrap/hcloud-firewall';
 
 /**
  * The one configuration of the honeydue stack: every chart, firewall rule and cloud-init
@@ -117,13 +118,20 @@ const apps = z
   })
   .describe('The workloads of the honeydue namespace.');
 
+/** A Hetzner resource name as the printed hcloud commands pass it: a DNS label, so it is one plain shell word. */
+const hetznerName = dnsLabel;
+
 const node = z
   .strictObject({
     name: dnsLabel.describe('Hetzner server name; also the K3s node name and the cloud-init file name.'),
     alias: z.string().optional().describe('Name the runbooks use for this node ("hetzner1").'),
     publicIPv4: ipv4Address.describe('Public IPv4 address of the server.'),
     privateIPv4: ipv4Address.optional().describe('Address on the Hetzner private network; required on every node when cluster.privateNetwork is set.'),
+    primaryIp: hetznerName
+      .optional()
+      .describe('Name of the Hetzner Primary IP that holds publicIPv4 (auto-delete off, so it outlives a rebuilt server); `hcloud server create --primary-ipv4` gives it to the server. Default: `<name>-ipv4`.'),
   })
+  .transform((n) => ({ ...n, primaryIp: n.primaryIp ?? `${n.name}-ipv4` }))
   .describe('One K3s server node.');
 
 const capacity = z.strictObject({ cpu: cpuQuantity, memory: memoryQuantity });
@@ -160,13 +168,19 @@ const cluster = z
           .default('cx33')
           .describe('Server type of the nodes (CX33: 4 vCPU, 8 GB). x86 only: the nodes install the amd64 k3s binary.'),
         image: z.string().regex(/^[a-z0-9.-]+$/).default('ubuntu-24.04').describe('Hetzner image the nodes boot.'),
-        location: z.string().regex(/^[a-z0-9-]+$/).default('nbg1').describe('Hetzner location (nbg1: Nuremberg).'),
+        location: z.string().regex(/^[a-z0-9-]+$/).default('nbg1').describe('Hetzner location of the servers and their Primary IPs (nbg1: Nuremberg). A Primary IP serves only servers in its own location. Hetzner takes a location, not a datacenter, for both since 2026-07-01.'),
+        firewall: hetznerName
+          .default('honeydue')
+          .describe('Name of the Hetzner Cloud Firewall every node carries: its rules (dist/hcloud/firewall.rules) are rendered from the same data as UFW, for the public interface.'),
+        network: hetznerName
+          .default('honeydue')
+          .describe('Name of the Hetzner private network the nodes join at their privateIPv4 (`hcloud server attach-to-network`). Used only with cluster.privateNetwork.'),
         metadataAddress: ipv4Address
           .default('169.254.169.254')
           .describe('Hetzner metadata service. It serves the user-data, cluster token included, to anything on the node: the honeydue pods are denied egress to it.'),
       })
       .prefault({})
-      .describe('Hetzner facts: what the printed `hcloud server create` commands ask for, and the metadata service.'),
+      .describe('Hetzner facts: what the printed hcloud commands name and ask for (server type, image, location, firewall, network), and the metadata service.'),
     established: z
       .boolean()
       .default(false)
@@ -256,6 +270,7 @@ const base = z.strictObject({
 export const configSchema = base
   .superRefine(checkCluster)
   .superRefine(checkCapacity)
+  .superRefine(checkCloudFirewall)
   .describe('honeydue-infra configuration: the cdk8s manifests and the node cloud-init files derive from it.');
 
 /** Cross-field rules of the node list; each names the field to fix. */
@@ -270,9 +285,9 @@ function checkCluster(c: z.output<typeof base>, ctx: z.RefinementCtx) {
   }
   const seen = new Map<string, number>();
   nodes.forEach((n, i) => {
-    for (const [field, value] of [['name', n.name], ['publicIPv4', n.publicIPv4], ['privateIPv4', n.privateIPv4]] as const) {
+    for (const [field, value] of [['name', n.name], ['publicIPv4', n.publicIPv4], ['privateIPv4', n.privateIPv4], ['primaryIp', n.primaryIp]] as const) {
       if (value === undefined) continue;
-      const key = `${field === 'name' ? 'name' : 'ip'}:${value}`;
+      const key = `${field === 'publicIPv4' || field === 'privateIPv4' ? 'ip' : field}:${value}`;
       const first = seen.get(key);
       if (first !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['cluster', 'nodes', i, field], message: `${value} is already used by cluster.nodes[${first}]; every node needs its own` });
@@ -296,6 +311,11 @@ function checkCluster(c: z.output<typeof base>, ctx: z.RefinementCtx) {
   if (!cidrContains(c.cluster.serviceCidr, c.cluster.clusterDns)) {
     ctx.addIssue({ code: 'custom', path: ['cluster', 'clusterDns'], message: `${c.cluster.clusterDns} is outside cluster.serviceCidr ${c.cluster.serviceCidr}` });
   }
+}
+
+/** The Cloud Firewall rendered from this config must fit Hetzner's limits (50 rules, 500 effective). */
+function checkCloudFirewall(c: z.output<typeof base>, ctx: z.RefinementCtx) {
+  for (const issue of hcloudFirewallLimitIssues(c)) ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
 }
 
 /**

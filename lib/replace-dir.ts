@@ -27,12 +27,8 @@ export function isSynthOutput(dir: string): boolean {
   return fs.existsSync(path.join(dir, SYNTH_MARKER));
 }
 
-/**
- * Refuses unless synth may replace `dir`: it does not exist, is empty, carries the marker,
- * or lies directly in a directory that does (everything in a synth directory is synth's).
- */
+/** Refuses unless synth may replace `dir`: it does not exist, is empty, or carries the marker. */
 export function checkReplaceable(dir: string, what: string): void {
-  if (isSynthOutput(path.dirname(path.resolve(dir)))) return;
   let entries: string[];
   try {
     entries = fs.readdirSync(dir);

@@ -136,21 +136,26 @@ describe('the output directory', () => {
     fs.mkdirSync(out);
     expect(cli(['--config', CONFIG], { K3S_TOKEN: SECRET, CDK8S_OUTDIR: out }).status).toBe(0);
     expect(fs.readdirSync(out)).toContain('.honeydue-synth');
-    expect(fs.readdirSync(path.join(out, 'cloud-init')).sort()).toEqual(['.honeydue-synth', 'ubuntu-8gb-nbg1-1.user-data', 'ubuntu-8gb-nbg1-2.user-data', 'ubuntu-8gb-nbg1-3.user-data']);
+    expect(fs.readdirSync(path.join(out, 'cloud-init')).sort()).toEqual(['ubuntu-8gb-nbg1-1.user-data', 'ubuntu-8gb-nbg1-2.user-data', 'ubuntu-8gb-nbg1-3.user-data']);
     const r = cli(['--config', otherConfig()], { K3S_TOKEN: SECRET, CDK8S_OUTDIR: out });
     expect(r.status).toBe(0);
     expect(fs.readFileSync(path.join(out, '0005-ingress.k8s.yaml'), 'utf8')).toContain('admin.example.org');
     expect(fs.readdirSync(parent)).toEqual(['dist']);
   });
 
-  test('--bootstrap-only into a new directory writes cloud-init/ in a marked directory; into a synth output it replaces only cloud-init/', () => {
+  test('--bootstrap-only into a new directory writes cloud-init/ and hcloud/ in a marked directory; into a synth output it replaces only those', () => {
     const fresh = path.join(tempDir('cli-boot'), 'dist');
     expect(cli(['--config', CONFIG, '--bootstrap-only'], { K3S_TOKEN: SECRET, CDK8S_OUTDIR: fresh }).status).toBe(0);
-    expect(fs.readdirSync(fresh).sort()).toEqual(['.honeydue-synth', 'cloud-init']);
+    expect(fs.readdirSync(fresh).sort()).toEqual(['.honeydue-synth', 'cloud-init', 'hcloud']);
     const out = previousOutput();
-    const manifests = Object.entries(tree(out)).filter(([f]) => !f.startsWith('cloud-init/'));
+    const nodeFile = path.join(out, 'cloud-init', 'ubuntu-8gb-nbg1-2.user-data');
+    fs.writeFileSync(nodeFile, 'stale', { mode: 0o600 });
+    const manifests = Object.entries(tree(out)).filter(([f]) => !/^(cloud-init|hcloud)\//.test(f));
+    expect(manifests.length).toBeGreaterThan(7);
     expect(cli(['--config', otherConfig(), '--bootstrap-only'], { K3S_TOKEN: SECRET, CDK8S_OUTDIR: out }).status).toBe(0);
-    expect(Object.entries(tree(out)).filter(([f]) => !f.startsWith('cloud-init/'))).toEqual(manifests);
+    expect(Object.entries(tree(out)).filter(([f]) => !/^(cloud-init|hcloud)\//.test(f))).toEqual(manifests);
+    expect(fs.readFileSync(nodeFile, 'utf8')).toMatch(/^#cloud-config\n/);
+    expect(tmpSiblings(out)).toEqual([]);
   });
 
   test.each<[string, (base: string) => string, RegExp]>([

@@ -19,6 +19,8 @@ export interface RunOptions {
   readonly input?: string;
   /** Every command is bounded: a hung tool fails the test instead of hanging it. @default 120 s */
   readonly timeoutMs?: number;
+  /** The whole environment of the command. @default - this process's environment */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface AsyncRunOptions extends RunOptions {
@@ -36,6 +38,7 @@ const DEFAULT_TIMEOUT_MS = 120_000;
 export function run(argv: readonly string[], opts: RunOptions = {}): Outcome {
   const r = spawnSync(argv[0]!, argv.slice(1), {
     input: opts.input,
+    env: opts.env,
     stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     encoding: 'utf8',
     timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -54,7 +57,7 @@ export function mustRun(argv: readonly string[], opts: RunOptions = {}): Outcome
 /** Asynchronous `run`, so that many bounded probes can wait out their timeouts at the same time. */
 export function runAsync(argv: readonly string[], opts: AsyncRunOptions = {}): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { detached: !!opts.group, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), { env: opts.env, detached: !!opts.group, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     const handle = opts.group && child.pid ? opts.group(child.pid) : undefined;
     let stdout = '';
     let stderr = '';
