@@ -8,6 +8,7 @@ import { JSON_SCHEMA_FILE, writeConfigJsonSchema } from './config/json-schema';
 import { configFileFrom, loadConfig } from './config/load';
 import { UserInputError } from './lib/errors';
 import { replaceDir } from './lib/replace-dir';
+import { rereadManifests } from './lib/reread';
 
 /**
  * Synthesizes dist/: the Kubernetes manifests at its top level (what `kubectl apply -f dist`
@@ -36,6 +37,7 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line
       const app = new App({ outdir: dir });
       addStack(app, config);
       app.synth();
+      rereadManifests(dir, app.charts.map((c) => c.toJson()), outdir);
       writeCloudInit(path.join(dir, 'cloud-init'), nodes);
     });
   }
