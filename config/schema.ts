@@ -44,7 +44,11 @@ const secretNames = z
   .describe('Secrets whose keys become environment variables (envFrom). They are created out of band (see README); manifests only reference them.');
 
 const env = z
-  .record(text.regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name in UPPER_SNAKE_CASE'), text)
+  .record(
+    text.regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name in UPPER_SNAKE_CASE'),
+    // cdk8s writes these two unquoted, and PyYAML reads a bare << or = as a YAML 1.1 merge or value indicator.
+    text.refine((v) => v !== '<<' && v !== '=', 'a value of exactly "<<" or "=" is read by YAML 1.1 readers (PyYAML) as a merge or value indicator; choose another value'),
+  )
   .default({})
   .describe('Plain, non-secret environment variables. Values are any printable text: no control characters, Unicode line or paragraph separators or byte-order mark.');
 

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseAllDocuments } from 'yaml';
+import { isScalar, parseAllDocuments, Scalar, visit } from 'yaml';
 import { codePoint } from '../config/text';
 import { UserInputError } from './errors';
 
@@ -74,6 +74,16 @@ export function rereadYaml(file: string, text: string, expected: readonly unknow
   if (errors.length > 0) throw new OutputMismatchError(file, '(text)', `not valid YAML 1.1: ${errors[0]!.message.split('\n')[0]}`);
   if (docs.length !== expected.length) throw new OutputMismatchError(file, '(text)', `${docs.length} YAML documents where ${expected.length} were generated`);
   docs.forEach((doc, i) => {
+    // PyYAML resolves a plain `<<` or `=` to its merge and value tags, which safe_load
+    // refuses; the `yaml` package reads both as strings, so look for them here.
+    visit(doc, {
+      Scalar(_key, node) {
+        if (isScalar(node) && node.type === Scalar.PLAIN && (node.value === '<<' || node.value === '=')) {
+          const line = node.range ? text.slice(0, node.range[0]).split('\n').length : 0;
+          throw new OutputMismatchError(file, `line ${line}`, `a plain ${node.value}, which PyYAML reads as a YAML 1.1 merge or value indicator, not as text`);
+        }
+      },
+    });
     const where = firstDifference(expected[i], doc.toJS({ maxAliasCount: 0 }));
     if (where) throw new OutputMismatchError(file, expected.length > 1 ? `document ${i + 1}, ${where}` : where, 'reads differently as YAML 1.1 than it was generated');
   });
