@@ -3,7 +3,8 @@ import * as path from 'path';
 import { stringify } from 'yaml';
 import { ConfigError, MAX_ALIAS_COUNT, parseConfig } from '../config/load';
 import type { RawConfig } from '../config/schema';
-import { productionRaw } from './support';
+import { run } from '../main';
+import { productionRaw, tempDir, TEST_TOKEN } from './support';
 
 /**
  * Bad configurations and exactly what the operator is told, in the style of cloud-init's
@@ -204,13 +205,14 @@ describe('what the checks still accept', () => {
   });
 });
 
+/** "Billion laughs": eight levels of ten aliases each, 10^8 strings once expanded. */
+function aliasBomb(): string {
+  const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((n, i) => `${n}: &${n} [${Array(10).fill(`*${'abcdefg'[i]}`).join(', ')}]`)];
+  return `${levels.join('\n')}\n`;
+}
+
 test(`a YAML alias bomb is a configuration error, not a crash (at most ${MAX_ALIAS_COUNT} alias expansions)`, () => {
-  const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
-  for (const name of 'bcdefgh') {
-    const prev = levels.length === 1 ? 'a' : String.fromCharCode(name.charCodeAt(0) - 1);
-    levels.push(`${name}: &${name} [${Array(10).fill(`*${prev}`).join(', ')}]`);
-  }
-  expect(problemsOf(`${levels.join('\n')}\n`)).toEqual([
+  expect(problemsOf(aliasBomb())).toEqual([
     `its YAML aliases (*name) expand too far (more than ${MAX_ALIAS_COUNT} expansions; nested aliases grow exponentially): write the values out instead of aliasing them`,
   ]);
 });
@@ -223,4 +225,19 @@ test('a few aliases, as a hand-written file may use, are fine', () => {
   expect(text).toContain('resources: *res');
   const c = parseConfig(text, 'cluster.yaml');
   expect(c.apps.worker.resources).toEqual({ cpu: '250m', memory: '256Mi', memoryLimit: '512Mi' });
+});
+
+test('the CLI turns an alias bomb into one error line and exit 1, writing nothing', () => {
+  const dir = tempDir('bomb');
+  const file = path.join(dir, 'cluster.yaml');
+  fs.writeFileSync(file, aliasBomb());
+  const out = path.join(dir, 'dist');
+  const stderr = jest.spyOn(console, 'error').mockImplementation(() => {});
+  try {
+    expect(run(['--config', file], { CDK8S_OUTDIR: out, K3S_TOKEN: TEST_TOKEN })).toBe(1);
+    expect(stderr.mock.calls).toEqual([[`error: ${file}: invalid configuration\n  - its YAML aliases (*name) expand too far (more than ${MAX_ALIAS_COUNT} expansions; nested aliases grow exponentially): write the values out instead of aliasing them`]]);
+  } finally {
+    stderr.mockRestore();
+  }
+  expect(fs.readdirSync(dir)).toEqual(['cluster.yaml']);
 });

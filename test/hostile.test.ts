@@ -196,6 +196,12 @@ interface Accepted {
  * the CLI's own main (whose re-read must not object). The accepted outputs are returned for
  * the external readers, which run once per property.
  */
+/**
+ * fast-check's seed: HONEYDUE_FC_SEED replays a run. fast-check prints it when a property
+ * fails; a reader mismatch, found after the property, names it in its `what`.
+ */
+const SEED = Number(process.env.HONEYDUE_FC_SEED ?? Date.now() % 2 ** 31);
+
 function exercise(leaves: readonly Leaf[], numRuns: number, examples: readonly (readonly [string, string])[] = []): Accepted[] {
   const accepted: Accepted[] = [];
   const root = tempDir('hostile');
@@ -214,9 +220,9 @@ function exercise(leaves: readonly Leaf[], numRuns: number, examples: readonly (
       }
       const out = path.join(root, `dist${accepted.length}`);
       main(['--config', file], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out }, () => {});
-      accepted.push({ config, out, what: `${shown(leaf)} = ${JSON.stringify(value)}` });
+      accepted.push({ config, out, what: `${shown(leaf)} = ${JSON.stringify(value)} (HONEYDUE_FC_SEED=${SEED})` });
     }),
-    { numRuns, examples: examples.map(([name, value]) => [LEAVES.find((l) => shown(l) === name)!, value] as [Leaf, string]) },
+    { numRuns, seed: SEED, examples: examples.map(([name, value]) => [LEAVES.find((l) => shown(l) === name)!, value] as [Leaf, string]) },
   );
   return accepted;
 }
