@@ -3,7 +3,7 @@ import { cidrContains, cidrsOverlap, notANodeAddress, prefixLength } from './net
 import { RESERVED_TCP_PORTS } from './ports';
 
 /**
- * Cross-field rules about ports and addresses. Each names the clash and the field to fix.
+ * Rules about ports, addresses and the release URL. Each names the clash and the field to fix.
  * They take only the slice of the configuration they read.
  */
 
@@ -87,4 +87,23 @@ export function checkOperatorCidrs(c: { firewall: { operatorCidrs: readonly stri
       });
     }
   });
+}
+
+/**
+ * The release URL lands in a 0644 systemd unit and in curl's argv: credentials there are
+ * readable by every local user, and a query or fragment would be glued to the file names.
+ */
+export function checkReleaseUrl(u: string, ctx: z.RefinementCtx) {
+  let url: URL;
+  try {
+    url = new URL(u);
+  } catch {
+    return; // the url format check reports it
+  }
+  const problems = [
+    [url.username !== '' || url.password !== '' || /^[a-z]+:\/\/[^/]*@/i.test(u), 'credentials (user:password@); the URL is written into a world-readable unit: use a mirror that needs none'],
+    [u.includes('?'), 'a query (?…); <version>/k3s is appended to the URL, so give the base path only'],
+    [u.includes('#'), 'a fragment (#…); <version>/k3s is appended to the URL, so give the base path only'],
+  ] as const;
+  for (const [bad, what] of problems) if (bad) ctx.addIssue({ code: 'custom', message: `the URL has ${what}` });
 }

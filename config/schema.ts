@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { cidrContains, dnsLabel, dnsName, ipv4Address, ipv4Cidr, ipv6Cidr, port } from './net';
 import { type CapacityInput, capacityReport } from './capacity';
 import { bytes, cpuQuantity, memoryQuantity } from './quantity';
-import { checkNetworks, checkOperatorCidrs, checkWebPorts, WORLD_PREFIX_BELOW } from './sanity';
+import { checkNetworks, checkOperatorCidrs, checkReleaseUrl, checkWebPorts, WORLD_PREFIX_BELOW } from './sanity';
 import { printable, text } from './text';
 
 /**
@@ -222,25 +222,6 @@ const k3s = z
     }
   })
   .describe('How K3s is installed on the nodes.');
-
-/**
- * The release URL lands in a 0644 systemd unit and in curl's argv: credentials there are
- * readable by every local user, and a query or fragment would be glued to the file names.
- */
-function checkReleaseUrl(u: string, ctx: z.RefinementCtx) {
-  let url: URL;
-  try {
-    url = new URL(u);
-  } catch {
-    return; // the url format check reports it
-  }
-  const problems = [
-    [url.username !== '' || url.password !== '' || /^[a-z]+:\/\/[^/]*@/i.test(u), 'credentials (user:password@); the URL is written into a world-readable unit: use a mirror that needs none'],
-    [u.includes('?'), 'a query (?…); <version>/k3s is appended to the URL, so give the base path only'],
-    [u.includes('#'), 'a fragment (#…); <version>/k3s is appended to the URL, so give the base path only'],
-  ] as const;
-  for (const [bad, what] of problems) if (bad) ctx.addIssue({ code: 'custom', message: `the URL has ${what}` });
-}
 
 const cloudflare = z
   .strictObject({
