@@ -1,5 +1,6 @@
 import { App } from 'cdk8s';
 import * as path from 'path';
+import { RENDER_CHECKS } from './bootstrap/config-checks';
 import { renderNodes } from './bootstrap/render';
 import { resolveToken } from './bootstrap/token';
 import { cloudInitSummary, writeCloudInit, writeHcloud } from './bootstrap/write';
@@ -8,6 +9,7 @@ import { JSON_SCHEMA_FILE, writeConfigJsonSchema } from './config/json-schema';
 import { configFileFrom, loadConfig } from './config/load';
 import { UserInputError } from './lib/errors';
 import { replaceDir } from './lib/replace-dir';
+import { rereadManifests } from './lib/reread';
 
 /**
  * Synthesizes dist/: the Kubernetes manifests at its top level (what `kubectl apply -f dist`
@@ -23,7 +25,7 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line
     return 0;
   }
   const bootstrapOnly = argv.includes('--bootstrap-only');
-  const config = loadConfig(configFileFrom(argv, env));
+  const config = loadConfig(configFileFrom(argv, env), RENDER_CHECKS);
   const outdir = env.CDK8S_OUTDIR || 'dist';
   const cloudInitDir = path.join(outdir, 'cloud-init');
   const hcloudDir = path.join(outdir, 'hcloud');
@@ -38,6 +40,7 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line
       const app = new App({ outdir: dir });
       addStack(app, config);
       app.synth();
+      rereadManifests(dir, app.charts.map((c) => c.toJson()), outdir);
       writeCloudInit(path.join(dir, 'cloud-init'), nodes);
       writeHcloud(path.join(dir, 'hcloud'), config);
     });
