@@ -2,6 +2,7 @@ import { App } from 'cdk8s';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
+import { RENDER_CHECKS } from './bootstrap/config-checks';
 import { type RenderedNode, renderNodes } from './bootstrap/render';
 import { resolveToken } from './bootstrap/token';
 import { cloudInitSummary, writeCloudInit, writeHcloud } from './bootstrap/write';
@@ -11,6 +12,7 @@ import { configFileFrom, loadConfig } from './config/load';
 import type { Config } from './config/schema';
 import { UserInputError } from './lib/errors';
 import { isSynthOutput, type StagedDir, stageDir } from './lib/replace-dir';
+import { rereadManifests } from './lib/reread';
 import { version } from './package.json';
 
 /**
@@ -96,7 +98,7 @@ function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line: st
     return 0;
   }
   if (opts.config === '') throw new UsageError('--config needs a file name: --config path/to/cluster.yaml');
-  const config = loadConfig(configFileFrom(opts.config as string | undefined, env));
+  const config = loadConfig(configFileFrom(opts.config as string | undefined, env), RENDER_CHECKS);
   const outdir = env.CDK8S_OUTDIR || 'dist';
   const cloudInitDir = path.join(outdir, 'cloud-init');
   const hcloudDir = path.join(outdir, 'hcloud');
@@ -117,7 +119,7 @@ function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line: st
     },
     summary,
   });
-  if (!opts['bootstrap-only']) return prepared(stageDir(outdir, (dir) => synthesize(dir, config, nodes)));
+  if (!opts['bootstrap-only']) return prepared(stageDir(outdir, (dir) => synthesize(dir, outdir, config, nodes)));
   // The node files and the Cloud Firewall's rules are replaced; everything else in the output
   // (the manifests) is carried over into the new one, so the whole directory still changes at once.
   return prepared(
@@ -135,10 +137,12 @@ function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line: st
  * The manifests at the top level (what `kubectl apply -f dist` reads), the node files in
  * cloud-init/, the Cloud Firewall's rules in hcloud/.
  */
-function synthesize(dir: string, config: Config, nodes: readonly RenderedNode[]): void {
+function synthesize(dir: string, outdir: string, config: Config, nodes: readonly RenderedNode[]): void {
   const app = new App({ outdir: dir });
   addStack(app, config);
   app.synth();
+  // Read back as kubectl will, before anything is replaced (lib/reread.ts).
+  rereadManifests(dir, app.charts.map((c) => c.toJson()), outdir);
   writeCloudInit(path.join(dir, 'cloud-init'), nodes);
   writeHcloud(path.join(dir, 'hcloud'), config);
 }

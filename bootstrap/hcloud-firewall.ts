@@ -1,3 +1,4 @@
+import type { ConfigProblem } from '../config/load';
 import type { Config } from '../config/schema';
 import { type Allowance, allowances } from './inbound';
 
@@ -56,6 +57,9 @@ export function hcloudFirewallRules(config: Config): HcloudFirewallRule[] {
 
 /** The rules file, as `hcloud firewall replace-rules --rules-file` reads it. */
 export function hcloudFirewallRulesText(config: Config): string {
+  // The configuration was checked against the limits when it was loaded (RENDER_CHECKS); a
+  // file over them here means a caller skipped that check.
+  if (hcloudFirewallLimitIssues(config).length > 0) throw new Error('bug: rendering a Cloud Firewall over Hetzner’s limits; load the config with RENDER_CHECKS');
   return `${JSON.stringify(hcloudFirewallRules(config), null, 2)}\n`;
 }
 
@@ -66,21 +70,15 @@ export const effectiveRules = (rules: readonly HcloudFirewallRule[]): number => 
 const fix = (field: readonly string[]): string =>
   field[0] === 'cloudflare' ? 'Shorten cloudflare.ipv4 and cloudflare.ipv6 (merge ranges), or set firewall.web to anywhere' : `Shorten ${field.join('.')}`;
 
-/** A config field to fix, and why. */
-export interface FirewallLimitIssue {
-  readonly path: readonly string[];
-  readonly message: string;
-}
-
 /**
  * What in the configuration makes the Cloud Firewall exceed Hetzner's limits; empty if nothing.
  * Each issue names the field whose list grows the firewall past the limit.
  */
-export function hcloudFirewallLimitIssues(config: Config): FirewallLimitIssue[] {
+export function hcloudFirewallLimitIssues(config: Config): ConfigProblem[] {
   const { rules: maxRules, sourcesPerRule, effectiveRules: maxEffective } = HCLOUD_FIREWALL_LIMITS;
   const public_ = publicAllowances(config);
   const rules = public_.map(ruleOf);
-  const issues: FirewallLimitIssue[] = [];
+  const issues: ConfigProblem[] = [];
   const name = config.cluster.hetzner.firewall;
   if (rules.length > maxRules) {
     issues.push({ path: ['cluster', 'hetzner', 'firewall'], message: `the Cloud Firewall ${name} would hold ${rules.length} rules; Hetzner allows ${maxRules} per firewall` });

@@ -43,7 +43,8 @@ export function k3sConfig(config: Config, node: NodeConfig): Record<string, unkn
 
 /** The config file, mode 0600: it names the token file and the cluster layout. */
 export function k3sConfigFile(config: Config, node: NodeConfig): WriteFile {
-  return rootFile(PATHS.k3sConfig, stringify(k3sConfig(config, node)), '0600');
+  // YAML 1.1, as K3s's go-yaml reads it: a node named `yes` or `2001-12-14` stays a string.
+  return rootFile(PATHS.k3sConfig, stringify(k3sConfig(config, node), { version: '1.1' }), '0600');
 }
 
 /** The shared cluster token. Only root may read it. */

@@ -1,8 +1,7 @@
 import type { Config } from '../config/schema';
 
-/** Inbound ports of a K3s server (docs.k3s.io, Requirements), and SSH. */
-export const K3S_PORTS = { api: 6443, kubelet: 10250, etcd: [2379, 2380] as const };
-export const SSH_PORT = 22;
+// The TCP ports of K3s and SSH live in config/ (the config checks the web ports against them).
+export { K3S_PORTS, SSH_PORT } from '../config/ports';
 
 /** The bridge Flannel's CNI plugin attaches this node's pods to. */
 export const POD_BRIDGE = 'cni0';

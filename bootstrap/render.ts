@@ -1,9 +1,11 @@
 import type { Config, NodeConfig } from '../config/schema';
 import { UserInputError } from '../lib/errors';
-import { flannelConfFile } from './flannel';
-import { k3sConfigFile, k3sTokenFile } from './k3s-config';
+import { rereadCloudInit } from '../lib/reread';
+import { flannelConfFile, flannelNetConf } from './flannel';
+import { k3sConfig, k3sConfigFile, k3sTokenFile } from './k3s-config';
 import { k3sInstallFiles } from './k3s-install';
 import { kubeProxy } from './kube-proxy';
+import { PATHS } from './paths';
 import { runcmd } from './runcmd';
 import { unprivilegedPortsSysctl } from './sysctl';
 import { joinTarget } from './topology';
@@ -29,13 +31,21 @@ export class UserDataTooLargeError extends UserInputError {}
 export function renderNodes(config: Config, opts: { token: string }): RenderedNode[] {
   return config.cluster.nodes.map((node) => {
     const role = joinTarget(config.cluster, node) ? 'join' : 'first';
+    const fileName = `${node.name}.user-data`;
+    const writeFiles = nodeFiles(config, node, opts.token);
+    const commands = runcmd(kubeProxy(config.k3s));
     const content = cloudConfigText({
       header: [
         `honeydue-infra: K3s ${config.k3s.version} server ${node.name}${node.alias ? ` (${node.alias})` : ''}, role ${role}.`,
         'Generated from cluster.yaml; do not edit. It holds the cluster token: keep it secret.',
       ].join('\n'),
-      writeFiles: nodeFiles(config, node, opts.token),
-      runcmd: runcmd(kubeProxy(config.k3s)),
+      writeFiles,
+      runcmd: commands,
+    });
+    // Read back as cloud-init and K3s will, before anything is written (lib/reread.ts).
+    rereadCloudInit(`cloud-init/${fileName}`, content, { write_files: writeFiles, runcmd: commands }, {
+      [PATHS.k3sConfig]: { yaml: k3sConfig(config, node) },
+      [PATHS.flannelConf]: { json: flannelNetConf(config.cluster) },
     });
     const size = Buffer.byteLength(content);
     if (size > USER_DATA_LIMIT) {
@@ -43,7 +53,7 @@ export function renderNodes(config: Config, opts: { token: string }): RenderedNo
         `${node.name}: user-data is ${size} bytes, over Hetzner's ${USER_DATA_LIMIT}-byte limit; shorten the operator or Cloudflare lists, or set firewall.web to anywhere`,
       );
     }
-    return { name: node.name, role, fileName: `${node.name}.user-data`, content };
+    return { name: node.name, role, fileName, content };
   });
 }
 

@@ -17,7 +17,8 @@ export interface CloudConfig {
  * cloud-init does not treat the user-data as cloud-config at all.
  */
 export function cloudConfigText(cc: CloudConfig): string {
-  const doc = new Document({ write_files: cc.writeFiles, runcmd: cc.runcmd });
+  // YAML 1.1, as cloud-init's PyYAML reads it: strings such as `yes` or `0644` stay quoted.
+  const doc = new Document({ write_files: cc.writeFiles, runcmd: cc.runcmd }, { version: '1.1' });
   // Each command on one line as a flow sequence, `- [ufw, --force, enable]`: reads as argv.
   const commands = doc.get('runcmd') as YAMLSeq<YAMLSeq>;
   for (const argv of commands.items) argv.flow = true;

@@ -3,6 +3,14 @@ import { isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { UserInputError } from '../lib/errors';
 import { type Config, configSchema } from './schema';
+import { visible } from './text';
+
+/**
+ * Most aliases (`*name`) a configuration may use. Every alias is expanded when the file is
+ * read, so a few nested ones (a "billion laughs" file) would expand into gigabytes; a real
+ * configuration needs few or none.
+ */
+export const MAX_ALIAS_COUNT = 100;
 
 /** The default: the production configuration at the repository root (npm and cdk8s run there). */
 export const DEFAULT_CONFIG_FILE = 'cluster.yaml';
@@ -22,18 +30,31 @@ export function configFileFrom(option: string | undefined, env: NodeJS.ProcessEn
   return option || env.HONEYDUE_CONFIG || DEFAULT_CONFIG_FILE;
 }
 
-export function loadConfig(file: string = DEFAULT_CONFIG_FILE): Config {
+/** A problem a check finds in a valid configuration: the field to fix, and why. */
+export interface ConfigProblem {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/**
+ * A check of a configuration that needs what a layer above config/ computes (the Cloud
+ * Firewall's rules are rendered in bootstrap/). Config must not import those layers, so they
+ * hand their checks in, and the problems are reported like the schema's own, with the line.
+ */
+export type ConfigCheck = (config: Config) => readonly ConfigProblem[];
+
+export function loadConfig(file: string = DEFAULT_CONFIG_FILE, checks: readonly ConfigCheck[] = []): Config {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     throw new ConfigError(file, [`cannot read the file (${(e as NodeJS.ErrnoException).code ?? e}); pass an existing file with --config or HONEYDUE_CONFIG`]);
   }
-  return parseConfig(text, file);
+  return parseConfig(text, file, checks);
 }
 
-/** Parses and validates YAML text; `source` names it in errors. */
-export function parseConfig(text: string, source: string): Config {
+/** Parses and validates YAML text; `source` names it in errors. `checks` run once the schema passes. */
+export function parseConfig(text: string, source: string, checks: readonly ConfigCheck[] = []): Config {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -45,7 +66,21 @@ export function parseConfig(text: string, source: string): Config {
       }),
     );
   }
-  const result = configSchema.safeParse(doc.toJS() ?? {});
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    if (e instanceof ReferenceError && /alias/i.test(e.message)) {
+      throw new ConfigError(source, [
+        `its YAML aliases (*name) expand too far (more than ${MAX_ALIAS_COUNT} expansions; nested aliases grow exponentially): write the values out instead of aliasing them`,
+      ]);
+    }
+    throw e;
+  }
+  const schema = checks.length === 0 ? configSchema : configSchema.superRefine((c, ctx) => {
+    for (const problem of checks.flatMap((check) => check(c))) ctx.addIssue({ code: 'custom', path: [...problem.path], message: problem.message });
+  });
+  const result = schema.safeParse(data ?? {});
   if (result.success) return result.data;
 
   const located = (issuePath: readonly PropertyKey[]) => {
@@ -64,8 +99,11 @@ export function parseConfig(text: string, source: string): Config {
 }
 
 function describeIssue(issue: z.core.$ZodIssue, where: string, present: boolean): string {
-  const field = issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)';
+  const field = issue.path.length > 0 ? fieldName(issue.path) : '(top level)';
   switch (issue.code) {
+    case 'invalid_key':
+      // A record key (an env variable name): the key's own checks say what is wrong.
+      return issue.issues.map((inner) => `${where}${field}: invalid name: ${inner.message}`).join('\n  - ');
     case 'unrecognized_keys':
       return `${where}${field}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; check the spelling against .schema/cluster.schema.json or remove ${issue.keys.length > 1 ? 'them' : 'it'}`;
     case 'invalid_type':
@@ -73,4 +111,15 @@ function describeIssue(issue: z.core.$ZodIssue, where: string, present: boolean)
     default:
       return `${where}${field}: ${issue.message.replace(/^Invalid input: /, '')}`;
   }
+}
+
+/** `apps.api.env.DB_SSLMODE`; a segment that is not a plain word is quoted with its hidden characters shown. */
+function fieldName(path: readonly PropertyKey[]): string {
+  return path
+    .map((seg, i) => {
+      const s = String(seg);
+      if (/^[A-Za-z0-9_-]+$/.test(s)) return i === 0 ? s : `.${s}`;
+      return `[${JSON.stringify(visible(s)).replace(/\\\\u/g, '\\u')}]`;
+    })
+    .join('');
 }

@@ -1,44 +1,73 @@
+import * as ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { printable, text } from './text';
 
-/** 32-bit value of a dotted IPv4 address that zod has already validated. */
-export function ipv4ToInt(ip: string): number {
-  return ip.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
-}
+// zod runs the cross-field refinements even when a field failed its own check, so these
+// helpers take unvalidated strings: a malformed one is contained in, overlaps and is nothing.
+const isAddress = (ip: string) => ipaddr.IPv4.isValidFourPartDecimal(ip);
+const isCidr = (cidr: string) => ipaddr.IPv4.isValidCIDRFourPartDecimal(cidr);
 
-/** Whether `ip` lies inside `cidr` (both IPv4). */
+/** Whether `ip` lies inside `cidr` (both IPv4); false when either is malformed. */
 export function cidrContains(cidr: string, ip: string): boolean {
-  const [base, bits] = cidr.split('/') as [string, string];
-  const size = 2 ** (32 - Number(bits));
-  const start = ipv4ToInt(base) - (ipv4ToInt(base) % size);
-  const value = ipv4ToInt(ip);
-  return value >= start && value < start + size;
+  return isCidr(cidr) && isAddress(ip) && ipaddr.IPv4.parse(ip).match(ipaddr.IPv4.parseCIDR(cidr));
 }
 
-export const ipv4Address = z.ipv4({ error: 'expected an IPv4 address such as 192.0.2.10' });
+/** Whether two IPv4 CIDRs share an address: then one contains the other's network address. */
+export function cidrsOverlap(a: string, b: string): boolean {
+  if (!isCidr(a) || !isCidr(b)) return false;
+  const network = (cidr: string) => ipaddr.IPv4.networkAddressFromCIDR(cidr).toString();
+  return cidrContains(a, network(b)) || cidrContains(b, network(a));
+}
+
+/**
+ * ipaddr.js's ranges a node address may never be in: no host can be reached there from the
+ * other nodes. `reserved` is refused except the documentation networks (RFC 5737,
+ * TEST-NET-1..3), which the system and VM tests use as node addresses inside their own
+ * network namespaces. Private (RFC 1918) and shared (RFC 6598) addresses are accepted: a lab
+ * or a NAT'd network may use them.
+ */
+const NOT_A_NODE_ADDRESS: ReadonlyMap<string, string> = new Map([
+  ['unspecified', 'the unspecified address (0.0.0.0/8)'],
+  ['broadcast', 'the broadcast address'],
+  ['multicast', 'a multicast address (224.0.0.0/4)'],
+  ['linkLocal', 'link-local (169.254.0.0/16, where the metadata service lives)'],
+  ['loopback', 'a loopback address (127.0.0.0/8)'],
+  ['reserved', 'in a reserved range'],
+]);
+const DOCUMENTATION = ['192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24'].map((c) => ipaddr.IPv4.parseCIDR(c));
+
+/** Why `ip` cannot be a node's address, or undefined when it can. */
+export function notANodeAddress(ip: string): string | undefined {
+  if (!isAddress(ip)) return undefined;
+  const addr = ipaddr.IPv4.parse(ip);
+  if (DOCUMENTATION.some((net) => addr.match(net))) return undefined;
+  return NOT_A_NODE_ADDRESS.get(addr.range());
+}
+
+export const ipv4Address = printable(z.ipv4({ error: 'expected an IPv4 address such as 192.0.2.10' }));
 
 /**
  * IPv4 CIDR whose host bits are zero. ufw and iptables silently mask stray host bits,
  * so `10.42.0.1/16` would work but hide a typo: refuse it and name the network meant.
  */
-export const ipv4Cidr = z
-  .cidrv4({ error: 'expected an IPv4 CIDR such as 10.42.0.0/16' })
-  .superRefine((cidr, ctx) => {
-    const [base, bits] = cidr.split('/') as [string, string];
-    const size = 2 ** (32 - Number(bits));
-    const value = ipv4ToInt(base);
-    if (value % size !== 0) {
-      const start = value - (value % size);
-      const network = [24, 16, 8, 0].map((s) => Math.floor(start / 2 ** s) % 256).join('.');
-      ctx.addIssue({ code: 'custom', message: `${cidr} has host bits set; expected the network address, ${network}/${bits}` });
-    }
-  });
+export const ipv4Cidr = printable(z.cidrv4({ error: 'expected an IPv4 CIDR such as 10.42.0.0/16' })).superRefine((cidr, ctx) => {
+  // Only a well-formed CIDR has a network address; the format check reports the others.
+  if (!isCidr(cidr)) return;
+  const [base, bits] = cidr.split('/') as [string, string];
+  const network = ipaddr.IPv4.networkAddressFromCIDR(cidr).toString();
+  if (network !== base) {
+    ctx.addIssue({ code: 'custom', message: `${cidr} has host bits set; expected the network address, ${network}/${bits}` });
+  }
+});
+
+/** The prefix length of an IPv4 CIDR; undefined when it is malformed. */
+export const prefixLength = (cidr: string): number | undefined => (isCidr(cidr) ? ipaddr.IPv4.parseCIDR(cidr)[1] : undefined);
 
 /** IPv6 CIDR (only used for Cloudflare's published ranges). */
-export const ipv6Cidr = z.cidrv6({ error: 'expected an IPv6 CIDR such as 2400:cb00::/32' });
+export const ipv6Cidr = printable(z.cidrv6({ error: 'expected an IPv6 CIDR such as 2400:cb00::/32' }));
 
 /** RFC 1123 DNS name, as Ingress hosts and node names require. */
-export const dnsName = z
-  .string()
+export const dnsName = text
   .max(253)
   .regex(
     /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/,
@@ -46,9 +75,7 @@ export const dnsName = z
   );
 
 /** A single DNS label: Kubernetes object names, node names. */
-export const dnsLabel = z
-  .string()
-  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'expected a lower-case DNS label (a-z, 0-9, "-", at most 63 characters)');
+export const dnsLabel = text.regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'expected a lower-case DNS label (a-z, 0-9, "-", at most 63 characters)');
 
 export const port = z
   .number({ error: 'expected a port number' })

@@ -1,14 +1,12 @@
-import { z } from 'zod';
+import { text } from './text';
 
 /** Kubernetes CPU quantity in whole or fractional cores (`1`, `0.5`) or millicores (`250m`). */
-export const cpuQuantity = z
-  .string()
+export const cpuQuantity = text
   .regex(/^(\d+m|\d+(\.\d{1,3})?)$/, 'expected a CPU quantity such as "250m" or "1"')
   .describe('CPU quantity: millicores ("250m") or cores ("1", "0.5").');
 
 /** Kubernetes memory quantity with a binary suffix (`256Mi`, `1Gi`). */
-export const memoryQuantity = z
-  .string()
+export const memoryQuantity = text
   .regex(/^\d+(Ki|Mi|Gi)$/, 'expected a memory quantity with a binary suffix such as "256Mi" or "1Gi"')
   .describe('Memory quantity with a binary suffix: "256Mi", "1Gi".');
 

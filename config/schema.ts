@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { cidrContains, dnsLabel, dnsName, ipv4Address, ipv4Cidr, ipv6Cidr, port } from './net';
 import { type CapacityInput, capacityReport } from './capacity';
 import { bytes, cpuQuantity, memoryQuantity } from './quantity';
-import { hcloudFirewallLimitIssues } from '../bootstrap/hcloud-firewall';
+import { checkNetworks, checkOperatorCidrs, checkReleaseUrl, checkWebPorts, WORLD_PREFIX_BELOW } from './sanity';
+import { printable, text } from './text';
 
 /**
  * The one configuration of the honeydue stack: every chart, firewall rule and cloud-init
@@ -12,8 +13,7 @@ import { hcloudFirewallLimitIssues } from '../bootstrap/hcloud-firewall';
  */
 
 /** Pinned image reference: a tag other than `latest`, or a digest. */
-const image = z
-  .string()
+const image = text
   .regex(
     /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/,
     'expected an image reference such as ghcr.io/owner/name:1.2.3',
@@ -44,9 +44,13 @@ const secretNames = z
   .describe('Secrets whose keys become environment variables (envFrom). They are created out of band (see README); manifests only reference them.');
 
 const env = z
-  .record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name in UPPER_SNAKE_CASE'), z.string())
+  .record(
+    text.regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name in UPPER_SNAKE_CASE'),
+    // cdk8s writes these two unquoted, and PyYAML reads a bare << or = as a YAML 1.1 merge or value indicator.
+    text.refine((v) => v !== '<<' && v !== '=', 'a value of exactly "<<" or "=" is read by YAML 1.1 readers (PyYAML) as a merge or value indicator; choose another value'),
+  )
   .default({})
-  .describe('Plain, non-secret environment variables.');
+  .describe('Plain, non-secret environment variables. Values are any printable text: no control characters, Unicode line or paragraph separators or byte-order mark.');
 
 /** The UID (and GID) the non-root containers run as unless configured: distroless's `nonroot`. */
 const NONROOT_UID = 65532;
@@ -57,10 +61,15 @@ const runAsUser = z
   .min(1, 'runAsUser 0 is root; the pods run as non-root')
   .describe('Numeric UID the container runs as. runAsNonRoot cannot verify a non-numeric image USER, so it is set explicitly.');
 
+/** An absolute URL path with an optional query, RFC 3986 characters only (pchar, "/", "?"). */
+const URL_PATH = /^\/([A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*(\?([A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*)?$/;
+
 const probes = (startupFailureThreshold: number) =>
   z
     .strictObject({
-      path: z.string().regex(/^\/[^\s]*$/, 'expected an absolute HTTP path such as /healthz').describe('HTTP path of the startup, readiness and liveness probes.'),
+      path: text
+        .regex(URL_PATH, 'expected an absolute HTTP path such as /healthz (RFC 3986 characters only; escape others as %XX)')
+        .describe('HTTP path (and optional query) of the startup, readiness and liveness probes.'),
       periodSeconds: z.number().int().min(1).default(5).describe('Probe period in seconds.'),
       startupFailureThreshold: z
         .number()
@@ -124,7 +133,13 @@ const hetznerName = dnsLabel;
 const node = z
   .strictObject({
     name: dnsLabel.describe('Hetzner server name; also the K3s node name and the cloud-init file name.'),
-    alias: z.string().optional().describe('Name the runbooks use for this node ("hetzner1").'),
+    // The alias is written into the comment header of the node's cloud-init file, which
+    // runs as root: a name alphabet (no spaces, `#`, quotes or YAML indicators) keeps it a
+    // name in a comment for every reader, whatever a YAML parser counts as a line break.
+    alias: text
+      .regex(/^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/, 'expected a short name such as hetzner1: letters, digits, ".", "_" and "-", at most 63 characters, starting and ending with a letter or digit')
+      .optional()
+      .describe('Name the runbooks use for this node ("hetzner1"). Letters, digits, ".", "_" and "-" only: it is written into the cloud-init file\'s header comment.'),
     publicIPv4: ipv4Address.describe('Public IPv4 address of the server.'),
     privateIPv4: ipv4Address.optional().describe('Address on the Hetzner private network; required on every node when cluster.privateNetwork is set.'),
     primaryIp: hetznerName
@@ -148,8 +163,7 @@ const cluster = z
     privateNetwork: z
       .strictObject({
         cidr: ipv4Cidr.describe('CIDR of the Hetzner private network; every node privateIPv4 must lie inside it.'),
-        interface: z
-          .string()
+        interface: text
           .regex(/^[a-z][a-z0-9]{0,14}$/, 'expected a network interface name such as enp7s0')
           .default('enp7s0')
           .describe('Interface of the private network on the nodes (enp7s0 on CX servers); Flannel binds to it.'),
@@ -162,13 +176,15 @@ const cluster = z
       .describe('Per node, what K3s itself (apiserver, etcd, kubelet), CoreDNS, Traefik, metrics-server and local-path use; subtracted before the capacity check.'),
     hetzner: z
       .strictObject({
-        serverType: z
-          .string()
+        serverType: text
           .regex(/^(cx|cpx|ccx)\d+$/, 'expected an x86 server type (cx…, cpx…, ccx…): the nodes install the amd64 k3s binary, so Arm (cax…) servers are not supported')
           .default('cx33')
           .describe('Server type of the nodes (CX33: 4 vCPU, 8 GB). x86 only: the nodes install the amd64 k3s binary.'),
-        image: z.string().regex(/^[a-z0-9.-]+$/).default('ubuntu-24.04').describe('Hetzner image the nodes boot.'),
-        location: z.string().regex(/^[a-z0-9-]+$/).default('nbg1').describe('Hetzner location of the servers and their Primary IPs (nbg1: Nuremberg). A Primary IP serves only servers in its own location. Hetzner takes a location, not a datacenter, for both since 2026-07-01.'),
+        image: text.regex(/^[a-z0-9.-]+$/, 'expected a Hetzner image name such as ubuntu-24.04').default('ubuntu-24.04').describe('Hetzner image the nodes boot.'),
+        location: text
+          .regex(/^[a-z0-9-]+$/, 'expected a Hetzner location such as nbg1')
+          .default('nbg1')
+          .describe('Hetzner location of the servers and their Primary IPs (nbg1: Nuremberg). A Primary IP serves only servers in its own location. Hetzner takes a location, not a datacenter, for both since 2026-07-01.'),
         firewall: hetznerName
           .default('honeydue')
           .describe('Name of the Hetzner Cloud Firewall every node carries: its rules (dist/hcloud/firewall.rules) are rendered from the same data as UFW, for the public interface.'),
@@ -192,24 +208,21 @@ const cluster = z
   })
   .describe('Nodes, networks and K3s cluster shape.');
 
-const k3sVersion = z
-  .string()
-  .regex(/^v\d+\.\d+\.\d+\+k3s\d+$/, 'expected a K3s release version such as v1.34.6+k3s1');
+const k3sVersion = text.regex(/^v\d+\.\d+\.\d+\+k3s\d+$/, 'expected a K3s release version such as v1.34.6+k3s1');
 
 const k3s = z
   .strictObject({
     version: k3sVersion.default('v1.34.6+k3s1').describe('K3s release installed on the nodes.'),
-    sha256: z
-      .string()
+    sha256: text
       .regex(/^[a-f0-9]{64}$/, 'expected the sha256 of the k3s binary as 64 lower-case hex digits, copied from the release’s sha256sum-amd64.txt')
       .optional()
       .describe('Pin of the k3s binary’s sha256 (from the release’s sha256sum-amd64.txt). Unset: the binary is checked against sha256sum-amd64.txt fetched from the same release over HTTPS, as install.sh does.'),
-    releaseBaseUrl: z
-      .url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://github.com/k3s-io/k3s/releases/download' })
-      .regex(/^[^\s%$'"\\]+$/, 'the URL may not contain spaces, %, $, quotes or backslashes (it is placed in a systemd unit)')
+    releaseBaseUrl: printable(z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://github.com/k3s-io/k3s/releases/download' }))
+      .superRefine(checkReleaseUrl)
+      .regex(/^[A-Za-z0-9_:/.,=+~-]+$/, 'the URL may only contain letters, digits and _:/.,=+~- (it is placed in a systemd unit)')
       .transform((u) => u.replace(/\/+$/, ''))
       .default('https://github.com/k3s-io/k3s/releases/download')
-      .describe('Where <version>/k3s and <version>/sha256sum-amd64.txt are downloaded from: the official releases, or a private or air-gapped mirror. http:// is accepted only with sha256 pinned.'),
+      .describe('Where <version>/k3s and <version>/sha256sum-amd64.txt are downloaded from: the official releases, or a private or air-gapped mirror. http:// is accepted only with sha256 pinned. No credentials, query or fragment: the URL is written into a world-readable systemd unit.'),
     kubeProxyMode: z
       .enum(['ipvs', 'iptables'])
       .default('ipvs')
@@ -238,7 +251,15 @@ const firewall = z
     operatorCidrs: z
       .array(ipv4Cidr)
       .default([])
-      .describe('Operator networks allowed to SSH (22) and the Kubernetes API (6443). Empty: only the nodes reach 6443 and nobody reaches SSH; use the Hetzner console.'),
+      .describe(
+        `Operator networks allowed to SSH (22) and the Kubernetes API (6443). Empty: only the nodes reach 6443 and nobody reaches SSH; use the Hetzner console. A prefix shorter than /${WORLD_PREFIX_BELOW} (0.0.0.0/0 and the like) is refused unless allowOperatorAccessFromAnywhere is true.`,
+      ),
+    allowOperatorAccessFromAnywhere: z
+      .boolean()
+      .default(false)
+      .describe(
+        `Set to true only if SSH and the Kubernetes API are meant to be open to the whole internet: it lets operatorCidrs hold 0.0.0.0/0 or another prefix shorter than /${WORLD_PREFIX_BELOW}. Off: such an entry is refused as a likely mistake.`,
+      ),
     web: z
       .enum(['anywhere', 'cloudflareOnly'])
       .default('anywhere')
@@ -270,7 +291,9 @@ const base = z.strictObject({
 export const configSchema = base
   .superRefine(checkCluster)
   .superRefine(checkCapacity)
-  .superRefine(checkCloudFirewall)
+  .superRefine(checkWebPorts)
+  .superRefine(checkNetworks)
+  .superRefine(checkOperatorCidrs)
   .describe('honeydue-infra configuration: the cdk8s manifests and the node cloud-init files derive from it.');
 
 /** Cross-field rules of the node list; each names the field to fix. */
@@ -311,11 +334,6 @@ function checkCluster(c: z.output<typeof base>, ctx: z.RefinementCtx) {
   if (!cidrContains(c.cluster.serviceCidr, c.cluster.clusterDns)) {
     ctx.addIssue({ code: 'custom', path: ['cluster', 'clusterDns'], message: `${c.cluster.clusterDns} is outside cluster.serviceCidr ${c.cluster.serviceCidr}` });
   }
-}
-
-/** The Cloud Firewall rendered from this config must fit Hetzner's limits (50 rules, 500 effective). */
-function checkCloudFirewall(c: z.output<typeof base>, ctx: z.RefinementCtx) {
-  for (const issue of hcloudFirewallLimitIssues(c)) ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
 }
 
 /**

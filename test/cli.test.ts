@@ -192,6 +192,29 @@ describe('the output directory', () => {
     expect(fs.readdirSync(parent)).toEqual([]);
   });
 
+  test.each<[string, () => string, RegExp]>([
+    ['a release URL with ;', () => otherConfig((r) => (r.k3s.releaseBaseUrl = 'https://example.com/a;b')), /^ {2}- line \d+, k3s\.releaseBaseUrl: /m],
+    [
+      'a YAML alias bomb',
+      () => {
+        const file = path.join(tempDir('cli-bomb'), 'cluster.yaml');
+        const level = (name: string, of: string) => `${name}: &${name} [${Array(10).fill(of).join(', ')}]\n`;
+        fs.writeFileSync(file, level('a', 'x') + level('b', '*a') + level('c', '*b') + level('d', '*c') + level('e', '*d'));
+        return file;
+      },
+      /^ {2}- its YAML aliases \(\*name\) expand too far/m,
+    ],
+  ])('%s: exit 1, an error: block naming the problem, no stack trace, nothing written', (_name, config, problem) => {
+    const out = path.join(tempDir('cli-bad'), 'dist');
+    const r = cli(['--config', config()], { K3S_TOKEN: SECRET, CDK8S_OUTDIR: out });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error: .*cluster\.yaml: invalid configuration\n/);
+    expect(r.stderr).toMatch(problem);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
   test('an unreadable config: exit 1, the error, no stack trace, nothing written', () => {
     const out = path.join(tempDir('cli-noconf'), 'dist');
     const r = cli(['--config', '/nonexistent/cluster.yaml'], { K3S_TOKEN: SECRET, CDK8S_OUTDIR: out });

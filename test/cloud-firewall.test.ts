@@ -3,6 +3,7 @@ import * as path from 'path';
 import { parse, parseAllDocuments } from 'yaml';
 import { HCLOUD_FIREWALL_LIMITS } from '../bootstrap/hcloud-firewall';
 import { renderNodes } from '../bootstrap/render';
+import { RENDER_CHECKS } from '../bootstrap/config-checks';
 import { parseConfig } from '../config/load';
 import type { Config, NodeConfig, RawConfig } from '../config/schema';
 import { main } from '../main';
@@ -66,7 +67,7 @@ function rendered(raw: RawConfig) {
   fs.writeFileSync(configFile, JSON.stringify(raw));
   const out = path.join(dir, 'dist');
   main(['--config', configFile, '--bootstrap-only'], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out }, () => {});
-  const config = parseConfig(JSON.stringify(raw), configFile);
+  const config = parseConfig(JSON.stringify(raw), configFile, RENDER_CHECKS);
   const nodes = renderNodes(config, { token: TEST_TOKEN });
   const userData = (n: NodeConfig) => fs.readFileSync(path.join(out, 'cloud-init', nodes.find((r) => r.name === n.name)!.fileName), 'utf8');
   return { config, userData, rules: fs.readFileSync(path.join(out, 'hcloud', 'firewall.rules'), 'utf8') };

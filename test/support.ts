@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
+import { RENDER_CHECKS } from '../bootstrap/config-checks';
 import { addStack } from '../charts/stack';
 import { loadConfig, parseConfig } from '../config/load';
 import type { Config, RawConfig } from '../config/schema';
@@ -14,7 +15,7 @@ import { inCi } from './host';
 export const TEST_TOKEN = 'test-token-0123456789abcdefghijklmnopqrstuvwxyzABCDEF';
 
 /** The production configuration, cluster.yaml at the repository root. */
-export const production = (): Config => loadConfig(path.join(__dirname, '..', 'cluster.yaml'));
+export const production = (): Config => loadConfig(path.join(__dirname, '..', 'cluster.yaml'), RENDER_CHECKS);
 
 /** The production YAML as data, to derive variants from. */
 export function productionRaw(): RawConfig {
@@ -25,7 +26,7 @@ export function productionRaw(): RawConfig {
 export function variant(change: (raw: RawConfig) => void): Config {
   const raw = productionRaw();
   change(raw);
-  return parseConfig(JSON.stringify(raw), 'variant.yaml');
+  return parseConfig(JSON.stringify(raw), 'variant.yaml', RENDER_CHECKS);
 }
 
 /** A Kubernetes object as synthesized, loosely typed for assertions. */

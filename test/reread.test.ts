@@ -1,0 +1,81 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { stringify } from 'yaml';
+import * as load from '../config/load';
+import { firstDifference, OutputMismatchError, rereadCloudInit, rereadJson, rereadYaml } from '../lib/reread';
+import { run } from '../main';
+import { production, tempDir, TEST_TOKEN } from './support';
+
+describe('the re-read (second wall) compares what a YAML 1.1 reader sees with what was built', () => {
+  test('the same objects pass', () => {
+    const objects = [{ a: 'yes', b: ['0644', 1, true], c: { d: null } }, { e: 'x' }];
+    expect(() => rereadYaml('f.yaml', objects.map((o) => stringify(o, { version: '1.1' })).join('---\n'), objects)).not.toThrow();
+  });
+
+  test('a YAML 1.2 `yes` is a boolean to a YAML 1.1 reader: refused, naming the field', () => {
+    expect(() => rereadYaml('cloud-init/n1.yaml', stringify({ 'node-name': 'yes' }), [{ 'node-name': 'yes' }])).toThrow(
+      new OutputMismatchError('cloud-init/n1.yaml', 'node-name', 'reads differently as YAML 1.1 than it was generated'),
+    );
+  });
+
+  test('NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR are line breaks to YAML 1.1: refused wherever they stand', () => {
+    for (const c of ['\u0085', '\u2028', '\u2029']) {
+      const text = `# header${c}bootcmd: [[touch, /tmp/pwned]]\na: b\n`;
+      expect(() => rereadYaml('f.yaml', text, [{ a: 'b' }])).toThrow(/^f\.yaml: \(text\): line 1 holds U\+(0085|2028|2029), which YAML 1\.1 readers/);
+    }
+  });
+
+  test('a control character escaped in a double-quoted string is still refused: the value may be a document itself', () => {
+    expect(() => rereadYaml('f.yaml', 'a: "x\\Ly"\n', [{ a: 'x\u2028y' }])).toThrow(/^f\.yaml: a \(holds U\+2028\): reads differently/);
+  });
+
+  test('a plain `<<` or `=`, which PyYAML refuses as merge or value indicator, is refused', () => {
+    expect(() => rereadYaml('f.yaml', 'a: =\n', [{ a: '=' }])).toThrow(/^f\.yaml: line 1: a plain =, which PyYAML reads as a YAML 1\.1 merge or value indicator/);
+    expect(() => rereadYaml('f.yaml', 'a: <<\n', [{ a: '<<' }])).toThrow(/a plain <<, which PyYAML/);
+    expect(() => rereadYaml('f.yaml', 'a: "="\n', [{ a: '=' }])).not.toThrow();
+  });
+
+  test('an extra top-level key or document is refused', () => {
+    expect(() => rereadYaml('f.yaml', 'a: b\nbootcmd: [x]\n', [{ a: 'b' }])).toThrow(/^f\.yaml: bootcmd \(not generated\)/);
+    expect(() => rereadYaml('f.yaml', 'a: b\n---\nc: d\n', [{ a: 'b' }])).toThrow(/2 YAML documents where 1 were generated/);
+  });
+
+  test('JSON is compared the same way', () => {
+    expect(() => rereadJson('n.json', '{"Network":"10.42.0.0/16"}', { Network: '10.42.0.0/16' })).not.toThrow();
+    expect(() => rereadJson('n.json', '{"Network":"10.42.0.0/15"}', { Network: '10.42.0.0/16' })).toThrow(/^n\.json: Network: reads differently as JSON/);
+  });
+
+  test('firstDifference names the deepest differing field', () => {
+    expect(firstDifference({ a: [{ b: 1 }, { c: 'x' }] }, { a: [{ b: 1 }, { c: 'y' }] })).toBe('a[1].c');
+    expect(firstDifference({ a: 1 }, { a: 1 })).toBeUndefined();
+    expect(firstDifference({ a: undefined }, {})).toBeUndefined();
+  });
+
+  test('an embedded K3s config that a YAML 1.1 reader reads differently is refused, naming the write_files entry', () => {
+    const expected = { write_files: [{ path: '/etc/rancher/k3s/config.yaml', content: stringify({ 'node-name': 'on' }) }], runcmd: [] };
+    const text = `#cloud-config\n${stringify(expected, { version: '1.1' })}`;
+    expect(() => rereadCloudInit('cloud-init/n1.yaml', text, expected, { '/etc/rancher/k3s/config.yaml': { yaml: { 'node-name': 'on' } } })).toThrow(
+      /^cloud-init\/n1\.yaml write_files\[0\] \/etc\/rancher\/k3s\/config\.yaml: node-name: reads differently as YAML 1\.1/,
+    );
+  });
+});
+
+test('a manifest the re-read refuses stops the CLI with error:, exit 1, and dist/ exactly as it was', () => {
+  const config = production();
+  // The schema would refuse this value; the wall must hold on its own.
+  const bypassed = { ...config, apps: { ...config.apps, api: { ...config.apps.api, env: { DB_SSLMODE: 'require\u0085bootcmd: x' } } } };
+  const spy = jest.spyOn(load, 'loadConfig').mockReturnValue(bypassed);
+  const stderr = jest.spyOn(console, 'error').mockImplementation(() => {});
+  const out = path.join(tempDir('wall'), 'dist');
+  fs.mkdirSync(out);
+  fs.writeFileSync(path.join(out, 'previous.k8s.yaml'), 'kind: Previous\n');
+  try {
+    expect(run([], { CDK8S_OUTDIR: out, K3S_TOKEN: TEST_TOKEN })).toBe(1);
+    expect(stderr.mock.calls[0]![0]).toMatch(new RegExp(`^error: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/0002-api\\.k8s\\.yaml: .*U\\+0085.*nothing was written`));
+  } finally {
+    spy.mockRestore();
+    stderr.mockRestore();
+  }
+  expect(fs.readdirSync(out)).toEqual(['previous.k8s.yaml']);
+  expect(fs.readdirSync(path.dirname(out))).toEqual(['dist']);
+});
