@@ -16,10 +16,7 @@ export interface RenderedNode {
   readonly name: string;
   /** `first` starts the cluster (cluster-init); `join` servers join it. */
   readonly role: 'first' | 'join';
-  /**
-   * `<node>.user-data`: one file per node in dist/cloud-init/. Not .yaml, .yml or .json, so
-   * `kubectl apply -R -f dist` never reads it (and never prints the token it holds).
-   */
+  /** `nodeFileName(node)`: one file per node in dist/cloud-init/. */
   readonly fileName: string;
   /** The whole user-data, `#cloud-config` first. Contains the cluster token. */
   readonly content: string;
@@ -27,11 +24,17 @@ export interface RenderedNode {
 
 export class UserDataTooLargeError extends UserInputError {}
 
+/**
+ * The node's file in dist/cloud-init/. Not .yaml, .yml or .json, so `kubectl apply -R -f dist`
+ * never reads it (and never prints the token it holds).
+ */
+export const nodeFileName = (node: NodeConfig): string => `${node.name}.user-data`;
+
 /** Renders the user-data of every server node. Throws before returning anything over Hetzner's limit. */
 export function renderNodes(config: Config, opts: { token: string }): RenderedNode[] {
   return config.cluster.nodes.map((node) => {
     const role = joinTarget(config.cluster, node) ? 'join' : 'first';
-    const fileName = `${node.name}.user-data`;
+    const fileName = nodeFileName(node);
     const writeFiles = nodeFiles(config, node, opts.token);
     const commands = runcmd(kubeProxy(config.k3s));
     const content = cloudConfigText({

@@ -227,14 +227,14 @@ test('a few aliases, as a hand-written file may use, are fine', () => {
   expect(c.apps.worker.resources).toEqual({ cpu: '250m', memory: '256Mi', memoryLimit: '512Mi' });
 });
 
-test('the CLI turns an alias bomb into one error line and exit 1, writing nothing', () => {
+test('the CLI turns an alias bomb into one error line and exit 1, writing nothing', async () => {
   const dir = tempDir('bomb');
   const file = path.join(dir, 'cluster.yaml');
   fs.writeFileSync(file, aliasBomb());
   const out = path.join(dir, 'dist');
   const stderr = jest.spyOn(console, 'error').mockImplementation(() => {});
   try {
-    expect(run(['--config', file], { CDK8S_OUTDIR: out, K3S_TOKEN: TEST_TOKEN })).toBe(1);
+    expect(await run(['--config', file], { CDK8S_OUTDIR: out, K3S_TOKEN: TEST_TOKEN })).toBe(1);
     expect(stderr.mock.calls).toEqual([[`error: ${file}: invalid configuration\n  - its YAML aliases (*name) expand too far (more than ${MAX_ALIAS_COUNT} expansions; nested aliases grow exponentially): write the values out instead of aliasing them`]]);
   } finally {
     stderr.mockRestore();

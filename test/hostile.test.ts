@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { k3sConfig } from '../bootstrap/k3s-config';
 import { kubeProxy } from '../bootstrap/kube-proxy';
 import { PATHS } from '../bootstrap/paths';
-import { nodeFiles, renderNodes } from '../bootstrap/render';
+import { nodeFileName, nodeFiles, renderNodes } from '../bootstrap/render';
 import { runcmd } from '../bootstrap/runcmd';
 import { addStack } from '../charts/stack';
 import { ConfigError, parseConfig } from '../config/load';
@@ -227,14 +227,18 @@ function exercise(leaves: readonly Leaf[], numRuns: number, examples: readonly (
   return accepted;
 }
 
+let cdk8sOutdir: string | undefined;
+
 /** The objects the generator built for one accepted configuration, as JSON would carry them. */
 function generated(config: Config) {
-  const app = Testing.app();
+  // toJson writes nothing; one registered directory keeps Testing.app from making its own in /tmp.
+  cdk8sOutdir ??= tempDir('hostile-cdk8s');
+  const app = Testing.app({ outdir: cdk8sOutdir });
   addStack(app, config);
   const manifests = app.charts.map((c) => c.toJson());
   const nodes = Object.fromEntries(
     config.cluster.nodes.map((n) => [
-      `${n.name}.yaml`,
+      nodeFileName(n),
       { userData: { write_files: nodeFiles(config, n, TEST_TOKEN), runcmd: runcmd(kubeProxy(config.k3s)) }, k3sConfig: k3sConfig(config, n) },
     ]),
   );
@@ -333,7 +337,7 @@ describe('the issue’s exploits', () => {
     const config = production();
     const nodes = config.cluster.nodes.map((n, i) => (i === 0 ? { ...n, alias: 'hetzner1\u0085bootcmd: [[touch, /tmp/pwned]]' } : n));
     expect(() => renderNodes({ ...config, cluster: { ...config.cluster, nodes } }, { token: TEST_TOKEN })).toThrow(
-      new OutputMismatchError(`cloud-init/${nodes[0]!.name}.user-data`, '(text)', 'line 2 holds U+0085, which YAML 1.1 readers (cloud-init, kubectl) treat as a line break or refuse'),
+      new OutputMismatchError(`cloud-init/${nodeFileName(nodes[0]!)}`, '(text)', 'line 2 holds U+0085, which YAML 1.1 readers (cloud-init, kubectl) treat as a line break or refuse'),
     );
   });
 

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { stringify } from 'yaml';
 import * as load from '../config/load';
 import { firstDifference, OutputMismatchError, rereadCloudInit, rereadJson, rereadYaml } from '../lib/reread';
+import { SYNTH_MARKER } from '../lib/replace-dir';
 import { run } from '../main';
 import { production, tempDir, TEST_TOKEN } from './support';
 
@@ -60,7 +61,7 @@ describe('the re-read (second wall) compares what a YAML 1.1 reader sees with wh
   });
 });
 
-test('a manifest the re-read refuses stops the CLI with error:, exit 1, and dist/ exactly as it was', () => {
+test('a manifest the re-read refuses stops the CLI with error:, exit 1, and dist/ exactly as it was', async () => {
   const config = production();
   // The schema would refuse this value; the wall must hold on its own.
   const bypassed = { ...config, apps: { ...config.apps, api: { ...config.apps.api, env: { DB_SSLMODE: 'require\u0085bootcmd: x' } } } };
@@ -69,13 +70,15 @@ test('a manifest the re-read refuses stops the CLI with error:, exit 1, and dist
   const out = path.join(tempDir('wall'), 'dist');
   fs.mkdirSync(out);
   fs.writeFileSync(path.join(out, 'previous.k8s.yaml'), 'kind: Previous\n');
+  // A previous synth's output (it carries the marker), so the run gets as far as the re-read.
+  fs.writeFileSync(path.join(out, SYNTH_MARKER), '');
   try {
-    expect(run([], { CDK8S_OUTDIR: out, K3S_TOKEN: TEST_TOKEN })).toBe(1);
+    expect(await run([], { CDK8S_OUTDIR: out, K3S_TOKEN: TEST_TOKEN })).toBe(1);
     expect(stderr.mock.calls[0]![0]).toMatch(new RegExp(`^error: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/0002-api\\.k8s\\.yaml: .*U\\+0085.*nothing was written`));
   } finally {
     spy.mockRestore();
     stderr.mockRestore();
   }
-  expect(fs.readdirSync(out)).toEqual(['previous.k8s.yaml']);
+  expect(fs.readdirSync(out).sort()).toEqual([SYNTH_MARKER, 'previous.k8s.yaml']);
   expect(fs.readdirSync(path.dirname(out))).toEqual(['dist']);
 });
