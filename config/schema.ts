@@ -3,6 +3,7 @@ import { cidrContains, dnsLabel, dnsName, ipv4Address, ipv4Cidr, ipv6Cidr, port 
 import { type CapacityInput, capacityReport } from './capacity';
 import { bytes, cpuQuantity, memoryQuantity } from './quantity';
 import { hcloudFirewallLimitIssues } from '../bootstrap/hcloud-firewall';
+import { etcdSnapshots } from './etcd-snapshots';
 
 /**
  * The one configuration of the honeydue stack: every chart, firewall rule and cloud-init
@@ -265,6 +266,7 @@ const base = z.strictObject({
   cluster,
   k3s: k3s.prefault({}),
   firewall: firewall.prefault({}),
+  etcdSnapshots,
 });
 
 export const configSchema = base
