@@ -78,7 +78,7 @@ export function rebuildRunbook(config: Config, node: NodeConfig): Runbook {
         on: 'your machine',
         title: `Rebuild ${n} with the same name and public IPv4 ${node.publicIPv4}`,
         commands: [
-          { argv: ['hcloud', 'server', 'delete', n] },
+          { argv: ['hcloud', 'server', 'delete', n], note: `only once its Primary IP (${node.publicIPv4}) has auto-delete off, or the delete releases the address` },
           { argv: ['npm', 'run', 'synth'], note: `then run the build commands it prints for ${n}` },
         ],
         check: `the new server has ${node.publicIPv4} (the other servers' firewall rules and their server: URLs name it; keep its Primary IP, do not let it be deleted with the old server). cloud-init status --long on it says done; its file joins ${nodeLabel(target)}, not a new cluster.`,
@@ -88,6 +88,8 @@ export function rebuildRunbook(config: Config, node: NodeConfig): Runbook {
         on: 'your machine',
         title: `Wait until ${n} is Ready and an etcd member again`,
         commands: [
+          // A wait for a condition fails at once while the Node does not exist yet.
+          { argv: ['kubectl', 'wait', '--for=create', `node/${n}`, '--timeout=20m'], note: 'kubectl 1.31 or later' },
           { argv: ['kubectl', 'wait', '--for=condition=Ready', `node/${n}`, '--timeout=20m'] },
           { argv: ['ssh', `root@${peer.publicIPv4}`, DB_INFO] },
         ],

@@ -116,6 +116,8 @@ export function restoreRunbook(config: Config, s: EtcdSnapshots): Runbook {
     intro: [
       'The whole cluster goes down and comes back with the state of the snapshot. Not a rolling operation.',
       `Run each step's commands as root on the server named, in one shell per server (the Hetzner console if SSH is closed).`,
+      'Servers lost as well: build them first from the current files (same names, addresses and token), then follow the same steps;',
+      'Nodes in the snapshot that no longer exist must then be deleted with kubectl delete node.',
     ],
     steps,
   };

@@ -11,7 +11,7 @@ import { createSecretCommand, SECRET_TYPE } from '../runbooks/etcd-secret';
 import { runbook, runbookLines, type RunbookName } from '../runbooks/index';
 import { type Command, commandLines, commandsOf, type Runbook, shellWord } from '../runbooks/runbook';
 import { kubectlPath } from '../tools/layer';
-import { k3sArgvProblems, k3sConfigProblems } from './k3s-flags';
+import { K3S_SERVER_FLAGS, k3sArgvProblems, k3sConfigProblems } from './k3s-flags';
 import { production, productionRaw, tempDir, TEST_TOKEN, variant } from './support';
 
 const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'k3s', 'etcd-s3.json'), 'utf8')) as {
@@ -84,6 +84,8 @@ describe('the Secret', () => {
   test('holds only keys K3s reads from it: the settings from the config and the two keys from the file', () => {
     const keys = [...Object.keys(snapshots.settings), ...snapshots.credentialKeys];
     expect(keys.filter((k) => !fixture.secretKeys.includes(k))).toEqual([]);
+    // K3s names them after its flags; a restore passes the same names as flags.
+    expect(keys.filter((k) => !K3S_SERVER_FLAGS.has(k))).toEqual([]);
     expect(Object.keys(snapshots.settings).sort()).toEqual(['etcd-s3-bucket', 'etcd-s3-endpoint', 'etcd-s3-folder', 'etcd-s3-region', 'etcd-s3-retention']);
   });
 
