@@ -9,9 +9,20 @@ export const NODE_KEYS_FILE = '/root/etcd-s3.env';
 const DB = `${DATA_DIR}/server/db`;
 const CONFIG_BACKUP = `${PATHS.k3sConfig}.pre-restore`;
 
-/** `mv server/db` to a dated directory beside it: the old data stays until the restore is proven. */
+const BACKUP = { shell: `${DB}.before-restore-$(date -u +%Y%m%dT%H%M%SZ)` };
+
+/** `mv server/db` to a dated directory beside it: the server then joins as a new member, and the old data stays until the restore is proven. */
 function moveDbAside(): Command {
-  return { argv: ['mv', DB, { shell: `${DB}.before-restore-$(date -u +%Y%m%dT%H%M%SZ)` }] };
+  return { argv: ['mv', DB, BACKUP] };
+}
+
+/**
+ * A dated copy of `server/db`, on the server that restores: there `server/db/etcd` must stay,
+ * because the restore renames it to `etcd-old-<unix time>` itself and fails when it is missing
+ * (pkg/etcd/etcd.go `Restore`: `os.Rename(dbDir, oldDataDir)`).
+ */
+function copyDbAside(): Command {
+  return { argv: ['cp', '-a', DB, BACKUP] };
 }
 
 /** An environment value read from a root-only file on the node: the command line shows the expansion, never the value. */
@@ -70,16 +81,17 @@ export function restoreRunbook(config: Config, s: EtcdSnapshots): Runbook {
     },
     {
       on: nodeLabel(first),
-      title: 'Take server: out of config.yaml for the reset, and move the old database aside',
+      title: 'Take server: out of config.yaml for the reset, and copy the old database aside',
       commands: [
         { argv: ['cp', '-a', PATHS.k3sConfig, CONFIG_BACKUP] },
         { argv: ['sed', '-i', '/^server:/d', PATHS.k3sConfig] },
-        moveDbAside(),
+        copyDbAside(),
       ],
-      check: `\`grep -c '^server:' ${PATHS.k3sConfig}\` prints 0, and ${DATA_DIR}/server/ has db.before-restore-<time> and no db.`,
+      check: `\`grep -c '^server:' ${PATHS.k3sConfig}\` prints 0, and ${DATA_DIR}/server/ has db (with db/etcd) and db.before-restore-<time>.`,
       why:
         'K3s refuses a cluster-reset while server: is set (pkg/cli/server/server.go); a first server rebuilt with cluster.established has one. ' +
-        'The old database stays beside the new one until the restored cluster is proven.',
+        'Copied, not moved: the restore itself moves db/etcd to db/etcd-old-<unix time> and fails if it is missing (pkg/etcd/etcd.go Restore). ' +
+        'The copy keeps the whole old database (local snapshots too) until the restored cluster is proven.',
     },
     {
       on: nodeLabel(first),
@@ -116,8 +128,8 @@ export function restoreRunbook(config: Config, s: EtcdSnapshots): Runbook {
     intro: [
       'The whole cluster goes down and comes back with the state of the snapshot. Not a rolling operation.',
       `Run each step's commands as root on the server named, in one shell per server (the Hetzner console if SSH is closed).`,
-      'Servers lost as well: build them first from the current files (same names, addresses and token), then follow the same steps;',
-      'Nodes in the snapshot that no longer exist must then be deleted with kubectl delete node.',
+      'Servers lost as well: build them first (same names, addresses and token; the first from a file with cluster.established: false,',
+      'so that it has an etcd database for the restore to replace), then follow these steps, and delete the Nodes that no longer exist.',
     ],
     steps,
   };

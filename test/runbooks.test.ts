@@ -126,15 +126,26 @@ describe('the restore runbook', () => {
   const [first, ...others] = config.cluster.nodes;
   const isMvDb = (c: Command) => c.argv[0] === 'mv' && c.argv[1] === '/var/lib/rancher/k3s/server/db';
 
-  test('stops K3s on every server before anything moves, then resets the first server only, once', () => {
+  const isCpDb = (c: Command) => c.argv[0] === 'cp' && c.argv[2] === '/var/lib/rancher/k3s/server/db';
+
+  test('stops K3s on every server before any data is touched, then resets the first server only, once', () => {
     const stop = stepOf(rb, (c, where) => text(c) === 'systemctl stop k3s' && where.startsWith('every server'));
     const resets = commandsOf(rb).filter(({ command }) => isK3sServer(command) && command.argv.includes('--cluster-reset'));
     expect(resets).toHaveLength(1);
     expect(resets[0]!.on.startsWith(first!.name)).toBe(true);
     expect(stop).toBeGreaterThanOrEqual(0);
-    expect(stop).toBeLessThan(stepOf(rb, (c) => isMvDb(c)));
-    expect(stepOf(rb, (c) => isMvDb(c))).toBeLessThan(resets[0]!.step - 1);
     for (const n of config.cluster.nodes) expect(rb.steps[stop]!.on).toContain(n.name);
+    const touches = commandsOf(rb).filter(({ command }) => isCpDb(command) || isMvDb(command) || command.argv[0] === 'sed');
+    expect(touches.length).toBeGreaterThan(config.cluster.nodes.length);
+    for (const t of touches) expect(t.step - 1).toBeGreaterThan(stop);
+  });
+
+  test('the restoring server keeps server/db/etcd for K3s to rename itself: a dated copy before the reset, never a move', () => {
+    const reset = stepOf(rb, isK3sServer);
+    const copy = stepOf(rb, (c, where) => isCpDb(c) && where.startsWith(first!.name));
+    expect(copy).toBeGreaterThanOrEqual(0);
+    expect(copy).toBeLessThan(reset);
+    expect(rb.steps.filter((s) => s.on.startsWith(first!.name)).some((s) => s.commands.some(isMvDb))).toBe(false);
   });
 
   test('takes server: out of config.yaml for the reset and puts it back before K3s starts', () => {
