@@ -105,7 +105,7 @@ export function restoreRunbook(config: Config, s: EtcdSnapshots): Runbook {
       title: 'Put config.yaml back, remove the keys file, start K3s',
       commands: [{ argv: ['mv', CONFIG_BACKUP, PATHS.k3sConfig] }, { argv: ['rm', NODE_KEYS_FILE] }, systemctl('start')],
       check: `\`k3s kubectl get node ${first.name}\` is Ready, and \`${DB_INFO}\` lists one member.`,
-      why: 'with its database restored, the server starts from it and no longer joins anyone, whatever server: says.',
+      why: 'with its database restored, the server starts from it and joins no one, whatever server: says (pkg/cluster/bootstrap.go shouldBootstrapLoad: "bootstrap already complete and initialized").',
     },
     ...others.map(
       (n): Step => ({
