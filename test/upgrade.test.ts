@@ -165,4 +165,9 @@ describe('the upgrade keeps the node’s units (k3s-upgrade replaces only the bi
     expect(unit).toMatch(/^Requires=k3s-install\.service$/m);
     expect(unit).toMatch(/^ExecStartPre=\/usr\/sbin\/iptables -w -n -L \S+$/m);
   });
+
+  test('the upgraded binary is kept at the next boot: k3s-install.service runs only while no binary exists', () => {
+    const install = parse(renderNodes(production(), { token: TEST_TOKEN })[0]!.content).write_files.find((f: { path: string }) => f.path === PATHS.k3sInstallUnit).content as string;
+    expect(install).toContain(`\nConditionPathExists=!${PATHS.k3sBinary}\n`);
+  });
 });
