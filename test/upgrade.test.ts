@@ -78,6 +78,16 @@ describe('the server Plan', () => {
     expect(bad(noUpgrade)).toBe(true);
   });
 
+  test('its types are generated from the vendored CRD: npm run import reproduces imports/ byte for byte', () => {
+    const out = tempDir('cdk8s-import');
+    const script = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.import as string;
+    const argv = script.replace('--output imports', `--output ${out}`).split(' ');
+    execFileSync('npx', argv, { cwd: ROOT, stdio: 'pipe' });
+    for (const f of ['upgrade.cattle.io.ts', 'helm.cattle.io.ts']) {
+      expect(fs.readFileSync(path.join(out, f), 'utf8')).toBe(fs.readFileSync(path.join(ROOT, 'imports', f), 'utf8'));
+    }
+  }, 60_000);
+
   test('k3s.version is the one place: it changes the Plan and the binary the node files install', () => {
     const next = variant((raw) => (raw.k3s = { ...raw.k3s, version: 'v1.34.7+k3s1' }));
     expect(synthObjects(next).find((o) => o.kind === 'Plan')!.spec.version).toBe('v1.34.7+k3s1');
