@@ -76,12 +76,13 @@ export function rebuildRunbook(config: Config, node: NodeConfig): Runbook {
       },
       {
         on: 'your machine',
-        title: `Rebuild ${n} with the same name and public IPv4 ${node.publicIPv4}`,
+        title: `Rebuild ${n} with the same name, on its Primary IP ${node.primaryIp} (${node.publicIPv4})`,
         commands: [
-          { argv: ['hcloud', 'server', 'delete', n], note: `only once its Primary IP (${node.publicIPv4}) has auto-delete off, or the delete releases the address` },
-          { argv: ['npm', 'run', 'synth'], note: `then run the build commands it prints for ${n}` },
+          { argv: ['hcloud', 'primary-ip', 'describe', node.primaryIp], note: `must show IP: ${node.publicIPv4} and Auto delete: no before the delete` },
+          { argv: ['hcloud', 'server', 'delete', n] },
+          { argv: ['npm', 'run', 'synth'], note: `then run the build commands it prints for ${n} (README, Build a node: "is rebuilt")` },
         ],
-        check: `the new server has ${node.publicIPv4} (the other servers' firewall rules and their server: URLs name it; keep its Primary IP, do not let it be deleted with the old server). cloud-init status --long on it says done; its file joins ${nodeLabel(target)}, not a new cluster.`,
+        check: `the new server has ${node.publicIPv4}: the other servers' firewall rules and their server: URLs name it, and with auto-delete on the delete would have released it. cloud-init status --long on it says done; its file joins ${nodeLabel(target)}, not a new cluster.`,
         why: 'a fresh disk and the current file: the same token, the same config, and cluster.established keeps a rebuilt first node from starting a second cluster.',
       },
       {

@@ -205,6 +205,14 @@ describe('the rebuild runbook', () => {
     expect(new Set(order).size).toBe(order.length);
   });
 
+  test('the address survives: the Primary IP is checked before the old server is deleted', () => {
+    const cmds = commandsOf(rb).map(({ command }) => command.argv.join(' '));
+    const describe = cmds.indexOf(`hcloud primary-ip describe ${n.primaryIp}`);
+    expect(n.primaryIp).toBe(`${n.name}-ipv4`);
+    expect(describe).toBeGreaterThanOrEqual(0);
+    expect(describe).toBeLessThan(cmds.indexOf(`hcloud server delete ${n.name}`));
+  });
+
   test('every step says what to check, and the member check looks on another server', () => {
     for (const s of rb.steps) expect(s.check.length).toBeGreaterThan(20);
     const memberCheck = rb.steps.find((s) => s.title.startsWith('Check the member list'))!;
