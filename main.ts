@@ -10,6 +10,7 @@ import { configFileFrom, loadConfig } from './config/load';
 import { UserInputError } from './lib/errors';
 import { replaceDir } from './lib/replace-dir';
 import { rereadManifests } from './lib/reread';
+import { etcdSnapshotsSummary, runbookLines, runbookRequest } from './runbooks';
 
 /**
  * Synthesizes dist/: the Kubernetes manifests at its top level (what `kubectl apply -f dist`
@@ -26,6 +27,12 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line
   }
   const bootstrapOnly = argv.includes('--bootstrap-only');
   const config = loadConfig(configFileFrom(argv, env), RENDER_CHECKS);
+  // `--runbook NAME [--node NODE]` prints a runbook and writes nothing.
+  const runbook = runbookRequest(argv);
+  if (runbook) {
+    for (const line of runbookLines(config, runbook)) log(line);
+    return 0;
+  }
   const outdir = env.CDK8S_OUTDIR || 'dist';
   const cloudInitDir = path.join(outdir, 'cloud-init');
   const hcloudDir = path.join(outdir, 'hcloud');
@@ -45,7 +52,7 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line
       writeHcloud(path.join(dir, 'hcloud'), config);
     });
   }
-  for (const line of cloudInitSummary(config, cloudInitDir, nodes, token.source, hcloudDir)) log(line);
+  for (const line of [...cloudInitSummary(config, cloudInitDir, nodes, token.source, hcloudDir), ...etcdSnapshotsSummary(config)]) log(line);
   return 0;
 }
 
