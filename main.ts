@@ -14,6 +14,7 @@ import { UserInputError } from './lib/errors';
 import { isSynthOutput, type StagedDir, stageDir } from './lib/replace-dir';
 import { rereadManifests } from './lib/reread';
 import { version } from './package.json';
+import { etcdSnapshotsSummary, RUNBOOKS, runbookLines, runbookRequest } from './runbooks';
 
 /**
  * The command line, one entry per option: parsing and the usage text both derive from it,
@@ -23,6 +24,8 @@ const OPTIONS = [
   { name: 'config', arg: 'FILE', help: 'the configuration to read (default: $HONEYDUE_CONFIG, else cluster.yaml)' },
   { name: 'bootstrap-only', help: 'replace only the node files (cloud-init/) and the Cloud Firewall rules (hcloud/)' },
   { name: 'write-schema', help: `write the configuration's JSON Schema to ${JSON_SCHEMA_FILE} and exit` },
+  { name: 'runbook', arg: 'NAME', help: `print a runbook and exit, writing nothing: ${RUNBOOKS.join(', ')}` },
+  { name: 'node', arg: 'NODE', help: 'the node a runbook is for (rebuild): a name or alias from cluster.nodes' },
   { name: 'help', help: 'print this help and exit' },
   { name: 'version', help: 'print the version and exit' },
 ] as const satisfies readonly { name: string; arg?: string; help: string }[];
@@ -80,7 +83,7 @@ interface Prepared {
 /**
  * Everything up to the point of no return: reads the command line, the config and the token,
  * renders every file and builds the new output beside the old one. Returns an exit code when
- * there is nothing to replace (--help, --version, --write-schema).
+ * there is nothing to replace (--help, --version, --write-schema, --runbook).
  */
 function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line: string) => void): number | Prepared {
   const opts = parseOptions(argv);
@@ -98,13 +101,20 @@ function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line: st
     return 0;
   }
   if (opts.config === '') throw new UsageError('--config needs a file name: --config path/to/cluster.yaml');
+  if (opts.node !== undefined && opts.runbook === undefined) throw new UsageError('--node goes with --runbook rebuild');
   const config = loadConfig(configFileFrom(opts.config as string | undefined, env), RENDER_CHECKS);
+  // `--runbook NAME [--node NODE]` prints a runbook and writes nothing.
+  const runbook = runbookRequest(opts.runbook as string | undefined, opts.node as string | undefined);
+  if (runbook) {
+    for (const line of runbookLines(config, runbook)) log(line);
+    return 0;
+  }
   const outdir = env.CDK8S_OUTDIR || 'dist';
   const cloudInitDir = path.join(outdir, 'cloud-init');
   const hcloudDir = path.join(outdir, 'hcloud');
   const token = resolveToken(env, { established: config.cluster.established });
   const nodes = renderNodes(config, token);
-  const summary = cloudInitSummary(config, cloudInitDir, nodes, token, hcloudDir);
+  const summary = [...cloudInitSummary(config, cloudInitDir, nodes, token, hcloudDir), ...etcdSnapshotsSummary(config)];
 
   const prepared = (staged: StagedDir): Prepared => ({
     staged,

@@ -7,6 +7,8 @@ import { WorkerChart } from './app/worker';
 import { IngressChart } from './ingress';
 import { NamespaceChart } from './namespace';
 import { TraefikConfigChart } from './traefik-config';
+import { UpgradeControllerChart } from './upgrade/controller';
+import { K3sServerPlanChart } from './upgrade/plan';
 
 /**
  * Adds every chart of the stack to `app`. Each chart depends on the namespace chart, so
@@ -35,5 +37,8 @@ export function addStack(app: App, config: Config) {
     trustedIPs: [...config.cloudflare.ipv4, ...config.cloudflare.ipv6],
   });
   for (const chart of [redis, api, admin, worker, ingress]) chart.addDependency(namespace);
-  return { namespace, redis, api, admin, worker, ingress, traefik };
+  // The Plan's file follows the controller's, whose file holds the Plan CRD.
+  const upgradeController = new UpgradeControllerChart(app, 'upgrade-controller', { partOf });
+  const upgradePlan = new K3sServerPlanChart(app, 'upgrade-plan', { partOf, controller: upgradeController, version: config.k3s.version });
+  return { namespace, redis, api, admin, worker, ingress, traefik, upgradeController, upgradePlan };
 }

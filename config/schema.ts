@@ -4,6 +4,7 @@ import { type CapacityInput, capacityReport } from './capacity';
 import { bytes, cpuQuantity, memoryQuantity } from './quantity';
 import { checkNetworks, checkOperatorCidrs, checkReleaseUrl, checkWebPorts, WORLD_PREFIX_BELOW } from './sanity';
 import { printable, text } from './text';
+import { etcdSnapshots } from './etcd-snapshots';
 
 /**
  * The one configuration of the honeydue stack: every chart, firewall rule and cloud-init
@@ -286,6 +287,7 @@ const base = z.strictObject({
   cluster,
   k3s: k3s.prefault({}),
   firewall: firewall.prefault({}),
+  etcdSnapshots,
 });
 
 export const configSchema = base

@@ -32,6 +32,11 @@ function build() {
   const inputs = [
     ...Object.keys(result.metafile.inputs).filter((f) => !f.includes('node_modules/')),
     ...fs.readdirSync(path.join(root, 'bootstrap', 'templates')).map((f) => `bootstrap/templates/${f}`),
+    // Read at module load by charts/upgrade/controller.ts, so the snapshot carries them.
+    'crds/upgrade.cattle.io_plans.yaml',
+    ...fs.readdirSync(path.join(root, 'vendor', 'system-upgrade-controller'), { recursive: true })
+      .filter((f) => /\.ya?ml$/.test(f))
+      .map((f) => `vendor/system-upgrade-controller/${f}`),
     'package-lock.json',
   ];
   fs.writeFileSync(path.join(out, 'snapshot-inputs.json'), JSON.stringify(inputs));

@@ -24,8 +24,16 @@ interface Action {
   undo: () => void;
 }
 
-const actions: Action[] = [];
-let handlersInstalled = false;
+/**
+ * One registry per process, kept on the real process object: jest loads this module afresh for
+ * every test file of a worker, and per-module state would add a set of signal listeners for
+ * each file (Node warns past ten) and leave an earlier file's list unreachable.
+ */
+const registry = ((realProcess as unknown as Record<symbol, { actions: Action[]; handlersInstalled: boolean }>)[Symbol.for('honeydue.test.cleanup')] ??= {
+  actions: [],
+  handlersInstalled: false,
+});
+const actions = registry.actions;
 
 export interface Cleanup {
   /** Runs the undo action now (once) and forgets it. */
@@ -96,8 +104,8 @@ function runAction(action: Action): void {
 }
 
 function installHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
+  if (registry.handlersInstalled) return;
+  registry.handlersInstalled = true;
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     realProcess.once(signal, () => {
       realProcess.stderr.write(`\n${signal}: cleaning up the test resources\n`);

@@ -76,7 +76,7 @@ describe('--help and --version', () => {
     const r = cli(['--help'], { HONEYDUE_CONFIG: '/nonexistent/cluster.yaml', CDK8S_OUTDIR: out }, { cwd });
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
     expect(r.stdout).toMatch(/^usage: /);
-    for (const option of ['--config FILE', '--bootstrap-only', '--write-schema', '--help', '--version']) expect(r.stdout).toContain(`  ${option} `);
+    for (const option of ['--config FILE', '--bootstrap-only', '--write-schema', '--runbook NAME', '--node NODE', '--help', '--version']) expect(r.stdout).toContain(`  ${option} `);
     expect(fs.readdirSync(cwd)).toEqual([]);
   });
 
@@ -93,6 +93,7 @@ describe('a bad command line exits 2 with the usage on stderr, and writes nothin
     ['--config without a file', ['--config'], "error: Option '--config <value>' argument missing"],
     ['--config= with an empty file name', ['--config='], 'error: --config needs a file name: --config path/to/cluster.yaml'],
     ['a value for a flag', ['--bootstrap-only=yes'], "error: Option '--bootstrap-only' does not take an argument"],
+    ['--node without --runbook', ['--node', 'hetzner2'], 'error: --node goes with --runbook rebuild'],
   ])('%s', (_name, args, firstLine) => {
     const cwd = tempDir('cli-usage');
     const r = cli(args, { K3S_TOKEN: SECRET, CDK8S_OUTDIR: path.join(cwd, 'dist') }, { cwd });
