@@ -4,6 +4,7 @@ import { flannelConfFile } from './flannel';
 import { k3sConfigFile, k3sTokenFile } from './k3s-config';
 import { k3sInstallFiles } from './k3s-install';
 import { kubeProxy } from './kube-proxy';
+import { metadataGuardFiles } from './metadata-guard';
 import { runcmd } from './runcmd';
 import { unprivilegedPortsSysctl } from './sysctl';
 import { joinTarget } from './topology';
@@ -49,6 +50,7 @@ export function nodeFiles(config: Config, node: NodeConfig, token: string) {
     unprivilegedPortsSysctl(),
     ...kubeProxy(config.k3s).files,
     ...ufwFiles(config, node),
+    ...metadataGuardFiles(config.cluster),
     flannelConfFile(config.cluster),
     k3sTokenFile(token),
     k3sConfigFile(config, node),

@@ -163,7 +163,7 @@ const cluster = z
         location: z.string().regex(/^[a-z0-9-]+$/).default('nbg1').describe('Hetzner location (nbg1: Nuremberg).'),
         metadataAddress: ipv4Address
           .default('169.254.169.254')
-          .describe('Hetzner metadata service. It serves the user-data, cluster token included, to anything on the node: the honeydue pods are denied egress to it.'),
+          .describe('Hetzner metadata service. It serves the user-data, cluster token included, to anything on the node that asks: metadata-guard.service drops what pods and non-root host processes send to it, and the honeydue namespace also denies its pods egress to it.'),
       })
       .prefault({})
       .describe('Hetzner facts: what the printed `hcloud server create` commands ask for, and the metadata service.'),
