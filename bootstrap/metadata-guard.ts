@@ -37,8 +37,10 @@ export interface MetadataGuardRule {
  *   DNAT turned towards the address (kube-proxy's iptables mode rewrites after raw).
  * - raw OUTPUT with an owner match: packets the node itself sends, unless their socket
  *   belongs to root. The hostNetwork Traefik (UID 65532) and every other non-root process
- *   are dropped (the sender sees EPERM). Packets without a socket (IPVS forwarding a
- *   Service's traffic, kernel resets) match an inverted owner match too, and are dropped.
+ *   are dropped (their connections fail). A packet without a socket matches an inverted owner
+ *   match too (xt_owner), so what IPVS sends on for a Service whose endpoint is the address
+ *   (through LOCAL_OUT) is dropped as well; the tests do not run IPVS, this is from the
+ *   kernel's source. Root's own connections are never touched.
  */
 export function metadataGuardRules(address: string): MetadataGuardRule[] {
   const dst = ['-d', `${plainWord(address)}/32`];
