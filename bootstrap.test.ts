@@ -3,6 +3,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
+import { PATHS } from './bootstrap/paths';
 import { renderNodes, type RenderedNode } from './bootstrap/render';
 import { resolveToken } from './bootstrap/token';
 import { ufwRules } from './bootstrap/ufw';
@@ -10,7 +11,7 @@ import { cloudInitSummary } from './bootstrap/write';
 import type { Config } from './config/schema';
 import { main, run } from './main';
 import { CRITICAL_CONTROL_FLAGS, k3sConfigProblems } from './test/k3s-flags';
-import { production, synthToDir, tempDir, TEST_TOKEN, variant } from './test/support';
+import { production, synthObjects, synthToDir, tempDir, TEST_TOKEN, variant } from './test/support';
 
 type WriteFileEntry = { path: string; content: string; permissions: string; owner: string };
 type CloudConfig = { write_files: WriteFileEntry[]; runcmd: string[][] } & Record<string, unknown>;
@@ -75,13 +76,14 @@ describe('shell-free', () => {
     }
   });
 
-  test('runcmd applies the sysctl and the IPVS modules, enables ufw, and starts K3s only through its verified install', () => {
+  test('runcmd applies the sysctl and the IPVS modules, enables ufw, puts the metadata guard in place, and starts K3s only through its verified install', () => {
     expect(cloudConfig(first).runcmd).toEqual([
       ['sysctl', '--system'],
       ['systemctl', 'restart', 'systemd-modules-load.service'],
       ['ufw', '--force', 'enable'],
       ['systemctl', 'daemon-reload'],
-      ['systemctl', 'enable', 'k3s.service'],
+      ['systemctl', 'enable', 'metadata-guard.service', 'k3s.service'],
+      ['systemctl', 'start', 'metadata-guard.service'],
       ['systemctl', 'start', '--no-block', 'k3s.service'],
       ['systemctl', 'start', 'k3s-install.service'],
     ]);
@@ -127,15 +129,15 @@ describe('what each node gets', () => {
     }
   });
 
-  test('k3s.service is install.sh’s unit, and requires the verifying install unit', () => {
+  test('k3s.service is install.sh’s unit, and requires the verifying install unit and the metadata guard', () => {
     const unit = file(first, '/etc/systemd/system/k3s.service').content;
     for (const line of [
       'ExecStartPre=/usr/sbin/iptables -w -n -L ufw-user-input',
       'Type=notify', 'KillMode=process', 'Delegate=yes', 'LimitNOFILE=1048576', 'TasksMax=infinity', 'TimeoutStartSec=0',
       'Restart=always', 'ExecStartPre=-/sbin/modprobe br_netfilter', 'ExecStartPre=-/sbin/modprobe overlay',
-      'ExecStart=/usr/local/bin/k3s server', 'Requires=k3s-install.service', 'WantedBy=multi-user.target',
+      'ExecStart=/usr/local/bin/k3s server', 'Requires=k3s-install.service metadata-guard.service', 'WantedBy=multi-user.target',
     ]) expect(unit.split('\n')).toContain(line);
-    expect(unit).toMatch(/^After=.*systemd-modules-load\.service.*k3s-install\.service/m);
+    expect(unit).toMatch(/^After=.*systemd-modules-load\.service.*k3s-install\.service.* metadata-guard\.service$/m);
   });
 
   test('by default the binary is checked against the release’s sha256sum-amd64.txt over HTTPS before it is installed', () => {
@@ -212,6 +214,63 @@ describe('what the security of a node rests on, asserted one by one', () => {
       const lines = file(n, '/etc/default/ufw').content.split('\n');
       expect(lines.filter((l) => l.startsWith('MANAGE_BUILTINS='))).toEqual(['MANAGE_BUILTINS=no']);
     }
+  });
+});
+
+describe('the metadata guard', () => {
+  const METADATA = '169.254.169.254';
+  const unitOf = (n: RenderedNode) => file(n, PATHS.metadataGuardUnit);
+  /** The argv of every `key=` line, without systemd's "-" (ignore failure) prefix, and whether it had one. */
+  const exec = (unit: string, key: string) =>
+    unit
+      .split('\n')
+      .filter((l) => l.startsWith(`${key}=`))
+      .map((l) => l.slice(key.length + 1))
+      .map((c) => ({ ignoreFailure: c.startsWith('-'), argv: c.replace(/^-/, '').split(' ') }));
+  const tag = ['-m', 'comment', '--comment', 'honeydue-metadata-guard', '-j', 'DROP'];
+
+  test('every node gets metadata-guard.service, mode 0644, owned by root', () => {
+    for (const n of nodes) expect(unitOf(n)).toMatchObject({ permissions: '0644', owner: 'root:root' });
+  });
+
+  test('it drops the metadata address in raw PREROUTING (pods), mangle FORWARD (after NAT) and raw OUTPUT for every UID but root', () => {
+    expect(exec(unitOf(first).content, 'ExecStart')).toEqual([
+      { ignoreFailure: false, argv: ['/usr/sbin/iptables', '-w', '-t', 'raw', '-I', 'PREROUTING', '-d', `${METADATA}/32`, ...tag] },
+      { ignoreFailure: false, argv: ['/usr/sbin/iptables', '-w', '-t', 'mangle', '-I', 'FORWARD', '-d', `${METADATA}/32`, ...tag] },
+      { ignoreFailure: false, argv: ['/usr/sbin/iptables', '-w', '-t', 'raw', '-I', 'OUTPUT', '-d', `${METADATA}/32`, '-m', 'owner', '!', '--uid-owner', '0', ...tag] },
+    ]);
+  });
+
+  test('a restart cannot stack copies: before inserting, and on stop, it deletes each rule it inserts, a missing one ignored', () => {
+    const unit = unitOf(first).content;
+    const inserts = exec(unit, 'ExecStart').map((l) => l.argv);
+    const asDelete = inserts.map((argv) => argv.map((w) => (w === '-I' ? '-D' : w)));
+    for (const key of ['ExecStartPre', 'ExecStop']) {
+      expect(exec(unit, key)).toEqual(asDelete.map((argv) => ({ ignoreFailure: true, argv })));
+    }
+    expect(unit).toMatch(/^Type=oneshot$/m);
+    expect(unit).toMatch(/^RemainAfterExit=yes$/m);
+  });
+
+  test('it runs after ufw, before the network and K3s, on every boot, and no line of it runs a shell', () => {
+    const unit = unitOf(first).content;
+    expect(unit).toMatch(/^After=local-fs\.target ufw\.service$/m);
+    expect(unit).toMatch(/^Before=network-pre\.target k3s\.service$/m);
+    expect(unit).toMatch(/^WantedBy=multi-user\.target$/m);
+    const commands = ['ExecStartPre', 'ExecStart', 'ExecStop'].flatMap((k) => exec(unit, k));
+    expect(new Set(commands.map((c) => c.argv[0]))).toEqual(new Set(['/usr/sbin/iptables']));
+    for (const c of commands) for (const word of c.argv) expect(word).not.toMatch(/[|;&$`<>%"'\\]/);
+  });
+
+  test('the address is cluster.hetzner.metadataAddress, the same one the honeydue namespace’s NetworkPolicy denies', () => {
+    const other = '192.0.2.254';
+    const config = variant((r) => (r.cluster.hetzner = { ...r.cluster.hetzner, metadataAddress: other }));
+    const unit = unitOf(render(config)[0]!).content;
+    const destinations = ['ExecStartPre', 'ExecStart', 'ExecStop'].flatMap((k) => exec(unit, k)).map((c) => c.argv[c.argv.indexOf('-d') + 1]);
+    expect(new Set(destinations)).toEqual(new Set([`${other}/32`]));
+    expect(unit).not.toContain(METADATA);
+    const policy = synthObjects(config).find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'deny-cloud-metadata');
+    expect(policy?.spec.egress).toEqual([{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: [`${other}/32`] } }] }]);
   });
 });
 

@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema';
+import { METADATA_GUARD_UNIT } from './metadata-guard';
 import { PATHS } from './paths';
 import { renderTemplate, plainWord } from './template';
 import { UFW_GATE_CHAIN } from './ufw';
@@ -57,7 +58,7 @@ export function k3sInstallFiles(k3s: Config['k3s']): WriteFile[] {
       }),
       '0644',
     ),
-    rootFile(PATHS.k3sUnit, renderTemplate('k3s.service', { binary: PATHS.k3sBinary, ufwGateChain: UFW_GATE_CHAIN }), '0644'),
+    rootFile(PATHS.k3sUnit, renderTemplate('k3s.service', { binary: PATHS.k3sBinary, ufwGateChain: UFW_GATE_CHAIN, metadataGuard: METADATA_GUARD_UNIT }), '0644'),
   ];
   // sha256sum's check format: "<hash>  <file>", the file relative to the unit's working directory.
   if (k3s.sha256) files.push(rootFile(PATHS.k3sPin, `${k3s.sha256}  k3s\n`, '0644'));

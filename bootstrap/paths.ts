@@ -10,6 +10,9 @@ export const PATHS = {
   k3sStaging: '/var/lib/k3s-install',
   k3sUnit: '/etc/systemd/system/k3s.service',
   k3sInstallUnit: '/etc/systemd/system/k3s-install.service',
+  metadataGuardUnit: '/etc/systemd/system/metadata-guard.service',
+  /** iptables on the nftables backend on Ubuntu 24.04 and Debian (an alternatives link), as ufw and K3s use. */
+  iptables: '/usr/sbin/iptables',
   ufwUserRules: '/etc/ufw/user.rules',
   ufwUser6Rules: '/etc/ufw/user6.rules',
   ufwConf: '/etc/ufw/ufw.conf',

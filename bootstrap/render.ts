@@ -5,6 +5,7 @@ import { flannelConfFile, flannelNetConf } from './flannel';
 import { k3sConfig, k3sConfigFile, k3sTokenFile } from './k3s-config';
 import { k3sInstallFiles } from './k3s-install';
 import { kubeProxy } from './kube-proxy';
+import { metadataGuardFiles } from './metadata-guard';
 import { PATHS } from './paths';
 import { runcmd } from './runcmd';
 import { unprivilegedPortsSysctl } from './sysctl';
@@ -66,6 +67,7 @@ export function nodeFiles(config: Config, node: NodeConfig, token: string) {
     unprivilegedPortsSysctl(),
     ...kubeProxy(config.k3s).files,
     ...ufwFiles(config, node),
+    ...metadataGuardFiles(config.cluster),
     flannelConfFile(config.cluster),
     k3sTokenFile(token),
     k3sConfigFile(config, node),

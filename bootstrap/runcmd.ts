@@ -1,9 +1,11 @@
 import type { KubeProxyPlan } from './kube-proxy';
+import { METADATA_GUARD_UNIT } from './metadata-guard';
 
 /**
  * The only commands a node runs, each an argv list (cloud-init quotes each word; no shell
  * parses them). No module can do these: apply sysctl.d now, load modules-load.d now, turn
- * ufw on with the rules already written, and start K3s.
+ * ufw on with the rules already written, put the metadata guard in place (and keep it on every
+ * boot), and start K3s, which requires the guard.
  *
  * runcmd does not stop at a failing command and reports only the last one's status, so the
  * last command is the one whose failure matters most: waiting for the verified install.
@@ -16,7 +18,9 @@ export function runcmd(proxy: Pick<KubeProxyPlan, 'runcmd'>): string[][] {
     ...proxy.runcmd.map((argv) => [...argv]),
     ['ufw', '--force', 'enable'],
     ['systemctl', 'daemon-reload'],
-    ['systemctl', 'enable', 'k3s.service'],
+    // One enable for both: each `systemctl enable` reloads systemd.
+    ['systemctl', 'enable', METADATA_GUARD_UNIT, 'k3s.service'],
+    ['systemctl', 'start', METADATA_GUARD_UNIT],
     // --no-block: a joining server waits for the first one; cloud-init must not.
     ['systemctl', 'start', '--no-block', 'k3s.service'],
     ['systemctl', 'start', 'k3s-install.service'],

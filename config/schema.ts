@@ -194,7 +194,7 @@ const cluster = z
           .describe('Name of the Hetzner private network the nodes join at their privateIPv4 (`hcloud server attach-to-network`). Used only with cluster.privateNetwork.'),
         metadataAddress: ipv4Address
           .default('169.254.169.254')
-          .describe('Hetzner metadata service. It serves the user-data, cluster token included, to anything on the node: the honeydue pods are denied egress to it.'),
+          .describe('Hetzner metadata service. It serves the user-data, cluster token included, to anything on the node that asks: metadata-guard.service drops what pods and non-root host processes send to it, and the honeydue namespace also denies its pods egress to it.'),
       })
       .prefault({})
       .describe('Hetzner facts: what the printed hcloud commands name and ask for (server type, image, location, firewall, network), and the metadata service.'),

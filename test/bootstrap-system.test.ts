@@ -71,6 +71,7 @@ const HOST_FILES = [
   PATHS.modulesLoad,
   PATHS.k3sUnit,
   PATHS.k3sInstallUnit,
+  PATHS.metadataGuardUnit,
   PATHS.k3sBinary,
   '/etc/ufw',
   PATHS.ufwUserRules,
@@ -160,6 +161,7 @@ describe('real cloud-init applies write_files in a throwaway overlay root', () =
     [PATHS.flannelConf]: '0644',
     '/etc/systemd/system/k3s.service': '0644',
     [PATHS.k3sInstallUnit]: '0644',
+    [PATHS.metadataGuardUnit]: '0644',
   };
 
   BRIEF_NODES.forEach((expected, i) => {
@@ -236,8 +238,10 @@ describe('real cloud-init applies write_files in a throwaway overlay root', () =
       expect(unit).toContain(line);
     }
     const installUnit = path.posix.basename(PATHS.k3sInstallUnit);
-    expect(unit).toContain(`Requires=${installUnit}`);
+    const guardUnit = path.posix.basename(PATHS.metadataGuardUnit);
+    expect(unit).toContain(`Requires=${installUnit} ${guardUnit}`);
     expect(unit.find((l) => l.startsWith('After='))).toContain(installUnit);
+    expect(unit.find((l) => l.startsWith('After='))).toContain(guardUnit);
   }, 30_000);
 
   privateNet.forEach((node, i) => {

@@ -172,7 +172,7 @@ describe('the upgrade keeps the node’s units (k3s-upgrade replaces only the bi
 
   test('after its SIGTERM systemd starts K3s again, through the unit with the fail-closed checks', () => {
     expect(unit).toMatch(/^Restart=always$/m);
-    expect(unit).toMatch(/^Requires=k3s-install\.service$/m);
+    expect(unit).toMatch(/^Requires=k3s-install\.service metadata-guard\.service$/m);
     expect(unit).toMatch(/^ExecStartPre=\/usr\/sbin\/iptables -w -n -L \S+$/m);
   });
 

@@ -3,11 +3,14 @@ import * as path from 'path';
 import { parse, parseDocument } from 'yaml';
 import { renderNodes, type RenderedNode } from '../../bootstrap/render';
 import { parseConfig } from '../../config/load';
+import type { Config } from '../../config/schema';
 
 /**
  * The test network (TEST-NET ranges only, inside the test's own namespace):
  * the three servers, the release mirror (also their gateway), an operator inside
- * firewall.operatorCidrs, and a stranger outside every node and operator range.
+ * firewall.operatorCidrs, a stranger outside every node and operator range, and the stand-in
+ * metadata service at Hetzner's link-local address, which the guests reach through their
+ * gateway as Hetzner servers do. That address exists only on this namespace's bridge.
  */
 export const NET = {
   prefix: 24,
@@ -21,10 +24,16 @@ export const NET = {
   operatorCidr: '198.51.100.0/24',
   operator: '198.51.100.7',
   stranger: '203.0.113.66',
+  metadata: { address: '169.254.169.254', port: 80, path: '/hetzner/v1/userdata' },
+  /**
+   * The stand-in pod inside a guest: a network namespace behind a veth named like flannel's
+   * bridge, addressed inside the config's pod CIDR (10.42.0.0/16).
+   */
+  pod: { bridge: 'cni0', node: '10.42.0.1', pod: '10.42.0.2', prefix: 24, cidr: '10.42.0.0/24' },
 } as const;
 
 /** Addresses on the namespace side of the bridge. */
-export const HOST_SIDE_ADDRESSES = [`${NET.gateway}/24`, `${NET.operator}/24`, `${NET.stranger}/24`];
+export const HOST_SIDE_ADDRESSES = [`${NET.gateway}/24`, `${NET.operator}/24`, `${NET.stranger}/24`, `${NET.metadata.address}/32`];
 
 export const K3S_VERSION = 'v1.34.6+k3s1';
 
@@ -45,11 +54,16 @@ export function testConfigText(pin: string): string {
   doc.setIn(['k3s', 'version'], K3S_VERSION);
   doc.setIn(['k3s', 'releaseBaseUrl'], `http://${NET.mirror.address}:${NET.mirror.port}`);
   doc.setIn(['k3s', 'sha256'], pin);
+  doc.setIn(['cluster', 'hetzner', 'metadataAddress'], NET.metadata.address);
   return doc.toString();
 }
 
+export function testConfig(pin: string): Config {
+  return parseConfig(testConfigText(pin), 'test/vm cluster.yaml');
+}
+
 export function renderTestNodes(pin: string, token: string): RenderedNode[] {
-  return renderNodes(parseConfig(testConfigText(pin), 'test/vm cluster.yaml'), { token });
+  return renderNodes(testConfig(pin), { token });
 }
 
 export interface WriteFile {

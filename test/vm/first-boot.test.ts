@@ -1,7 +1,8 @@
 /**
  * First boot, end to end: the rendered K3s-server user-data booted in real QEMU VMs from a
- * Debian 12 cloud image, as a Hetzner server boots it, checked from inside each guest and
- * from the network. A separate boot proves the K3s install fails closed.
+ * Debian 13 cloud image (cloud-init 25.1, systemd 257), as a Hetzner server boots it, checked
+ * from inside each guest and from the network. A separate boot proves the K3s install fails
+ * closed.
  *
  * `npm run test:vm` (jest -c jest.vm.config.js). Root, QEMU and mmdebstrap needed; without
  * them the suite reports SKIPPED, and fails under CI=true. See test/vm/README.md.
@@ -11,16 +12,17 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
+import { PATHS } from '../../bootstrap/paths';
 import type { RenderedNode } from '../../bootstrap/render';
 import { cleanupAll, onCleanup, removeTree, runDirectory } from '../cleanup';
-import { HOST_SIDE_ADDRESSES, K3S_VERSION, NET, renderTestNodes, ufwTuples, writeFilesOf } from './cluster';
+import { HOST_SIDE_ADDRESSES, K3S_VERSION, NET, renderTestNodes, testConfig, ufwTuples, writeFilesOf } from './cluster';
 import { inCi } from '../host';
 import { missingPrerequisite } from './env';
 import { ensureImage, type VmImage } from './image';
 import { ReleaseMirror, sha256, STANDIN, stageRelease } from './mirror';
 import { TestNet } from './netns';
 import { Vm } from './qemu';
-import { type FileFacts, type GuestReport, type ProbeResult, type ProbeTarget, reportOf, statusLinePattern, statusRuleLines } from './report';
+import { type FileFacts, type GuestReport, type MetadataReach, type ProbeResult, type ProbeTarget, reportOf, statusLinePattern, statusRuleLines, type VerifyResult } from './report';
 import { buildProbeIso, buildSeedIso } from './seed';
 import { mustRunAsync as run } from '../process';
 
@@ -35,6 +37,9 @@ const SSH_PORT = 22;
 /** From QEMU start to the end of the report; three TCG guests share two cores. */
 const BOOT_TIMEOUT_MS = 20 * 60_000;
 const PROBE_PY = path.join(__dirname, 'guest', 'probe.py');
+/** Where systemd reads the units an administrator installs; the user-data writes its units there. */
+const UNIT_DIR = '/etc/systemd/system/';
+const UNIT_SUFFIX = /\.(service|socket|timer|path|mount|target)$/;
 
 /** Progress goes to stderr at once: jest holds console output until the file ends. */
 const started = Date.now();
@@ -63,6 +68,9 @@ function firstBootSuite() {
   let work: string;
   let probeIso: string;
   let nodes: RenderedNode[];
+  /** What the stand-in metadata service answers: nothing secret, only proof of who got through. */
+  const metadataBody = `honeydue stand-in user-data ${randomBytes(8).toString('hex')}\n`;
+  const metadataUrl = (host: string) => `http://${host}:${NET.metadata.port}${NET.metadata.path}`;
 
   beforeAll(async () => {
     // Render first: a broken generator fails in seconds, before any image or VM.
@@ -74,6 +82,14 @@ function firstBootSuite() {
     timings.push(image.built ? `image build: ${image.buildSeconds.toFixed(0)} s` : 'image: from cache');
     net = await TestNet.create(HOST_SIDE_ADDRESSES);
     probeIso = await buildProbeIso(work);
+    // The stand-in metadata service, and the same server on the gateway's address: the
+    // control that shows only the metadata address is kept from non-root and pods.
+    const metadataRoot = path.join(work, 'metadata');
+    fs.mkdirSync(path.join(metadataRoot, path.posix.dirname(NET.metadata.path)), { recursive: true });
+    fs.writeFileSync(path.join(metadataRoot, NET.metadata.path), metadataBody);
+    for (const address of [NET.metadata.address, NET.gateway]) {
+      await ReleaseMirror.start(net, address, NET.metadata.port, metadataRoot, path.join(work, `metadata-${address}.log`), 'stand-in metadata service');
+    }
   }, 30 * 60_000);
 
   afterAll(() => {
@@ -122,12 +138,17 @@ function firstBootSuite() {
     return [...a.filter((l) => !b.includes(l)).map((l) => `- ${l}`), ...b.filter((l) => !a.includes(l)).map((l) => `+ ${l}`)].join('\n');
   };
   const nodeNamed = (name: string) => nodes.find((n) => n.name === name)!;
+  const unitPaths = (files: { path: string }[]) => files.map((f) => f.path).filter((p) => p.startsWith(UNIT_DIR) && UNIT_SUFFIX.test(p));
+  /** Lines of systemd-analyze verify's output that speak of one of these unit files (by name or path). */
+  const aboutUnits = (lines: string[], paths: string[]) => lines.filter((l) => paths.some((p) => l.includes(path.posix.basename(p))));
 
   describe('three servers booted at once from their rendered user-data', () => {
     const reports = new Map<string, GuestReport>();
     const peerProbes = new Map<string, ProbeResult[]>();
     const files = new Map<string, Record<string, FileFacts | null>>();
     const texts = new Map<string, Record<string, string | null>>();
+    const metadata = new Map<string, MetadataReach>();
+    const verified = new Map<string, VerifyResult>();
     let stranger: ProbeResult[] = [];
     let operator: ProbeResult[] = [];
 
@@ -149,6 +170,16 @@ function firstBootSuite() {
         vms.forEach((vm, i) => peerProbes.set(vm.spec.name, answers[i]!));
         const everything = portsOf(all, [SSH_PORT, ...WEB_PORTS, ...K3S_TCP_PORTS], [VXLAN_PORT]);
         [stranger, operator] = await Promise.all([probeFrom(NET.stranger, everything), probeFrom(NET.operator, everything)]);
+        // All guests at once: verify and the metadata fetches wait on TCG and on timeouts.
+        const uid = testConfig(pin).traefik.runAsUser;
+        await Promise.all(
+          vms.map(async (vm) => {
+            const units = unitPaths(writeFilesOf(nodeNamed(vm.spec.name).content));
+            verified.set(vm.spec.name, await vm.ask<VerifyResult>({ cmd: 'verify', paths: units }, 'verify', 300_000));
+            const ask = { cmd: 'metadata', url: metadataUrl(NET.metadata.address), control_url: metadataUrl(NET.gateway), uid, pod: NET.pod, timeout: 5 };
+            metadata.set(vm.spec.name, await vm.ask<MetadataReach>(ask, 'metadata'));
+          }),
+        );
         for (const vm of vms) {
           const rendered = writeFilesOf(nodeNamed(vm.spec.name).content);
           const facts = await vm.ask<Record<string, FileFacts | null>>({ cmd: 'stat', paths: rendered.map((f) => f.path) }, 'stat');
@@ -180,7 +211,54 @@ function firstBootSuite() {
         expect(r['cloud-init'].result.v1?.errors).toEqual([]);
         expect(Object.values(r['cloud-init'].stage_errors).flatMap((e) => e ?? [])).toEqual([]);
         expect(r['cloud-init'].log_problems).toEqual([]);
-        expect(r.schema).toEqual({ rc: 0, out: expect.stringMatching(/Valid cloud-config/) });
+        // cloud-init 25.1 checks each instance-data type it finds: "Valid schema user-data", and
+        // likewise for network-config (22.4, on the host, says "Valid cloud-config").
+        expect(r.schema.rc).toBe(0);
+        expect(r.schema.out).toMatch(/^\s*Valid schema user-data$/m);
+        expect(r.schema.out).not.toMatch(/invalid|error/i);
+      });
+
+      test('systemd-analyze verify finds nothing to warn about in any unit the user-data installs', () => {
+        const paths = unitPaths(rendered());
+        expect(paths.map((p) => path.posix.basename(p)).sort()).toEqual(['k3s-install.service', 'k3s.service', 'metadata-guard.service']);
+        const v = verified.get(name)!;
+        expect(aboutUnits(v.lines, paths)).toEqual([]);
+        expect(v.rc).toBe(0);
+      });
+
+      test('metadata-guard.service was active before K3s started, each of its rules first in its chain', () => {
+        const r = report();
+        const guard = r.units['metadata-guard.service'];
+        expect(guard).toMatchObject({ ActiveState: 'active', Result: 'success' });
+        expect(guard.ActiveEnterTimestampMonotonic).toBeGreaterThan(0);
+        expect(guard.ActiveEnterTimestampMonotonic).toBeLessThanOrEqual(r.units['k3s.service'].ExecMainStartTimestampMonotonic);
+        // Each ExecStart of the rendered unit, as iptables -S prints the rule it inserted.
+        const inserted = renderedFile(PATHS.metadataGuardUnit)
+          .content.split('\n')
+          .filter((l) => l.startsWith('ExecStart='))
+          .map((l) => {
+            const argv = l.slice('ExecStart='.length).split(' ');
+            const table = argv[argv.indexOf('-t') + 1]!;
+            const rest = argv.slice(argv.indexOf('-I') + 1);
+            return { table: table as 'raw' | 'mangle', chain: rest[0]!, line: ['-A', ...rest].join(' ') };
+          });
+        expect(inserted.map((i) => `${i.table} ${i.chain}`).sort()).toEqual(['mangle FORWARD', 'raw OUTPUT', 'raw PREROUTING']);
+        const rules = metadata.get(name)!.rules;
+        const firstIn = (table: 'raw' | 'mangle', chain: string) => rules[table].find((l) => l.startsWith(`-A ${chain} `));
+        expect(inserted.map((i) => firstIn(i.table, i.chain))).toEqual(inserted.map((i) => i.line));
+      });
+
+      test(`the metadata service at ${NET.metadata.address}: root reaches it; UID 65532 and a packet forwarded from a pod's namespace do not, though both reach the same server at the gateway`, () => {
+        const m = metadata.get(name)!;
+        const body = metadataBody.trim();
+        expect(m['setup-failures']).toEqual([]);
+        expect(m.root).toEqual({ rc: 0, out: body });
+        expect(m['uid-control']).toEqual({ rc: 0, out: body });
+        expect(m['pod-control']).toEqual({ rc: 0, out: body });
+        // Dropped in raw OUTPUT: the SYN never leaves, and connect() times out (curl exit 28).
+        expect(m.uid).toEqual({ rc: 28, out: expect.not.stringContaining(body) });
+        // Dropped in raw PREROUTING: no answer at all (curl exit 28, timeout).
+        expect(m.pod).toEqual({ rc: 28, out: expect.not.stringContaining(body) });
       });
 
       test('every write_files entry is on disk with its permissions and exact content', () => {
@@ -292,6 +370,8 @@ function firstBootSuite() {
     let tampered: Buffer;
     let copies: Record<string, FileFacts>;
     let requests: string[] = [];
+    let verify: VerifyResult;
+    let unitFiles: string[];
 
     beforeAll(async () => {
       // An attacker who controls the mirror replaces the binary and its sha256sum file alike;
@@ -305,6 +385,8 @@ function firstBootSuite() {
         r = await reportFrom(vm);
         const roots = ['/usr/local', '/usr/bin', '/var/lib', '/var/tmp', '/tmp', '/root', '/opt', '/etc', '/run'];
         copies = await vm.ask<Record<string, FileFacts>>({ cmd: 'find', sha256: sha256(tampered), size: tampered.length, roots }, 'found');
+        unitFiles = unitPaths(writeFilesOf(nodeNamed(first.name).content));
+        verify = await vm.ask<VerifyResult>({ cmd: 'verify', paths: unitFiles }, 'verify', 300_000);
         requests = mirror.requests();
       } finally {
         await vm?.kill();
@@ -334,6 +416,12 @@ function firstBootSuite() {
     test('systemctl status k3s-install names the checksum failure', () => {
       expect(r['unit-status']).toMatch(/k3s-install\.service.*\n\s+Active: failed/);
       expect(r['unit-status']).toMatch(/computed checksum did NOT match/);
+    });
+
+    test('systemd-analyze verify names only the binary that was never installed, and the metadata guard is in place', () => {
+      // The one thing that differs from a good boot: k3s.service's ExecStart has nothing to run.
+      expect(aboutUnits(verify.lines, unitFiles)).toEqual([expect.stringMatching(/^k3s\.service: Command \/usr\/local\/bin\/k3s is not executable/)]);
+      expect(r.units['metadata-guard.service']).toMatchObject({ ActiveState: 'active', Result: 'success' });
     });
 
     test('cloud-init status reports the failed boot', () => {

@@ -5,15 +5,16 @@ import { killOnCleanup, onCleanup, removeTree, runDirectory } from '../cleanup';
 import { mustRunAsync as run } from '../process';
 
 /**
- * The node image: Debian 12 with what an Ubuntu 24.04 server cloud image has where it matters
- * to the rendered user-data (cloud-init, systemd, ufw, iptables, curl, kmod, …). Built with
- * mmdebstrap from the mirror apt on this machine already uses, written into a raw ext4 file
- * with `mkfs.ext4 -d` (no loop mounts), and cached outside the repository under a hash of
- * its recipe: only a changed recipe (or mirror) rebuilds it.
+ * The node image: Debian 13 (trixie: cloud-init 25.1, systemd 257, iptables 1.8.11 on nftables,
+ * close to Ubuntu 24.04's cloud-init 25.x and systemd 255) with what an Ubuntu server cloud
+ * image has where it matters to the rendered user-data (cloud-init, systemd, ufw, iptables,
+ * curl, kmod, …). Built with mmdebstrap from the mirror apt on this machine already uses,
+ * written into a raw ext4 file with `mkfs.ext4 -d` (no loop mounts), and cached outside the
+ * repository under a hash of its recipe: only a changed recipe (or mirror) rebuilds it.
  */
 
 /** Debian release of the image; the host's own sources are mapped onto it. */
-const SUITE = 'bookworm';
+const SUITE = 'trixie';
 
 const PACKAGES = [
   // Ubuntu's server cloud image boots these; the rendered user-data relies on every one.
@@ -142,7 +143,7 @@ export function aptSources(etcApt = '/etc/apt'): string[] {
   const lines = new Set<string>();
   for (const e of entries) {
     for (const suite of e.suites) {
-      // trixie-security -> bookworm-security; a suite without a codename (stable/...) as well.
+      // bookworm-security -> trixie-security; a suite without a codename (stable/...) as well.
       const mapped = suite.replace(/^[a-z]+/, SUITE);
       const components = e.components.filter((c) => c === 'main');
       if (components.length > 0) lines.add(`deb ${e.uri} ${mapped} ${components.join(' ')}`);

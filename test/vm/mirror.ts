@@ -35,7 +35,8 @@ export class ReleaseMirror {
     private readonly stopNow: () => void,
   ) {}
 
-  static async start(net: TestNet, address: string, port: number, root: string, logFile: string): Promise<ReleaseMirror> {
+  /** `what` names the server in errors: the same http.server also stands in for the metadata service. */
+  static async start(net: TestNet, address: string, port: number, root: string, logFile: string, what = 'release mirror'): Promise<ReleaseMirror> {
     const log = fs.openSync(logFile, 'a');
     const argv = net.exec(['setpriv', '--pdeathsig', 'KILL', 'python3', '-u', '-m', 'http.server', '--bind', address, '--directory', root, String(port)]);
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', log, log] });
@@ -43,10 +44,10 @@ export class ReleaseMirror {
     const pid = child.pid!;
     let exited = false;
     child.on('exit', () => (exited = true));
-    const stop = killOnCleanup('release mirror', pid);
+    const stop = killOnCleanup(what, pid);
     // http.server prints "Serving HTTP on …" once its socket is bound.
     for (let i = 0; !fs.readFileSync(logFile, 'utf8').includes(`Serving HTTP on ${address} port ${port}`); i++) {
-      if (exited || i > 100) throw new Error(`release mirror did not start:\n${fs.readFileSync(logFile, 'utf8')}`);
+      if (exited || i > 100) throw new Error(`${what} did not start:\n${fs.readFileSync(logFile, 'utf8')}`);
       await sleep(100);
     }
     return new ReleaseMirror(`http://${address}:${port}`, logFile, stop.now);

@@ -92,6 +92,23 @@ export interface GuestReport {
   ready: { uptime: number };
 }
 
+/** `systemd-analyze verify` on the units the user-data installs (guest/report.py verify_units). */
+export interface VerifyResult {
+  rc: number | null;
+  lines: string[];
+}
+
+/** The guest's fetches of the stand-in metadata service (guest/report.py metadata_reach). */
+export interface MetadataReach {
+  'setup-failures': CommandResult[];
+  root: CommandResult;
+  uid: CommandResult;
+  'uid-control': CommandResult;
+  pod: CommandResult;
+  'pod-control': CommandResult;
+  rules: { raw: string[]; mangle: string[] };
+}
+
 /** Collects the report lines up to "ready" into one object, failing loudly on a missing key. */
 export function reportOf(name: string, lines: readonly ReportLine[]): GuestReport {
   const report: Record<string, unknown> = {};

@@ -7,7 +7,9 @@ probe.py) and runs this. It talks to the test over the second serial port, /dev/
 - guest -> test: one JSON object per line, {"k": <key>, "v": <value>}; "ready" ends the
   facts gathered after first boot, "end" ends the report;
 - test -> guest: one JSON command per line: {"cmd": "probe", "targets": [...]} probes
-  peers (see probe.py), {"cmd": "stat", "paths": [...]} describes files, {"cmd": "end"}.
+  peers (see probe.py), {"cmd": "stat", "paths": [...]} describes files, {"cmd": "verify",
+  "paths": [...]} runs systemd-analyze verify on units, {"cmd": "metadata", ...} fetches the
+  stand-in metadata service as root, as a non-root UID and from a stand-in pod, {"cmd": "end"}.
 
 Values are short on purpose (outputs are cut to their tails): a report that a human can read
 in the test's failure message, and that a parser can rely on.
@@ -25,7 +27,7 @@ import probe  # noqa: E402  (beside this file on the hdprobe disk)
 
 TTY = '/dev/ttyS1'
 CONFIG = '/etc/rancher/k3s/config.yaml'
-UNITS = ('k3s-install.service', 'k3s.service', 'systemd-modules-load.service', 'cloud-final.service', 'ufw.service')
+UNITS = ('k3s-install.service', 'k3s.service', 'metadata-guard.service', 'systemd-modules-load.service', 'cloud-final.service', 'ufw.service')
 UNIT_PROPS = (
     'ActiveState', 'SubState', 'Result', 'ExecMainStatus', 'ExecMainCode', 'NRestarts',
     'ExecMainStartTimestampMonotonic', 'ExecMainExitTimestampMonotonic',
@@ -169,6 +171,59 @@ def find_copies(sha256, size, roots):
     return found
 
 
+def guard_rules():
+    """The node's rules in the tables the metadata guard writes, as iptables -S prints them."""
+    return {t: run(['iptables', '-w', '-t', t, '-S'])['out'].splitlines() for t in ('raw', 'mangle')}
+
+
+def verify_units(paths):
+    """systemd-analyze verify on the given unit files. --recursive-errors=no: the exit status
+    speaks for these units only; warnings about other units still show in the output."""
+    try:
+        p = subprocess.run(['systemd-analyze', 'verify', '--man=no', '--recursive-errors=no'] + list(paths),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+        return {'rc': p.returncode, 'lines': p.stdout.decode(errors='replace').splitlines()[:200]}
+    except Exception as e:
+        return {'rc': None, 'lines': [repr(e)]}
+
+
+def metadata_reach(cmd):
+    """Fetches url (on the metadata address) and control_url (the same server on another
+    address) as root, as UID cmd['uid'], and from a network namespace behind the node that
+    stands in for a pod: a veth named like flannel's bridge, the node forwarding and
+    masquerading its traffic as K3s and flannel do."""
+    pod = cmd['pod']
+    ns = 'hdpod'
+
+    def curl(url, prefix=()):
+        return run(list(prefix) + ['curl', '--silent', '--show-error', '--max-time', str(cmd['timeout']), url], timeout=60)
+
+    as_uid = ['setpriv', '--reuid=%d' % cmd['uid'], '--regid=%d' % cmd['uid'], '--clear-groups']
+    setup = [
+        ['ip', 'netns', 'add', ns],
+        ['ip', 'link', 'add', pod['bridge'], 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns],
+        ['ip', 'address', 'add', '%s/%d' % (pod['node'], pod['prefix']), 'dev', pod['bridge']],
+        ['ip', 'link', 'set', pod['bridge'], 'up'],
+        ['ip', '-n', ns, 'link', 'set', 'lo', 'up'],
+        ['ip', '-n', ns, 'address', 'add', '%s/%d' % (pod['pod'], pod['prefix']), 'dev', 'eth0'],
+        ['ip', '-n', ns, 'link', 'set', 'eth0', 'up'],
+        ['ip', '-n', ns, 'route', 'add', 'default', 'via', pod['node']],
+        ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1'],
+        ['iptables', '-w', '-t', 'nat', '-A', 'POSTROUTING', '-s', pod['cidr'], '!', '-o', pod['bridge'], '-j', 'MASQUERADE'],
+    ]
+    failed = [r for r in (run(argv) for argv in setup) if r['rc'] != 0]
+    in_pod = ['ip', 'netns', 'exec', ns]
+    return {
+        'setup-failures': failed,
+        'root': curl(cmd['url']),
+        'uid': curl(cmd['url'], as_uid),
+        'uid-control': curl(cmd['control_url'], as_uid),
+        'pod': curl(cmd['url'], in_pod),
+        'pod-control': curl(cmd['control_url'], in_pod),
+        'rules': guard_rules(),
+    }
+
+
 def read_text(path, limit=16384):
     try:
         with open(path, errors='replace') as f:
@@ -242,6 +297,10 @@ def main():
             emit('found', find_copies(cmd['sha256'], int(cmd['size']), cmd['roots']))
         elif cmd.get('cmd') == 'cat':
             emit('cat', {p: read_text(p) for p in cmd['paths']})
+        elif cmd.get('cmd') == 'verify':
+            emit('verify', verify_units(cmd['paths']))
+        elif cmd.get('cmd') == 'metadata':
+            emit('metadata', metadata_reach(cmd))
         elif cmd.get('cmd') == 'stat':
             emit('stat', {p: file_facts(p) for p in cmd['paths']})
         elif cmd.get('cmd') == 'end':
