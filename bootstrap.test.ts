@@ -10,8 +10,12 @@ import { ufwRules } from './bootstrap/ufw';
 import { cloudInitSummary } from './bootstrap/write';
 import type { Config } from './config/schema';
 import { main, run } from './main';
+import { runbookLines } from './runbooks/index';
 import { CRITICAL_CONTROL_FLAGS, k3sConfigProblems } from './test/k3s-flags';
 import { production, synthObjects, synthToDir, tempDir, TEST_TOKEN, variant } from './test/support';
+
+/** Hetzner's user-data limit (BRIEF), restated here on purpose: the tests check the generator's constant against it. */
+const HETZNER_USER_DATA_LIMIT = 32 * 1024;
 
 type WriteFileEntry = { path: string; content: string; permissions: string; owner: string };
 type CloudConfig = { write_files: WriteFileEntry[]; runcmd: string[][] } & Record<string, unknown>;
@@ -47,7 +51,7 @@ describe('one user-data file per server', () => {
   });
 
   test('every file fits Hetzner’s 32 KiB user-data limit', () => {
-    for (const n of nodes) expect(Buffer.byteLength(n.content)).toBeLessThan(32 * 1024);
+    for (const n of nodes) expect(Buffer.byteLength(n.content)).toBeLessThan(HETZNER_USER_DATA_LIMIT);
   });
 });
 
@@ -316,7 +320,7 @@ describe('firewall rules', () => {
     const c = variant((r) => (r.firewall = { ...r.firewall, web: 'cloudflareOnly' }));
     expect(sources(rules(0, c).v4, 'tcp', 443)).toEqual(c.cloudflare.ipv4);
     expect(sources(rules(0, c).v6, 'tcp', 443)).toEqual(c.cloudflare.ipv6);
-    for (const n of renderNodes(c, { token: TEST_TOKEN })) expect(Buffer.byteLength(n.content)).toBeLessThan(32 * 1024);
+    for (const n of renderNodes(c, { token: TEST_TOKEN })) expect(Buffer.byteLength(n.content)).toBeLessThan(HETZNER_USER_DATA_LIMIT);
   });
 
   test('the user.rules file carries a ### tuple ### line before each rule, as ufw writes it', () => {
@@ -453,6 +457,16 @@ describe('the cluster token', () => {
     );
   });
 
+  test('the restore runbook’s instruction for a rebuilt first server can be followed: the secret after "::server:" renders with cluster.established: false', () => {
+    const restoreIntro = runbookLines(production(), { name: 'restore' }).join('\n');
+    expect(restoreIntro).toContain('the part after "::server:"');
+    const secret = FULL.slice(FULL.indexOf('::server:') + '::server:'.length);
+    const t = resolveToken({ K3S_TOKEN: secret }, newCluster(tokenFile()));
+    expect(t).toMatchObject({ token: secret, form: 'plain' });
+    const [firstNode] = renderNodes(production(), t);
+    expect(file(firstNode!, '/etc/rancher/k3s/token').content).toBe(`${secret}\n`);
+  });
+
   test.each<[string, string, RegExp]>([
     ['a short secret', 'short', /^K3S_TOKEN is not a K3s server token: expected either the plain secret \(at least 32 characters/],
     ['a CA hash of the wrong length', `K10${'0'.repeat(63)}::server:${TEST_TOKEN}`, /^K3S_TOKEN is not a K3s server token/],
@@ -525,7 +539,7 @@ describe('the operator’s summary', () => {
     const f = path.join(out, 'cloud-init', renderNodes(production(), { token: TEST_TOKEN })[0]!.fileName);
     const size = fs.statSync(f).size;
     expect(lines.slice(4, 8)).toEqual([
-      `${f}  first  ${size} bytes  ${((100 * size) / 32768).toFixed(1)}% of 32 KiB`,
+      `${f}  first  ${size} bytes  ${((100 * size) / HETZNER_USER_DATA_LIMIT).toFixed(1)}% of 32 KiB`,
       '  # Primary IP ubuntu-8gb-nbg1-2-ipv4 must already hold 178.104.247.152, auto-delete off (README, Build a node)',
       '  hcloud primary-ip describe ubuntu-8gb-nbg1-2-ipv4',
       `  hcloud server create --name ubuntu-8gb-nbg1-2 --type cx33 --image ubuntu-24.04 --location nbg1 --primary-ipv4 ubuntu-8gb-nbg1-2-ipv4 --firewall honeydue --user-data-from-file ${f}`,

@@ -51,6 +51,7 @@ describe('a bad configuration is refused with file, line, field, problem and fix
     ['a port that is not a number', (r) => (r.apps.redis.port = '6379/tcp'), /apps\.redis\.port: expected a port number/],
     ['a missing required field', (r) => delete r.apps.api.image, /apps\.api\.image: missing; expected string/],
     ['a CIDR with host bits set', (r) => (r.cluster.podCidr = '10.42.0.1/16'), /cluster\.podCidr: 10\.42\.0\.1\/16 has host bits set; expected the network address, 10\.42\.0\.0\/16/],
+    ['an IPv6 CIDR with host bits set', (r) => (r.cloudflare.ipv6 = ['2400:cb00::1/32']), /cloudflare\.ipv6\.0: 2400:cb00::1\/32 has host bits set; expected the network address, 2400:cb00::\/32/],
     ['a memory limit below the request', (r) => (r.apps.api.resources.memoryLimit = '128Mi'), /apps\.api\.resources\.memoryLimit: memoryLimit is below the memory request/],
   ];
 

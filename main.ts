@@ -10,7 +10,7 @@ import { addStack } from './charts/stack';
 import { JSON_SCHEMA_FILE, writeConfigJsonSchema } from './config/json-schema';
 import { configFileFrom, loadConfig } from './config/load';
 import type { Config } from './config/schema';
-import { UserInputError } from './lib/errors';
+import { UsageError, UserInputError } from './lib/errors';
 import { isSynthOutput, type StagedDir, stageDir } from './lib/replace-dir';
 import { rereadManifests } from './lib/reread';
 import { version } from './package.json';
@@ -53,9 +53,6 @@ export function usage(): string {
     '             129, 130, 143 interrupted by SIGHUP, SIGINT (Ctrl-C), SIGTERM, nothing replaced',
   ].join('\n');
 }
-
-/** A command line that does not parse: exit 2 with the usage. */
-export class UsageError extends Error {}
 
 export function parseOptions(argv: readonly string[]): Options {
   try {
@@ -101,10 +98,9 @@ function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line: st
     return 0;
   }
   if (opts.config === '') throw new UsageError('--config needs a file name: --config path/to/cluster.yaml');
-  if (opts.node !== undefined && opts.runbook === undefined) throw new UsageError('--node goes with --runbook rebuild');
-  const config = loadConfig(configFileFrom(opts.config as string | undefined, env), RENDER_CHECKS);
-  // `--runbook NAME [--node NODE]` prints a runbook and writes nothing.
+  // `--runbook NAME [--node NODE]` prints a runbook and writes nothing; checked before any file is read.
   const runbook = runbookRequest(opts.runbook as string | undefined, opts.node as string | undefined);
+  const config = loadConfig(configFileFrom(opts.config as string | undefined, env), RENDER_CHECKS);
   if (runbook) {
     for (const line of runbookLines(config, runbook)) log(line);
     return 0;

@@ -27,7 +27,8 @@ export interface HcloudFirewallRule {
 export const HCLOUD_FIREWALL_LIMITS = { rules: 50, sourcesPerRule: 100, effectiveRules: 500 } as const;
 
 /** A CIDR as the API takes it (and as the CLI sends it back): a bare address becomes a /32. */
-const asCidr = (family: 4 | 6, from: string | undefined): string => (from === undefined ? (family === 4 ? '0.0.0.0/0' : '::/0') : from.includes('/') ? from : `${from}/32`);
+const asCidr = (family: 4 | 6, from: string | undefined): string =>
+  from === undefined ? (family === 4 ? '0.0.0.0/0' : '::/0') : from.includes('/') ? from : `${from}/${family === 4 ? 32 : 128}`;
 
 /**
  * The public allowances of the one Cloud Firewall every node of the cluster carries. Its

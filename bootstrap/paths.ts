@@ -1,5 +1,11 @@
+/** K3s's data directory: its default, which the config does not change. */
+const K3S_DATA_DIR = '/var/lib/rancher/k3s';
+
 /** Where the files the nodes share a meaning of live. One place, so units, config and tests agree. */
 export const PATHS = {
+  k3sDataDir: K3S_DATA_DIR,
+  /** Where a running server keeps its full token (K10…::server:…). */
+  k3sServerToken: `${K3S_DATA_DIR}/server/token`,
   sysctl: '/etc/sysctl.d/99-unprivileged-ports.conf',
   modulesLoad: '/etc/modules-load.d/ipvs.conf',
   k3sConfig: '/etc/rancher/k3s/config.yaml',

@@ -2,12 +2,13 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { UserInputError } from '../lib/errors';
+import { PATHS } from './paths';
 
 /** Where the cluster token is kept between runs (git-ignored). */
 export const TOKEN_FILE = path.join('.secrets', 'k3s-token');
 
 /** Where a running K3s server keeps its full token: the file to copy for an established cluster. */
-export const SERVER_TOKEN_PATH = '/var/lib/rancher/k3s/server/token';
+export const SERVER_TOKEN_PATH = PATHS.k3sServerToken;
 
 /** The secret itself: long, and a URL-safe alphabet that needs no quoting anywhere. */
 const SECRET = '[A-Za-z0-9._~+/=-]{32,}';
@@ -98,7 +99,7 @@ function checked(token: string, source: string, established: boolean, fix: strin
       // A full token carries the CA hash of a running cluster; a first server running
       // cluster-init makes a new CA, so the nodes that join it would refuse its certificate.
       throw new TokenError(
-        `${source} holds a full K10… server token, which belongs to a running cluster, but cluster.established is false: set cluster.established: true to rebuild nodes of that cluster, or use a plain secret for a new one`,
+        `${source} holds a full K10… server token, which belongs to a running cluster, but cluster.established is false: set cluster.established: true to rebuild nodes of that cluster, or use a plain secret for a new one (to restore a snapshot onto a rebuilt first server, the secret is the part after "::server:")`,
       );
     }
     return { token, source, form: 'full' };

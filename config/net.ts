@@ -64,7 +64,15 @@ export const ipv4Cidr = printable(z.cidrv4({ error: 'expected an IPv4 CIDR such 
 export const prefixLength = (cidr: string): number | undefined => (isCidr(cidr) ? ipaddr.IPv4.parseCIDR(cidr)[1] : undefined);
 
 /** IPv6 CIDR (only used for Cloudflare's published ranges). */
-export const ipv6Cidr = printable(z.cidrv6({ error: 'expected an IPv6 CIDR such as 2400:cb00::/32' }));
+export const ipv6Cidr = printable(z.cidrv6({ error: 'expected an IPv6 CIDR such as 2400:cb00::/32' })).superRefine((cidr, ctx) => {
+  // As for IPv4: ip6tables and the Cloud Firewall mask stray host bits silently.
+  if (!ipaddr.IPv6.isValidCIDR(cidr)) return;
+  const [base, bits] = ipaddr.IPv6.parseCIDR(cidr);
+  const network = ipaddr.IPv6.networkAddressFromCIDR(cidr);
+  if (network.toNormalizedString() !== base.toNormalizedString()) {
+    ctx.addIssue({ code: 'custom', message: `${cidr} has host bits set; expected the network address, ${network.toString()}/${bits}` });
+  }
+});
 
 /** RFC 1123 DNS name, as Ingress hosts and node names require. */
 export const dnsName = text

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { codePoint, UNREADABLE } from '../lib/chars';
 
 /**
  * The character policy every string of the configuration passes before it can reach an
@@ -11,7 +12,6 @@ import { z } from 'zod';
  * the noncharacters U+FFFE/U+FFFF are refused for the same reason or because PyYAML rejects
  * them outright; an unpaired surrogate cannot be written as UTF-8 at all.
  */
-const UNREADABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]|\p{Cs}/u;
 
 const NAMES: Readonly<Record<number, string>> = {
   0x09: 'TAB',
@@ -23,8 +23,6 @@ const NAMES: Readonly<Record<number, string>> = {
   0xfeff: 'BYTE ORDER MARK',
 };
 
-/** `U+0085`, the notation error messages use for a character. */
-export const codePoint = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 
 /** The first character of `s` the policy refuses, with its index, or undefined. */
 export function unreadableChar(s: string): { char: string; index: number } | undefined {

@@ -8,3 +8,11 @@ export class UserInputError extends Error {
     this.name = new.target.name;
   }
 }
+
+/** A command line that does not parse or combine: the CLI prints it with the usage and exits 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { isScalar, parseAllDocuments, Scalar, visit } from 'yaml';
-import { codePoint } from '../config/text';
+import { codePoint, UNREADABLE_IN_TEXT } from './chars';
 import { UserInputError } from './errors';
 
 /**
@@ -20,12 +20,9 @@ export class OutputMismatchError extends UserInputError {
   }
 }
 
-/** What a YAML 1.1 reader treats as a line break, PyYAML refuses, or UTF-8 cannot carry. LF is fine. */
-const UNSAFE_IN_OUTPUT = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]|\p{Cs}/u;
-
 /** Fails if `text` holds a character its YAML 1.1 or JSON reader could read differently. */
 function checkCharacters(file: string, field: string, text: string): void {
-  const m = UNSAFE_IN_OUTPUT.exec(text);
+  const m = UNREADABLE_IN_TEXT.exec(text);
   if (!m) return;
   const line = text.slice(0, m.index).split('\n').length;
   throw new OutputMismatchError(file, field, `line ${line} holds ${codePoint(m[0])}, which YAML 1.1 readers (cloud-init, kubectl) treat as a line break or refuse`);
@@ -35,7 +32,7 @@ function checkCharacters(file: string, field: string, text: string): void {
 export function firstDifference(expected: unknown, actual: unknown, at = ''): string | undefined {
   const here = at || '(document)';
   if (typeof expected === 'string') {
-    const bad = UNSAFE_IN_OUTPUT.exec(expected);
+    const bad = UNREADABLE_IN_TEXT.exec(expected);
     if (bad) return `${here} (holds ${codePoint(bad[0])})`;
   }
   if (Array.isArray(expected)) {

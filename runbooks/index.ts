@@ -1,6 +1,6 @@
 import { etcdSnapshots } from '../bootstrap/etcd-snapshots';
 import type { Config } from '../config/schema';
-import { UserInputError } from '../lib/errors';
+import { UsageError, UserInputError } from '../lib/errors';
 import { etcdSecretRunbook } from './etcd-secret';
 import { findNode, rebuildRunbook } from './rebuild';
 import { restoreRunbook } from './restore';
@@ -17,16 +17,18 @@ export interface RunbookRequest {
 
 /** `--runbook NAME [--node NODE]`, as main.ts parsed them, or undefined when no runbook is asked for. */
 export function runbookRequest(name: string | undefined, node: string | undefined): RunbookRequest | undefined {
-  if (name === undefined) return undefined;
-  if (!(RUNBOOKS as readonly string[]).includes(name)) throw new UserInputError(`--runbook ${name}: unknown runbook; use one of ${RUNBOOKS.join(', ')}`);
+  if (name === undefined) {
+    if (node !== undefined) throw new UsageError('--node goes with --runbook rebuild');
+    return undefined;
+  }
+  if (!(RUNBOOKS as readonly string[]).includes(name)) throw new UsageError(`--runbook ${name}: unknown runbook; use one of ${RUNBOOKS.join(', ')}`);
+  if (name === 'rebuild' && !node) throw new UsageError('--runbook rebuild needs --node NAME (a node name or alias from cluster.nodes)');
+  if (name !== 'rebuild' && node !== undefined) throw new UsageError(`--node goes with --runbook rebuild, not --runbook ${name}`);
   return { name: name as RunbookName, node };
 }
 
 export function runbook(config: Config, req: RunbookRequest): Runbook {
-  if (req.name === 'rebuild') {
-    if (!req.node) throw new UserInputError('--runbook rebuild needs --node NAME (a node name or alias from cluster.nodes)');
-    return rebuildRunbook(config, findNode(config, req.node));
-  }
+  if (req.name === 'rebuild') return rebuildRunbook(config, findNode(config, req.node!));
   const s = etcdSnapshots(config);
   if (!s) throw new UserInputError(`--runbook ${req.name}: etcdSnapshots is not set in the config; add the block (endpoint, region, bucket, folder) to back up etcd to S3`);
   return req.name === 'restore' ? restoreRunbook(config, s) : etcdSecretRunbook(s);

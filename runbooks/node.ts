@@ -1,9 +1,10 @@
+import { PATHS } from '../bootstrap/paths';
 import { K3S_PORTS } from '../bootstrap/ports';
 import type { NodeConfig } from '../config/schema';
 import type { Command } from './runbook';
 
-/** K3s's data directory (its default; the config does not change it). */
-export const DATA_DIR = '/var/lib/rancher/k3s';
+/** K3s's data directory. */
+export const DATA_DIR = PATHS.k3sDataDir;
 
 /**
  * The etcd member list, as K3s itself serves it on every server: `/db/info` on the supervisor

@@ -128,8 +128,10 @@ export function restoreRunbook(config: Config, s: EtcdSnapshots): Runbook {
     intro: [
       'The whole cluster goes down and comes back with the state of the snapshot. Not a rolling operation.',
       `Run each step's commands as root on the server named, in one shell per server (the Hetzner console if SSH is closed).`,
-      'Servers lost as well: build them first (same names, addresses and token; the first from a file with cluster.established: false,',
+      'Servers lost as well: build them first (same names, addresses and token; the first from a file rendered with cluster.established: false,',
       'so that it has an etcd database for the restore to replace), then follow these steps, and delete the Nodes that no longer exist.',
+      'Render that first file with the token’s secret alone, the part after "::server:" of a full K10… token: synth refuses the full form',
+      'with cluster.established: false (the new server makes a new CA), and the snapshot’s bootstrap data is encrypted with the secret.',
     ],
     steps,
   };

@@ -8,7 +8,7 @@ import { PATHS } from '../bootstrap/paths';
 import type { Config } from '../config/schema';
 import { main, run } from '../main';
 import { createSecretCommand, SECRET_TYPE } from '../runbooks/etcd-secret';
-import { runbook, runbookLines, type RunbookName } from '../runbooks/index';
+import { runbook, runbookRequest, runbookLines, type RunbookName } from '../runbooks/index';
 import { type Command, commandLines, commandsOf, type Runbook, shellWord } from '../runbooks/runbook';
 import { kubectlPath } from '../tools/layer';
 import { K3S_SERVER_FLAGS, k3sArgvProblems, k3sConfigProblems } from './k3s-flags';
@@ -228,7 +228,7 @@ describe('the rebuild runbook', () => {
 
   test('an unknown node is refused with the names to use', () => {
     expect(() => book('rebuild', 'hetzner9')).toThrow(/--node hetzner9: no such node in cluster.nodes; use one of ubuntu-8gb-nbg1-2 \(hetzner1\)/);
-    expect(() => book('rebuild')).toThrow(/needs --node NAME/);
+    expect(() => runbookRequest('rebuild', undefined)).toThrow(/needs --node NAME/);
   });
 });
 
@@ -257,16 +257,16 @@ describe('the CLI', () => {
     expect(fs.readdirSync(out)).toEqual([]);
   });
 
-  test('a bad request is an operator error with exit code 1', async () => {
+  test('an unknown runbook is a bad command line (exit 2); an unknown node is an operator error (exit 1)', async () => {
     const errors: string[] = [];
     const spy = jest.spyOn(console, 'error').mockImplementation((m: string) => void errors.push(m));
     try {
-      expect(await run(['--runbook', 'upgrade'], { K3S_TOKEN: TEST_TOKEN })).toBe(1);
+      expect(await run(['--runbook', 'upgrade'], { K3S_TOKEN: TEST_TOKEN })).toBe(2);
       expect(await run(['--runbook', 'rebuild', '--node', 'nope'], { K3S_TOKEN: TEST_TOKEN })).toBe(1);
     } finally {
       spy.mockRestore();
     }
-    expect(errors[0]).toBe('error: --runbook upgrade: unknown runbook; use one of etcd-secret, restore, rebuild');
+    expect(errors[0]!.split('\n')[0]).toBe('error: --runbook upgrade: unknown runbook; use one of etcd-secret, restore, rebuild');
     expect(errors[1]).toMatch(/^error: --node nope: no such node/);
   });
 });
