@@ -2,7 +2,7 @@ import type { Config } from '../config/schema';
 import { METADATA_GUARD_UNIT } from './metadata-guard';
 import { PATHS } from './paths';
 import { renderTemplate, plainWord } from './template';
-import { UFW_GATE_CHAIN } from './ufw';
+import { UFW_GATE_CHAIN } from './ufw-chains';
 import { rootFile, type WriteFile } from './write-file';
 
 /** The release asset install.sh checks the amd64 binary against. */

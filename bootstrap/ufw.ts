@@ -4,19 +4,8 @@ import { type Allowance, allowances } from './inbound';
 import { overlay, POD_BRIDGE } from './ports';
 import { plainWord, renderTemplate } from './template';
 import { peersOf } from './topology';
+import { CHAIN_PREFIX, userInputChain } from './ufw-chains';
 import { rootFile, type WriteFile } from './write-file';
-
-/** ufw's chain prefix per IP family: `ufw-user-input`, `ufw6-user-input`, … */
-const CHAIN_PREFIX = { 4: 'ufw', 6: 'ufw6' } as const;
-
-/** The chain the allow rules go in. */
-const userInputChain = (family: 4 | 6) => `${CHAIN_PREFIX[family]}-user-input`;
-
-/**
- * The chain whose presence proves ufw has loaded this node's rules: k3s.service will not start
- * without it (its ExecStartPre lists it), so etcd, the kubelet and the API never run unfiltered.
- */
-export const UFW_GATE_CHAIN = userInputChain(4);
 
 /** One `ufw allow` rule, as data. */
 export interface UfwRule {
