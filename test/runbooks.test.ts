@@ -9,7 +9,7 @@ import type { Config } from '../config/schema';
 import { main, run } from '../main';
 import { createSecretCommand, SECRET_TYPE } from '../runbooks/etcd-secret';
 import { runbook, runbookLines, type RunbookName } from '../runbooks/index';
-import { type Command, commandLines, commandsOf, type Runbook, shellWord } from '../runbooks/runbook';
+import { type Command, commandLines, commandsOf, type Runbook, wordText } from '../runbooks/runbook';
 import { kubectlPath } from '../tools/layer';
 import { K3S_SERVER_FLAGS, k3sArgvProblems, k3sConfigProblems } from './k3s-flags';
 import { production, productionRaw, tempDir, TEST_TOKEN, variant } from './support';
@@ -24,7 +24,7 @@ const established = variant((raw) => (raw.cluster.established = true));
 const snapshots = etcdSnapshots(config)!;
 const book = (name: RunbookName, node?: string, c: Config = config) => runbook(c, { name, node });
 const text = (c: Command) => commandLines(c).join('\n');
-const words = (c: Command) => c.argv.map(shellWord);
+const words = (c: Command) => c.argv.map(wordText);
 /** Index of the first step whose commands satisfy `pred` (-1 if none). */
 const stepOf = (rb: Runbook, pred: (c: Command, on: string) => boolean) => rb.steps.findIndex((s) => s.commands.some((c) => pred(c, s.on)));
 const isK3sServer = (c: Command) => c.argv[0] === 'k3s' && c.argv[1] === 'server';
@@ -164,7 +164,7 @@ describe('the restore runbook', () => {
     expect(words(reset)).toContain('--etcd-s3');
     expect(line).not.toMatch(/--(etcd-s3-access-key|etcd-s3-secret-key|token)\b/);
     // The variables K3s really reads those flags from (urfave EnvVars).
-    const env = Object.fromEntries((reset.env ?? []).map(([k, v]) => [k, shellWord(v)]));
+    const env = Object.fromEntries((reset.env ?? []).map(([k, v]) => [k, wordText(v)]));
     expect(Object.keys(env).sort()).toEqual([...CREDENTIAL_KEYS.map((k) => fixture.envVars[k]![0]!), fixture.envVars.token![0]!].sort());
     for (const k of CREDENTIAL_KEYS) expect(env[CREDENTIAL_ENV[k]]).toBe(`"$(sed -n 's/^${k}=//p' /root/etcd-s3.env)"`);
     expect(env.K3S_TOKEN).toBe(`"$(cat ${PATHS.k3sToken})"`);
