@@ -5,6 +5,8 @@ import { parse } from 'yaml';
 import { CREDENTIAL_ENV, CREDENTIAL_KEYS, etcdSnapshots } from '../bootstrap/etcd-snapshots';
 import { k3sConfig } from '../bootstrap/k3s-config';
 import { PATHS } from '../bootstrap/paths';
+import { renderNodes } from '../bootstrap/render';
+import { cloudInitSummary } from '../bootstrap/write';
 import type { Config } from '../config/schema';
 import { main, run } from '../main';
 import { createSecretCommand, SECRET_TYPE } from '../runbooks/etcd-secret';
@@ -211,6 +213,33 @@ describe('the rebuild runbook', () => {
     expect(n.primaryIp).toBe(`${n.name}-ipv4`);
     expect(describe).toBeGreaterThanOrEqual(0);
     expect(describe).toBeLessThan(cmds.indexOf(`hcloud server delete ${n.name}`));
+  });
+
+  test.each<[string, Config, number]>([
+    ['a joining node', config, 2],
+    ['the first node of an established cluster', established, 0],
+    [
+      'a node on a private network',
+      variant((raw) => {
+        raw.cluster.privateNetwork = { cidr: '10.0.0.0/16', interface: 'enp7s0' };
+        raw.cluster.nodes.forEach((node, i) => (node.privateIPv4 = `10.0.0.${i + 2}`));
+      }),
+      1,
+    ],
+  ])('the rebuild step runs exactly the build lines the synth summary prints for %s, after the synth, the Primary IP check and the delete', (_name, c, i) => {
+    const node = c.cluster.nodes[i]!;
+    const dir = path.join('dist', 'cloud-init');
+    const summary = cloudInitSummary(c, dir, renderNodes(c, { token: TEST_TOKEN }), { token: TEST_TOKEN, source: 'K3S_TOKEN', form: 'plain' });
+    const header = summary.findIndex((l) => l.startsWith(`${path.join(dir, `${node.name}.user-data`)}  `));
+    expect(header).toBeGreaterThan(0);
+    const end = summary.findIndex((l, j) => j > header && !l.startsWith('  '));
+    const printed = summary.slice(header + 1, end).filter((l) => l.startsWith('  hcloud ')).map((l) => l.slice(2));
+    expect(printed.some((l) => l.startsWith(`hcloud server create --name ${node.name} `))).toBe(true);
+
+    const step = book('rebuild', node.name, c).steps.find((s) => s.title.startsWith('Rebuild'))!;
+    const lines = step.commands.map((cmd) => commandLines(cmd)[0]!.replace(/ {2}# .*$/, ''));
+    expect(lines).toEqual(['npm run synth', `hcloud primary-ip describe ${node.primaryIp}`, `hcloud server delete ${node.name}`, ...printed]);
+    expect(printed.at(-1)).toEqual(c.cluster.privateNetwork ? `hcloud server poweron ${node.name}` : expect.stringMatching(/^hcloud server create /));
   });
 
   test('every step says what to check, and the member check looks on another server', () => {
