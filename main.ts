@@ -101,12 +101,12 @@ function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line: st
   // `--runbook NAME [--node NODE]` prints a runbook and writes nothing; checked before any file is read.
   const runbook = runbookRequest(opts.runbook as string | undefined, opts.node as string | undefined);
   const config = loadConfig(configFileFrom(opts.config as string | undefined, env), RENDER_CHECKS);
-  if (runbook) {
-    for (const line of runbookLines(config, runbook)) log(line);
-    return 0;
-  }
   const outdir = env.CDK8S_OUTDIR || 'dist';
   const cloudInitDir = path.join(outdir, 'cloud-init');
+  if (runbook) {
+    for (const line of runbookLines(config, runbook, cloudInitDir)) log(line);
+    return 0;
+  }
   const hcloudDir = path.join(outdir, 'hcloud');
   const token = resolveToken(env, { established: config.cluster.established });
   const nodes = renderNodes(config, token);

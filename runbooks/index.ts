@@ -27,16 +27,17 @@ export function runbookRequest(name: string | undefined, node: string | undefine
   return { name: name as RunbookName, node };
 }
 
-export function runbook(config: Config, req: RunbookRequest): Runbook {
-  if (req.name === 'rebuild') return rebuildRunbook(config, findNode(config, req.node!));
+/** A runbook; the rebuild names the node files in `cloudInitDir`, where synth writes them. */
+export function runbook(config: Config, req: RunbookRequest, cloudInitDir?: string): Runbook {
+  if (req.name === 'rebuild') return rebuildRunbook(config, findNode(config, req.node!), cloudInitDir);
   const s = etcdSnapshots(config);
   if (!s) throw new UserInputError(`--runbook ${req.name}: etcdSnapshots is not set in the config; add the block (endpoint, region, bucket, folder) to back up etcd to S3`);
   return req.name === 'restore' ? restoreRunbook(config, s) : etcdSecretRunbook(s);
 }
 
 /** The runbook's lines, for the CLI. */
-export function runbookLines(config: Config, req: RunbookRequest): string[] {
-  return renderRunbook(runbook(config, req));
+export function runbookLines(config: Config, req: RunbookRequest, cloudInitDir?: string): string[] {
+  return renderRunbook(runbook(config, req, cloudInitDir));
 }
 
 /** One line for the synth summary: where snapshots go, and how to create their Secret. */

@@ -1,4 +1,7 @@
+import * as path from 'path';
+import { nodeFileName } from '../bootstrap/render';
 import { joinTarget, peersOf } from '../bootstrap/topology';
+import { nodeCommands } from '../bootstrap/write';
 import type { Config, NodeConfig } from '../config/schema';
 import { UserInputError } from '../lib/errors';
 import { DB_INFO, nodeLabel } from './node';
@@ -17,9 +20,11 @@ export function findNode(config: Config, name: string): NodeConfig {
 /**
  * Replacing one server of the running cluster by a freshly built one of the same name and
  * address. The order is the point: the old server leaves the cluster (its pods, its Node,
- * its etcd member) before the new one joins, and no second server is ever down.
+ * its etcd member) before the new one joins, and no second server is ever down. The build
+ * commands are `nodeCommands`, the lines the synth summary prints for the node, for its file
+ * in `cloudInitDir` (where `npm run synth` writes it by default).
  */
-export function rebuildRunbook(config: Config, node: NodeConfig): Runbook {
+export function rebuildRunbook(config: Config, node: NodeConfig, cloudInitDir: string = path.join('dist', 'cloud-init')): Runbook {
   const { cluster } = config;
   if (!joinTarget(cluster, node)) {
     throw new UserInputError(
@@ -29,6 +34,7 @@ export function rebuildRunbook(config: Config, node: NodeConfig): Runbook {
   const [peer] = peersOf(cluster, node) as [NodeConfig];
   const target = joinTarget(cluster, node)!;
   const n = node.name;
+  const file = path.join(cloudInitDir, nodeFileName(node));
   const members = cluster.nodes.length;
   return {
     title: `Rebuild ${nodeLabel(node)}`,
@@ -78,9 +84,10 @@ export function rebuildRunbook(config: Config, node: NodeConfig): Runbook {
         on: 'your machine',
         title: `Rebuild ${n} with the same name, on its Primary IP ${node.primaryIp} (${node.publicIPv4})`,
         commands: [
+          { argv: ['npm', 'run', 'synth'], note: `writes ${file} from the current config (with cluster.established: true no file starts a new cluster); the build lines below are the ones it prints for ${n}` },
           { argv: ['hcloud', 'primary-ip', 'describe', node.primaryIp], note: `must show IP: ${node.publicIPv4} and Auto delete: no before the delete` },
           { argv: ['hcloud', 'server', 'delete', n] },
-          { argv: ['npm', 'run', 'synth'], note: `then run the build commands it prints for ${n} (README, Build a node: "is rebuilt")` },
+          ...nodeCommands(config, node, file).map((argv) => ({ argv })),
         ],
         check: `the new server has ${node.publicIPv4}: the other servers' firewall rules and their server: URLs name it, and with auto-delete on the delete would have released it. cloud-init status --long on it says done; its file joins ${nodeLabel(target)}, not a new cluster.`,
         why: 'a fresh disk and the current file: the same token, the same config, and cluster.established keeps a rebuilt first node from starting a second cluster.',

@@ -4,6 +4,8 @@
  * against the K3s flag list, the order of the steps); `renderRunbook` prints them for people.
  */
 
+import { shellWord } from '../bootstrap/shell';
+
 /** A word of a command: a literal (quoted for the shell when needed) or shell text meant as written (an expansion such as `"$SNAPSHOT"`). */
 export type Word = string | { readonly shell: string };
 
@@ -34,18 +36,15 @@ export interface Runbook {
   readonly steps: readonly Step[];
 }
 
-/** A literal needs no quoting when it is made only of these. */
-const PLAIN = /^[A-Za-z0-9_@%+=:,./-]+$/;
-
-export function shellWord(w: Word): string {
-  if (typeof w !== 'string') return w.shell;
-  return PLAIN.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
+/** A word as printed: a literal quoted by `shellWord` (bootstrap/shell.ts), shell text as written. */
+export function wordText(w: Word): string {
+  return typeof w === 'string' ? shellWord(w) : w.shell;
 }
 
 /** A command as one shell line (plus its here-document lines). */
 export function commandLines(c: Command): string[] {
-  const env = (c.env ?? []).map(([k, v]) => `${k}=${shellWord(v)}`);
-  const line = [...env, ...c.argv.map(shellWord)].join(' ');
+  const env = (c.env ?? []).map(([k, v]) => `${k}=${wordText(v)}`);
+  const line = [...env, ...c.argv.map(wordText)].join(' ');
   const note = c.note ? `  # ${c.note}` : '';
   if (c.stdin === undefined) return [`${line}${note}`];
   const body = c.stdin.endsWith('\n') ? c.stdin.slice(0, -1) : c.stdin;

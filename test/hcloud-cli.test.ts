@@ -1,8 +1,9 @@
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { shellLine } from '../bootstrap/write';
 import { RENDER_CHECKS } from '../bootstrap/config-checks';
+import { shellLine } from '../bootstrap/shell';
+import { nodeCommands } from '../bootstrap/write';
 import { parseConfig } from '../config/load';
 import type { Config, RawConfig } from '../config/schema';
 import { main } from '../main';
@@ -10,7 +11,7 @@ import { HcloudStandin, type RecordedRequest } from './hcloud/standin';
 import { shellWords } from './hcloud/shell';
 import { missingTools } from './host';
 import { type Outcome, runAsync } from './process';
-import { production, productionRaw, systemTest, tempDir } from './support';
+import { production, productionRaw, systemTest, tempDir, variant } from './support';
 
 /**
  * The commands the summary prints, run by the real hcloud CLI (Debian's hcloud-cli) against a
@@ -81,12 +82,10 @@ describe.each<[string, (raw: RawConfig) => void]>([
     'all succeed, in the printed order',
     async () => {
       run = await runPrinted(config, dir, lines);
-      const perNode = config.cluster.privateNetwork ? 3 : 2;
-      expect(run.commands.map((c) => c.slice(0, 3).join(' '))).toEqual([
-        'hcloud firewall create',
-        'hcloud firewall replace-rules',
-        ...config.cluster.nodes.flatMap(() => ['hcloud primary-ip describe', 'hcloud server create', 'hcloud server attach-to-network'].slice(0, perNode)),
-      ]);
+      const perNode = config.cluster.privateNetwork
+        ? ['hcloud primary-ip describe', 'hcloud server create', 'hcloud server attach-to-network', 'hcloud server poweron']
+        : ['hcloud primary-ip describe', 'hcloud server create'];
+      expect(run.commands.map((c) => c.slice(0, 3).join(' '))).toEqual(['hcloud firewall create', 'hcloud firewall replace-rules', ...config.cluster.nodes.flatMap(() => perNode)]);
     },
     180_000,
   );
@@ -135,6 +134,32 @@ describe.each<[string, (raw: RawConfig) => void]>([
     }
   });
 
+  withHcloud('with a private network each server is created stopped and powered on only after it joined the network, so its first boot has its private address', () => {
+    const creates = find(run.requests, 'POST', /^\/v1\/servers$/);
+    for (const n of config.cluster.nodes) {
+      const server = run.state.servers.find((s) => s.name === n.name)!;
+      const create = creates.find((r) => json(r).name === n.name)!;
+      const attach = find(run.requests, 'POST', new RegExp(`^/v1/servers/${server.id}/actions/attach_to_network$`));
+      const powerOn = find(run.requests, 'POST', new RegExp(`^/v1/servers/${server.id}/actions/poweron$`));
+      if (config.cluster.privateNetwork) {
+        expect(json(create).start_after_create).toBe(false);
+        expect(attach.map(json)).toEqual([{ network: expect.any(Number), ip: n.privateIPv4 }]);
+        expect(powerOn).toHaveLength(1);
+        expect(powerOn[0]!.body).toBe('');
+        const at = (r: RecordedRequest) => run.requests.indexOf(r);
+        expect(at(create)).toBeLessThan(at(attach[0]!));
+        expect(at(attach[0]!)).toBeLessThan(at(powerOn[0]!));
+      } else {
+        // hcloud 1.30.3 always sends the flag; its default starts the server with the create.
+        expect(json(create).start_after_create).toBe(true);
+        expect([attach, powerOn]).toEqual([[], []]);
+      }
+      // What the node's first boot saw: the stand-in records its private addresses when it first started.
+      expect(run.state.firstBoot.get(n.name)).toEqual(config.cluster.privateNetwork ? [n.privateIPv4] : []);
+      expect(server.status).toBe('running');
+    }
+  });
+
   withHcloud('the cluster token appears in no request and no CLI output, except the user_data it belongs in', () => {
     const userData = find(run.requests, 'POST', /^\/v1\/servers$/).map((r) => json(r).user_data as string);
     expect(userData.every((u) => u.includes(clusterToken))).toBe(true); // the check below is not vacuous
@@ -153,6 +178,30 @@ describe.each<[string, (raw: RawConfig) => void]>([
       expect(`${r.url} ${JSON.stringify(rest)} ${r.body}`).not.toContain(run.apiToken);
     }
     for (const o of run.outcomes) expect(o.stdout + o.stderr).not.toContain(run.apiToken);
+  });
+});
+
+describe('the order of a node’s commands, without the CLI', () => {
+  const head = (c: string[]) => c.slice(0, 3).join(' ');
+
+  test('with a private network the server is created stopped, attached at its privateIPv4, then powered on', () => {
+    const c = variant((raw) => {
+      raw.cluster.privateNetwork = { cidr: '10.0.0.0/16', interface: 'enp7s0' };
+      raw.cluster.nodes.forEach((n, i) => (n.privateIPv4 = `10.0.0.${i + 2}`));
+    });
+    const node = c.cluster.nodes[1]!;
+    const cmds = nodeCommands(c, node, 'node.user-data');
+    expect(cmds.map(head)).toEqual(['hcloud primary-ip describe', 'hcloud server create', 'hcloud server attach-to-network', 'hcloud server poweron']);
+    expect(cmds[1]!.at(-1)).toBe('--start-after-create=false');
+    expect(cmds[2]!.slice(3)).toEqual([node.name, '--network', c.cluster.hetzner.network, '--ip', node.privateIPv4]);
+    expect(cmds[3]).toEqual(['hcloud', 'server', 'poweron', node.name]);
+  });
+
+  test('without one, server create starts the server as it always did', () => {
+    const c = production();
+    const cmds = nodeCommands(c, c.cluster.nodes[0]!, 'node.user-data');
+    expect(cmds.map(head)).toEqual(['hcloud primary-ip describe', 'hcloud server create']);
+    expect(cmds.flat().some((w) => w.startsWith('--start-after-create'))).toBe(false);
   });
 });
 

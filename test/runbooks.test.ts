@@ -5,11 +5,13 @@ import { parse } from 'yaml';
 import { CREDENTIAL_ENV, CREDENTIAL_KEYS, etcdSnapshots } from '../bootstrap/etcd-snapshots';
 import { k3sConfig } from '../bootstrap/k3s-config';
 import { PATHS } from '../bootstrap/paths';
+import { renderNodes } from '../bootstrap/render';
+import { cloudInitSummary } from '../bootstrap/write';
 import type { Config } from '../config/schema';
 import { main, run } from '../main';
 import { createSecretCommand, SECRET_TYPE } from '../runbooks/etcd-secret';
-import { runbook, runbookRequest, runbookLines, type RunbookName } from '../runbooks/index';
-import { type Command, commandLines, commandsOf, type Runbook, shellWord } from '../runbooks/runbook';
+import { runbook, runbookLines, runbookRequest, type RunbookName } from '../runbooks/index';
+import { type Command, commandLines, commandsOf, type Runbook, wordText } from '../runbooks/runbook';
 import { kubectlPath } from '../tools/layer';
 import { K3S_SERVER_FLAGS, k3sArgvProblems, k3sConfigProblems } from './k3s-flags';
 import { production, productionRaw, tempDir, TEST_TOKEN, variant } from './support';
@@ -24,7 +26,7 @@ const established = variant((raw) => (raw.cluster.established = true));
 const snapshots = etcdSnapshots(config)!;
 const book = (name: RunbookName, node?: string, c: Config = config) => runbook(c, { name, node });
 const text = (c: Command) => commandLines(c).join('\n');
-const words = (c: Command) => c.argv.map(shellWord);
+const words = (c: Command) => c.argv.map(wordText);
 /** Index of the first step whose commands satisfy `pred` (-1 if none). */
 const stepOf = (rb: Runbook, pred: (c: Command, on: string) => boolean) => rb.steps.findIndex((s) => s.commands.some((c) => pred(c, s.on)));
 const isK3sServer = (c: Command) => c.argv[0] === 'k3s' && c.argv[1] === 'server';
@@ -164,7 +166,7 @@ describe('the restore runbook', () => {
     expect(words(reset)).toContain('--etcd-s3');
     expect(line).not.toMatch(/--(etcd-s3-access-key|etcd-s3-secret-key|token)\b/);
     // The variables K3s really reads those flags from (urfave EnvVars).
-    const env = Object.fromEntries((reset.env ?? []).map(([k, v]) => [k, shellWord(v)]));
+    const env = Object.fromEntries((reset.env ?? []).map(([k, v]) => [k, wordText(v)]));
     expect(Object.keys(env).sort()).toEqual([...CREDENTIAL_KEYS.map((k) => fixture.envVars[k]![0]!), fixture.envVars.token![0]!].sort());
     for (const k of CREDENTIAL_KEYS) expect(env[CREDENTIAL_ENV[k]]).toBe(`"$(sed -n 's/^${k}=//p' /root/etcd-s3.env)"`);
     expect(env.K3S_TOKEN).toBe(`"$(cat ${PATHS.k3sToken})"`);
@@ -213,6 +215,33 @@ describe('the rebuild runbook', () => {
     expect(describe).toBeLessThan(cmds.indexOf(`hcloud server delete ${n.name}`));
   });
 
+  test.each<[string, Config, number]>([
+    ['a joining node', config, 2],
+    ['the first node of an established cluster', established, 0],
+    [
+      'a node on a private network',
+      variant((raw) => {
+        raw.cluster.privateNetwork = { cidr: '10.0.0.0/16', interface: 'enp7s0' };
+        raw.cluster.nodes.forEach((node, i) => (node.privateIPv4 = `10.0.0.${i + 2}`));
+      }),
+      1,
+    ],
+  ])('the rebuild step runs exactly the build lines the synth summary prints for %s, after the synth, the Primary IP check and the delete', (_name, c, i) => {
+    const node = c.cluster.nodes[i]!;
+    const dir = path.join('dist', 'cloud-init');
+    const summary = cloudInitSummary(c, dir, renderNodes(c, { token: TEST_TOKEN }), { token: TEST_TOKEN, source: 'K3S_TOKEN', form: 'plain' });
+    const header = summary.findIndex((l) => l.startsWith(`${path.join(dir, `${node.name}.user-data`)}  `));
+    expect(header).toBeGreaterThan(0);
+    const end = summary.findIndex((l, j) => j > header && !l.startsWith('  '));
+    const printed = summary.slice(header + 1, end).filter((l) => l.startsWith('  hcloud ')).map((l) => l.slice(2));
+    expect(printed.some((l) => l.startsWith(`hcloud server create --name ${node.name} `))).toBe(true);
+
+    const step = book('rebuild', node.name, c).steps.find((s) => s.title.startsWith('Rebuild'))!;
+    const lines = step.commands.map((cmd) => commandLines(cmd)[0]!.replace(/ {2}# .*$/, ''));
+    expect(lines).toEqual(['npm run synth', `hcloud primary-ip describe ${node.primaryIp}`, `hcloud server delete ${node.name}`, ...printed]);
+    expect(printed.at(-1)).toEqual(c.cluster.privateNetwork ? `hcloud server poweron ${node.name}` : expect.stringMatching(/^hcloud server create /));
+  });
+
   test('every step says what to check, and the member check looks on another server', () => {
     for (const s of rb.steps) expect(s.check.length).toBeGreaterThan(20);
     const memberCheck = rb.steps.find((s) => s.title.startsWith('Check the member list'))!;
@@ -249,6 +278,14 @@ describe('the CLI', () => {
     }
     // The summary points at the Secret's runbook, once.
     expect(logged.filter((l) => l.includes('--runbook etcd-secret'))).toHaveLength(1);
+  });
+
+  test('the rebuild runbook names the node file where synth writes it (CDK8S_OUTDIR)', () => {
+    const out = tempDir('day-two-outdir');
+    const logged: string[] = [];
+    expect(main(['--runbook', 'rebuild', '--node', 'hetzner2'], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out }, (l) => void logged.push(l))).toBe(0);
+    const create = logged.find((l) => l.startsWith('hcloud server create'))!;
+    expect(create).toContain(`--user-data-from-file ${path.join(out, 'cloud-init', 'ubuntu-8gb-nbg1-1.user-data')}`);
   });
 
   test('a runbook writes nothing: dist/ is left as it was', () => {

@@ -49,7 +49,12 @@ const IMAGES = [
     protection: { delete: false }, deprecated: null, deleted: null, labels: {}, architecture: 'x86',
   },
 ];
-/** Hetzner's user-data limit (API reference, `POST /servers`: "limited to 32KiB"). */
+/**
+ * Hetzner's user-data limit (API reference, `POST /servers`: "limited to 32KiB";
+ * test/fixtures/hcloud/ORIGIN.md). Restated on purpose rather than imported from
+ * bootstrap/user-data.ts: the stand-in models the API, so a wrong limit in the generator's
+ * own check fails here instead of being copied into the model it is tested against.
+ */
 const USER_DATA_LIMIT = 32 * 1024;
 
 class ApiError extends Error {
@@ -68,6 +73,8 @@ export class HcloudStandin {
   private readonly firewalls: Json[] = [];
   private readonly servers: Json[] = [];
   private readonly actions: Json[] = [];
+  /** Per server name, its private addresses at the moment it first started: what its first boot (cloud-init, K3s) could see. Not part of the API. */
+  private readonly firstBoot = new Map<string, string[]>();
 
   constructor(seed: StandinSeed) {
     this.primaryIps = seed.primaryIps.map((p) => ({
@@ -99,7 +106,7 @@ export class HcloudStandin {
 
   /** The state the commands left, for assertions. */
   state() {
-    return { primaryIps: this.primaryIps, networks: this.networks, firewalls: this.firewalls, servers: this.servers };
+    return { primaryIps: this.primaryIps, networks: this.networks, firewalls: this.firewalls, servers: this.servers, firstBoot: this.firstBoot };
   }
 
   private id(): number {
@@ -168,6 +175,7 @@ export class HcloudStandin {
     if (method === 'POST' && path === '/v1/servers') return [201, this.createServer(body ?? {})];
     if (method === 'DELETE' && (m = path.match(/^\/v1\/servers\/(\d+)$/))) return [200, this.deleteServer(this.byId(this.servers, Number(m[1]), 'server'))];
     if (method === 'POST' && (m = path.match(/^\/v1\/servers\/(\d+)\/actions\/attach_to_network$/))) return [201, this.attach(this.byId(this.servers, Number(m[1]), 'server'), body ?? {})];
+    if (method === 'POST' && (m = path.match(/^\/v1\/servers\/(\d+)\/actions\/poweron$/))) return [201, this.powerOn(this.byId(this.servers, Number(m[1]), 'server'))];
     throw new ApiError(404, 'not_found', `the stand-in has no route for ${method} ${path}`);
   }
 
@@ -275,7 +283,8 @@ export class HcloudStandin {
     if (ipv4) Object.assign(ipv4, { assignee_id: id, assignee_type: 'server' });
     const firewalls = (b.firewalls ?? []).map((f: Json) => this.byId(this.firewalls, f.firewall, 'firewall'));
     const server = {
-      id, name: b.name, status: 'running', created: NOW,
+      // Created stopped with start_after_create: false (API reference, `POST /servers`; it defaults to true).
+      id, name: b.name, status: b.start_after_create === false ? 'off' : 'running', created: NOW,
       public_net: {
         ipv4: ipv4 ? { id: ipv4.id, ip: ipv4.ip, blocked: false, dns_ptr: '' } : null,
         ipv6: pn.enable_ipv6 !== false ? { id: this.id(), ip: '2001:db8:abcd::/64', blocked: false, dns_ptr: [] } : null,
@@ -287,6 +296,7 @@ export class HcloudStandin {
       labels: b.labels ?? {}, volumes: [], load_balancers: [], primary_disk_size: 80, placement_group: null,
     };
     this.servers.push(server);
+    if (server.status === 'running') this.boot(server);
     for (const f of firewalls) f.applied_to.push({ type: 'server', server: { id } });
     const next = [
       ...(b.start_after_create !== false ? [this.action('start_server', [{ id, type: 'server' }])] : []),
@@ -299,12 +309,24 @@ export class HcloudStandin {
   /** Deletes a server: its Primary IPs with auto-delete go with it, the others stay, unassigned. */
   private deleteServer(server: Json): Json {
     this.servers.splice(this.servers.indexOf(server), 1);
+    this.firstBoot.delete(server.name);
     for (const ip of this.primaryIps.filter((p) => p.assignee_id === server.id)) {
       if (ip.auto_delete) this.primaryIps.splice(this.primaryIps.indexOf(ip), 1);
       else Object.assign(ip, { assignee_id: null, assignee_type: 'unassigned' });
     }
     for (const fw of this.firewalls) fw.applied_to = fw.applied_to.filter((a: Json) => a.server.id !== server.id);
     return { action: this.action('delete_server', [{ id: server.id, type: 'server' }]) };
+  }
+
+  /** Starts a stopped server; the API answers an action either way (a running server stays running). */
+  private powerOn(server: Json): Json {
+    if (server.status !== 'running') this.boot(server);
+    server.status = 'running';
+    return { action: this.action('start_server', [{ id: server.id, type: 'server' }]) };
+  }
+
+  private boot(server: Json): void {
+    if (!this.firstBoot.has(server.name)) this.firstBoot.set(server.name, server.private_net.map((p: Json) => p.ip));
   }
 
   private attach(server: Json, b: Json): Json {
