@@ -412,7 +412,7 @@ describe('the cluster token', () => {
   const tokenFile = () => path.join(tempDir('token'), '.secrets', 'k3s-token');
   const newCluster = (file: string) => ({ established: false, file });
   const running = (file: string) => ({ established: true, file });
-  /** A full server token as /var/lib/rancher/k3s/server/token holds it (test/fixtures/k3s-token-format.md). */
+  /** A full server token as /var/lib/rancher/k3s/server/token holds it (test/fixtures/k3s/TOKEN-FORMS.md). */
   const FULL = `K10${'0123456789abcdef'.repeat(4)}::server:${TEST_TOKEN}`;
   const writeToken = (file: string, text: string, mode = 0o600) => {
     fs.mkdirSync(path.dirname(file), { recursive: true });

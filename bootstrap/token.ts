@@ -16,7 +16,7 @@ const SECRET_RULE = 'at least 32 characters of A-Z a-z 0-9 . _ ~ + / = -';
 
 /**
  * The two token forms K3s accepts for a server (k3s-io/k3s `pkg/clientaccess/token.go`,
- * `parseToken` and `FormatTokenBytes`; test/fixtures/k3s-token-format.md):
+ * `parseToken` and `FormatTokenBytes`; test/fixtures/k3s/TOKEN-FORMS.md):
  * - plain: the bare secret, as the first server of a new cluster gets it;
  * - full: `K10` + the lower-case hex sha256 of the cluster CA + `::` + `server:` + the secret,
  *   as a running server writes it to /var/lib/rancher/k3s/server/token. With it, a joining
