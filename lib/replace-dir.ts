@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { isAlive } from './alive';
 import { UserInputError } from './errors';
 
 /**
@@ -138,15 +139,5 @@ function removeStale(parent: string, base: string): void {
     // Killed between its two renames: the .old directory is the last complete output.
     if (m[2] && !fs.existsSync(target)) fs.renameSync(stale, target);
     else fs.rmSync(stale, { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

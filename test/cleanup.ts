@@ -2,6 +2,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { runInThisContext } from 'vm';
+import { isAlive } from '../lib/alive';
 
 /**
  * One registry of undo actions for everything the suite creates on the host: QEMU and mirror
@@ -114,16 +115,6 @@ function installHandlers(): void {
     });
   }
   realProcess.once('exit', cleanupAll);
-}
-
-/** Whether a process with this PID exists (EPERM: it does, owned by someone else). */
-export function isAlive(pid: number): boolean {
-  try {
-    realProcess.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

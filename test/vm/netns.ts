@@ -1,4 +1,5 @@
-import { isAlive, onCleanup } from '../cleanup';
+import { isAlive } from '../../lib/alive';
+import { onCleanup } from '../cleanup';
 import { mustRun, mustRunAsync as run } from '../process';
 
 /** Names of the suite's namespaces; the PID suffix tells a live run's namespace from a stale one. */
