@@ -3,14 +3,15 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { PATHS } from './bootstrap/paths';
-import { renderNodes, type RenderedNode } from './bootstrap/render';
-import { resolveToken } from './bootstrap/token';
-import { ufwRules } from './bootstrap/ufw';
-import { cloudInitSummary } from './bootstrap/write';
+import { PATHS } from './model/paths';
+import { renderNodes, type RenderedNode } from './node/render';
+import { resolveToken } from './model/token';
+import { ufwRules } from './node/ufw';
+import { layout } from './model/layout';
+import { synthSummary } from './operator/summary';
 import type { Config } from './config/schema';
 import { main, run } from './main';
-import { runbookLines } from './runbooks/index';
+import { runbookLines } from './operator/runbooks';
 import { CRITICAL_CONTROL_FLAGS, k3sConfigProblems } from './test/k3s-flags';
 import { production, synthObjects, synthToDir, tempDir, TEST_TOKEN, variant } from './test/support';
 
@@ -458,7 +459,7 @@ describe('the cluster token', () => {
   });
 
   test('the restore runbook’s instruction for a rebuilt first server can be followed: the secret after "::server:" renders with cluster.established: false', () => {
-    const restoreIntro = runbookLines(production(), { name: 'restore' }).join('\n');
+    const restoreIntro = runbookLines(production(), { name: 'restore' }, layout('dist')).join('\n');
     expect(restoreIntro).toContain('the part after "::server:"');
     const secret = FULL.slice(FULL.indexOf('::server:') + '::server:'.length);
     const t = resolveToken({ K3S_TOKEN: secret }, newCluster(tokenFile()));
@@ -503,7 +504,7 @@ describe('the cluster token', () => {
   test('the summary says where the token came from and whether joining servers verify the CA, never the token', () => {
     const established = variant((r) => (r.cluster.established = true));
     const summary = (token: string, source: string, config: Config) =>
-      cloudInitSummary(config, 'dist/cloud-init', renderNodes(config, { token }), { token, source, form: token.startsWith('K10') ? 'full' : 'plain' });
+      synthSummary(config, layout('dist'), renderNodes(config, { token }), { token, source, form: token.startsWith('K10') ? 'full' : 'plain' });
     const full = summary(FULL, 'K3S_TOKEN', established);
     expect(full).toContain('cluster token: from K3S_TOKEN (full K10 server token: joining servers verify the cluster CA)');
     expect(summary(TEST_TOKEN, '.secrets/k3s-token', established)).toContain(
@@ -557,7 +558,7 @@ describe('the operator’s summary', () => {
       r.cluster.nodes.forEach((node, i) => (node.privateIPv4 = `10.0.0.${i + 2}`));
     });
     const nodes = renderNodes(c, { token: TEST_TOKEN });
-    const lines = cloudInitSummary(c, 'dist/cloud-init', nodes, { token: TEST_TOKEN, source: 'K3S_TOKEN', form: 'plain' }, 'dist/hcloud');
+    const lines = synthSummary(c, layout('dist'), nodes, { token: TEST_TOKEN, source: 'K3S_TOKEN', form: 'plain' });
     expect(lines.filter((l) => l.includes('attach-to-network'))).toEqual(
       c.cluster.nodes.map((n) => `  hcloud server attach-to-network ${n.name} --network hd-net --ip ${n.privateIPv4}`),
     );

@@ -79,7 +79,7 @@ describe('a bad configuration is refused with file, line, field, problem and fix
   });
 
   test('invalid YAML names its line and column', () => {
-    expect(() => parseConfig('apps:\n  api: [unclosed\n', 'broken.yaml')).toThrow(/^broken\.yaml: invalid configuration\n  - line \d+, column \d+: not valid YAML/);
+    expect(() => parseConfig('apps:\n  api: [unclosed\n', 'broken.yaml')).toThrow(/^broken\.yaml: invalid configuration\n {2}- line \d+, column \d+: not valid YAML/);
   });
 
   test('a missing file says how to pass one', () => {

@@ -30,31 +30,18 @@ export function configFileFrom(option: string | undefined, env: NodeJS.ProcessEn
   return option || env.HONEYDUE_CONFIG || DEFAULT_CONFIG_FILE;
 }
 
-/** A problem a check finds in a valid configuration: the field to fix, and why. */
-export interface ConfigProblem {
-  readonly path: readonly (string | number)[];
-  readonly message: string;
-}
-
-/**
- * A check of a configuration that needs what a layer above config/ computes (the Cloud
- * Firewall's rules are rendered in bootstrap/). Config must not import those layers, so they
- * hand their checks in, and the problems are reported like the schema's own, with the line.
- */
-export type ConfigCheck = (config: Config) => readonly ConfigProblem[];
-
-export function loadConfig(file: string = DEFAULT_CONFIG_FILE, checks: readonly ConfigCheck[] = []): Config {
+export function loadConfig(file: string = DEFAULT_CONFIG_FILE): Config {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     throw new ConfigError(file, [`cannot read the file (${(e as NodeJS.ErrnoException).code ?? e}); pass an existing file with --config or HONEYDUE_CONFIG`]);
   }
-  return parseConfig(text, file, checks);
+  return parseConfig(text, file);
 }
 
-/** Parses and validates YAML text; `source` names it in errors. `checks` run once the schema passes. */
-export function parseConfig(text: string, source: string, checks: readonly ConfigCheck[] = []): Config {
+/** Parses and validates YAML text; `source` names it in errors. */
+export function parseConfig(text: string, source: string): Config {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -77,10 +64,7 @@ export function parseConfig(text: string, source: string, checks: readonly Confi
     }
     throw e;
   }
-  const schema = checks.length === 0 ? configSchema : configSchema.superRefine((c, ctx) => {
-    for (const problem of checks.flatMap((check) => check(c))) ctx.addIssue({ code: 'custom', path: [...problem.path], message: problem.message });
-  });
-  const result = schema.safeParse(data ?? {});
+  const result = configSchema.safeParse(data ?? {});
   if (result.success) return result.data;
 
   const located = (issuePath: readonly PropertyKey[]) => {

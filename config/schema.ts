@@ -5,6 +5,8 @@ import { bytes, cpuQuantity, memoryQuantity } from './quantity';
 import { checkNetworks, checkOperatorCidrs, checkReleaseUrl, checkWebPorts, WORLD_PREFIX_BELOW } from './sanity';
 import { printable, text } from './text';
 import { etcdSnapshots } from './etcd-snapshots';
+import { checkHetznerLimits } from './hetzner-limits';
+import { FLANNEL_BACKENDS } from './ports';
 
 /**
  * The one configuration of the honeydue stack: every chart, firewall rule and cloud-init
@@ -158,7 +160,7 @@ const cluster = z
     serviceCidr: ipv4Cidr.default('10.43.0.0/16').describe('Service CIDR (K3s default); also allowed through UFW.'),
     clusterDns: ipv4Address.default('10.43.0.10').describe('CoreDNS Service address; must lie inside serviceCidr.'),
     flannelBackend: z
-      .enum(['vxlan', 'wireguard-native'])
+      .enum(FLANNEL_BACKENDS)
       .default('vxlan')
       .describe('Flannel backend. vxlan (UDP 8472, unencrypted) or wireguard-native (UDP 51820, encrypted node-to-node: the planned next step).'),
     privateNetwork: z
@@ -296,9 +298,13 @@ export const configSchema = base
   .superRefine(checkWebPorts)
   .superRefine(checkNetworks)
   .superRefine(checkOperatorCidrs)
+  .superRefine(checkHetznerLimits)
   .describe('honeydue-infra configuration: the cdk8s manifests and the node cloud-init files derive from it.');
 
 /** Cross-field rules of the node list; each names the field to fix. */
+/** The configuration as its own checks see it: `Config` before the checks that refine it. */
+export type CheckedConfig = z.output<typeof base>;
+
 function checkCluster(c: z.output<typeof base>, ctx: z.RefinementCtx) {
   const { nodes, privateNetwork } = c.cluster;
   if (nodes.length % 2 === 0) {

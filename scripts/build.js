@@ -31,7 +31,7 @@ function build() {
   // rebuilds when one is newer, so an edit never synthesizes with stale code.
   const inputs = [
     ...Object.keys(result.metafile.inputs).filter((f) => !f.includes('node_modules/')),
-    ...fs.readdirSync(path.join(root, 'bootstrap', 'templates')).map((f) => `bootstrap/templates/${f}`),
+    ...fs.readdirSync(path.join(root, 'node', 'templates')).map((f) => `node/templates/${f}`),
     // Read at module load by charts/upgrade/controller.ts, so the snapshot carries them.
     'crds/upgrade.cattle.io_plans.yaml',
     ...fs.readdirSync(path.join(root, 'vendor', 'system-upgrade-controller'), { recursive: true })
@@ -40,7 +40,7 @@ function build() {
     'package-lock.json',
   ];
   fs.writeFileSync(path.join(out, 'snapshot-inputs.json'), JSON.stringify(inputs));
-  fs.cpSync(path.join(root, 'bootstrap', 'templates'), path.join(out, 'templates'), { recursive: true });
+  fs.cpSync(path.join(root, 'node', 'templates'), path.join(out, 'templates'), { recursive: true });
 
   const blob = path.join(out, 'synth.blob');
   const tmp = `${blob}.tmp-${process.pid}`;

@@ -1,15 +1,17 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse, parseAllDocuments } from 'yaml';
-import { HCLOUD_FIREWALL_LIMITS } from '../bootstrap/hcloud-firewall';
-import { renderNodes } from '../bootstrap/render';
-import { RENDER_CHECKS } from '../bootstrap/config-checks';
+import fc from 'fast-check';
+import type { z } from 'zod';
+import { checkHetznerLimits, HCLOUD_FIREWALL_LIMITS } from '../config/hetzner-limits';
+import { effectiveRules, hcloudFirewallRules } from '../model/cloud-firewall';
+import { renderNodes } from '../node/render';
 import { parseConfig } from '../config/load';
 import type { Config, NodeConfig, RawConfig } from '../config/schema';
 import { main } from '../main';
 import { kubectlPath } from '../tools/layer';
 import { run } from './process';
-import { productionRaw, synthToDir, tempDir, TEST_TOKEN, variant } from './support';
+import { FC_SEED, production, productionRaw, synthToDir, tempDir, TEST_TOKEN, variant } from './support';
 
 /**
  * The Cloud Firewall and every node's UFW admit the same traffic on the public interface.
@@ -67,7 +69,7 @@ function rendered(raw: RawConfig) {
   fs.writeFileSync(configFile, JSON.stringify(raw));
   const out = path.join(dir, 'dist');
   main(['--config', configFile, '--bootstrap-only'], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out }, () => {});
-  const config = parseConfig(JSON.stringify(raw), configFile, RENDER_CHECKS);
+  const config = parseConfig(JSON.stringify(raw), configFile);
   const nodes = renderNodes(config, { token: TEST_TOKEN });
   const userData = (n: NodeConfig) => fs.readFileSync(path.join(out, 'cloud-init', nodes.find((r) => r.name === n.name)!.fileName), 'utf8');
   return { config, userData, rules: fs.readFileSync(path.join(out, 'hcloud', 'firewall.rules'), 'utf8') };
@@ -200,5 +202,56 @@ describe('Hetzner names in the config', () => {
   test('a firewall or network name that is not one plain word is refused, so every printed command stays shell-safe', () => {
     expect(() => variant((r) => (r.cluster.hetzner = { firewall: 'honeydue; rm -rf /' }))).toThrow(/cluster\.hetzner\.firewall: expected a lower-case DNS label/);
     expect(() => variant((r) => (r.cluster.hetzner = { network: 'My Net' }))).toThrow(/cluster\.hetzner\.network: expected a lower-case DNS label/);
+  });
+});
+
+describe('the limits check at config load and the rules file agree', () => {
+  /** The check's verdict, straight from the config (config/hetzner-limits.ts). */
+  const refused = (c: Config): boolean => {
+    let issues = 0;
+    checkHetznerLimits(c, { addIssue: () => void issues++ } as unknown as z.RefinementCtx);
+    return issues > 0;
+  };
+  /** Hetzner's verdict on the rules the file is written from (model/cloud-firewall.ts). */
+  const overLimits = (c: Config): boolean => {
+    const rules = hcloudFirewallRules(c);
+    return (
+      rules.length > HCLOUD_FIREWALL_LIMITS.rules ||
+      rules.some((r) => r.source_ips.length > HCLOUD_FIREWALL_LIMITS.sourcesPerRule) ||
+      effectiveRules(rules) > HCLOUD_FIREWALL_LIMITS.effectiveRules
+    );
+  };
+  const base = production();
+  const cidrs = (n: number, prefix: number) => Array.from({ length: n }, (_, i) => `10.${prefix}.${i}.0/24`);
+
+  test('for any lengths of the source lists, the config is refused exactly when its Cloud Firewall would exceed a limit', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          nodes: fc.integer({ min: 1, max: 130 }),
+          operators: fc.integer({ min: 0, max: 130 }),
+          cloudflare4: fc.integer({ min: 0, max: 130 }),
+          cloudflare6: fc.integer({ min: 0, max: 30 }),
+          cloudflareOnly: fc.boolean(),
+          privateNetwork: fc.boolean(),
+          wireguard: fc.boolean(),
+        }),
+        (g) => {
+          const c: Config = {
+            ...base,
+            cluster: {
+              ...base.cluster,
+              flannelBackend: g.wireguard ? 'wireguard-native' : 'vxlan',
+              privateNetwork: g.privateNetwork ? { cidr: '10.0.0.0/16', interface: 'enp7s0' } : undefined,
+              nodes: Array.from({ length: g.nodes }, (_, i) => ({ ...base.cluster.nodes[0]!, name: `n${i}`, publicIPv4: `192.0.2.${i + 1}`, privateIPv4: g.privateNetwork ? `10.0.1.${i + 1}` : undefined })),
+            },
+            firewall: { ...base.firewall, operatorCidrs: cidrs(g.operators, 1), web: g.cloudflareOnly ? 'cloudflareOnly' : 'anywhere' },
+            cloudflare: { ipv4: cidrs(g.cloudflare4, 2), ipv6: Array.from({ length: g.cloudflare6 }, (_, i) => `2001:db8:${i.toString(16)}::/48`) },
+          };
+          expect(refused(c)).toBe(overLimits(c));
+        },
+      ),
+      { numRuns: 300, seed: FC_SEED },
+    );
   });
 });

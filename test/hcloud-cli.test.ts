@@ -1,9 +1,8 @@
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { RENDER_CHECKS } from '../bootstrap/config-checks';
-import { shellLine } from '../bootstrap/shell';
-import { nodeCommands } from '../bootstrap/write';
+import { shellLine } from '../operator/shell';
+import { nodeCommands } from '../operator/hcloud';
 import { parseConfig } from '../config/load';
 import type { Config, RawConfig } from '../config/schema';
 import { main } from '../main';
@@ -27,7 +26,7 @@ function render(raw: RawConfig, clusterToken: string) {
   const out = path.join(dir, 'dist');
   const lines: string[] = [];
   main(['--config', configFile, '--bootstrap-only'], { K3S_TOKEN: clusterToken, CDK8S_OUTDIR: out }, (l) => lines.push(l));
-  return { config: parseConfig(JSON.stringify(raw), configFile, RENDER_CHECKS), dir, out, lines };
+  return { config: parseConfig(JSON.stringify(raw), configFile), dir, out, lines };
 }
 
 /** Runs every printed hcloud command in order against a fresh stand-in, seeded with what the operator owns before rendering. */

@@ -4,11 +4,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { k3sConfig } from '../bootstrap/k3s-config';
-import { kubeProxy } from '../bootstrap/kube-proxy';
-import { PATHS } from '../bootstrap/paths';
-import { nodeFileName, nodeFiles, renderNodes } from '../bootstrap/render';
-import { runcmd } from '../bootstrap/runcmd';
+import { k3sConfig } from '../node/k3s-config';
+import { kubeProxy } from '../model/kube-proxy';
+import { PATHS } from '../model/paths';
+import { nodeFileName } from '../model/layout';
+import { nodeFiles, renderNodes } from '../node/render';
+import { runcmd } from '../node/runcmd';
 import { addStack } from '../charts/stack';
 import { ConfigError, parseConfig } from '../config/load';
 import { type Config, configSchema } from '../config/schema';
@@ -17,7 +18,7 @@ import { main } from '../main';
 import { kubectlPath } from '../tools/layer';
 import { missingTools } from './host';
 import { run } from './process';
-import { production, productionRaw, systemTest, tempDir, TEST_TOKEN } from './support';
+import { FC_SEED, production, productionRaw, systemTest, tempDir, TEST_TOKEN } from './support';
 
 /**
  * Hostile strings in every free-text field: each configuration is either refused with a
@@ -196,14 +197,6 @@ interface Accepted {
  * the CLI's own main (whose re-read must not object). The accepted outputs are returned for
  * the external readers, which run once per property.
  */
-/**
- * fast-check's seed: fixed, so every run (CI's too) tries the same cases and a failure is
- * never intermittent; HONEYDUE_FC_SEED=<n> replays a run, HONEYDUE_FC_SEED=random explores new
- * cases. fast-check prints the seed when a property fails; a reader mismatch, found after the
- * property, names it in its `what`.
- */
-const SEED_ENV = process.env.HONEYDUE_FC_SEED;
-const SEED = SEED_ENV === 'random' ? Date.now() % 2 ** 31 : Number(SEED_ENV ?? 20261123);
 
 function exercise(leaves: readonly Leaf[], numRuns: number, examples: readonly (readonly [string, string])[] = []): Accepted[] {
   const accepted: Accepted[] = [];
@@ -223,9 +216,9 @@ function exercise(leaves: readonly Leaf[], numRuns: number, examples: readonly (
       }
       const out = path.join(root, `dist${accepted.length}`);
       main(['--config', file], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out }, () => {});
-      accepted.push({ config, out, what: `${shown(leaf)} = ${JSON.stringify(value)} (HONEYDUE_FC_SEED=${SEED})` });
+      accepted.push({ config, out, what: `${shown(leaf)} = ${JSON.stringify(value)} (HONEYDUE_FC_SEED=${FC_SEED})` });
     }),
-    { numRuns, seed: SEED, examples: examples.map(([name, value]) => [LEAVES.find((l) => shown(l) === name)!, value] as [Leaf, string]) },
+    { numRuns, seed: FC_SEED, examples: examples.map(([name, value]) => [LEAVES.find((l) => shown(l) === name)!, value] as [Leaf, string]) },
   );
   return accepted;
 }

@@ -10,9 +10,9 @@
  * under CI=true).
  */
 import { parse } from 'yaml';
-import { metadataGuardRules } from '../bootstrap/metadata-guard';
-import { PATHS } from '../bootstrap/paths';
-import { renderNodes } from '../bootstrap/render';
+import { metadataGuardRules } from '../node/metadata-guard';
+import { PATHS } from '../model/paths';
+import { renderNodes } from '../node/render';
 import { onCleanup } from './cleanup';
 import { missingTools } from './host';
 import { explain, mustRun, run, runAsync } from './process';

@@ -4,8 +4,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import * as render from '../bootstrap/render';
-import * as write from '../bootstrap/write';
+import * as render from '../node/render';
+import * as nodeOutputs from '../cli/node-outputs';
 import { replaceDir, SYNTH_MARKER } from '../lib/replace-dir';
 import { main, run } from '../main';
 import { tempDir, TEST_TOKEN } from './support';
@@ -50,11 +50,11 @@ test('replaceDir: a build that throws after writing files leaves the target byte
 test('synth: when writing the node files fails after the manifests were written, the old dist/ stays byte for byte and no temporary directory is left', async () => {
   const { out, before } = previous();
   let wrote = '';
-  jest.spyOn(write, 'writeCloudInit').mockImplementation((dir) => {
+  jest.spyOn(nodeOutputs, 'writeNodeOutputs').mockImplementation((dir) => {
     // The manifests are on disk by now; this run then dies partway through the node files.
-    wrote = fs.readdirSync(path.dirname(dir)).filter((f) => f.endsWith('.k8s.yaml')).join(',');
-    fs.mkdirSync(dir);
-    fs.writeFileSync(path.join(dir, 'half.user-data'), 'half');
+    wrote = fs.readdirSync(dir).filter((f) => f.endsWith('.k8s.yaml')).join(',');
+    fs.mkdirSync(path.join(dir, 'cloud-init'));
+    fs.writeFileSync(path.join(dir, 'cloud-init', 'half.user-data'), 'half');
     throw new Error('disk full');
   });
   const err = jest.spyOn(console, 'error').mockImplementation(() => {});

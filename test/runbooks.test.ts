@@ -2,16 +2,19 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { CREDENTIAL_ENV, CREDENTIAL_KEYS, etcdSnapshots } from '../bootstrap/etcd-snapshots';
-import { k3sConfig } from '../bootstrap/k3s-config';
-import { PATHS } from '../bootstrap/paths';
-import { renderNodes } from '../bootstrap/render';
-import { cloudInitSummary } from '../bootstrap/write';
+import { CREDENTIAL_ENV, CREDENTIAL_KEYS, etcdSnapshots } from '../model/etcd-backup';
+import { k3sConfig } from '../node/k3s-config';
+import { PATHS } from '../model/paths';
+import { renderNodes } from '../node/render';
+import { layout } from '../model/layout';
+import { synthSummary } from '../operator/summary';
 import type { Config } from '../config/schema';
 import { main, run } from '../main';
-import { createSecretCommand, SECRET_TYPE } from '../runbooks/etcd-secret';
-import { runbook, runbookLines, runbookRequest, type RunbookName } from '../runbooks/index';
-import { type Command, commandLines, commandsOf, type Runbook, wordText } from '../runbooks/runbook';
+import { createSecretCommand, SECRET_TYPE } from '../operator/runbooks/etcd-secret';
+import { runbook, runbookLines } from '../operator/runbooks';
+import { runbookRequest, type RunbookName } from '../operator/runbooks/names';
+import { type Command, commandLines, type Runbook, wordText } from '../operator/runbooks/runbook';
+import { commandsOf } from './runbook-commands';
 import { kubectlPath } from '../tools/layer';
 import { K3S_SERVER_FLAGS, k3sArgvProblems, k3sConfigProblems } from './k3s-flags';
 import { production, productionRaw, tempDir, TEST_TOKEN, variant } from './support';
@@ -24,7 +27,7 @@ const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'k3s
 const config = production();
 const established = variant((raw) => (raw.cluster.established = true));
 const snapshots = etcdSnapshots(config)!;
-const book = (name: RunbookName, node?: string, c: Config = config) => runbook(c, { name, node });
+const book = (name: RunbookName, node?: string, c: Config = config) => runbook(c, { name, node }, layout('dist'));
 const text = (c: Command) => commandLines(c).join('\n');
 const words = (c: Command) => c.argv.map(wordText);
 /** Index of the first step whose commands satisfy `pred` (-1 if none). */
@@ -53,7 +56,7 @@ describe('etcdSnapshots config', () => {
   test('without the block, no etcd key is written and K3s keeps its defaults', () => {
     const off = variant((raw) => delete raw.etcdSnapshots);
     expect(Object.keys(k3sConfig(off, off.cluster.nodes[0]!)).filter((k) => k.startsWith('etcd'))).toEqual([]);
-    expect(() => runbook(off, { name: 'restore' })).toThrow(/etcdSnapshots is not set in the config/);
+    expect(() => runbook(off, { name: 'restore' }, layout('dist'))).toThrow(/etcdSnapshots is not set in the config/);
   });
 
   test('the bucket keeps the same number of schedule runs as each disk: retention × servers, unless s3Retention says otherwise', () => {
@@ -229,7 +232,7 @@ describe('the rebuild runbook', () => {
   ])('the rebuild step runs exactly the build lines the synth summary prints for %s, after the synth, the Primary IP check and the delete', (_name, c, i) => {
     const node = c.cluster.nodes[i]!;
     const dir = path.join('dist', 'cloud-init');
-    const summary = cloudInitSummary(c, dir, renderNodes(c, { token: TEST_TOKEN }), { token: TEST_TOKEN, source: 'K3S_TOKEN', form: 'plain' });
+    const summary = synthSummary(c, layout('dist'), renderNodes(c, { token: TEST_TOKEN }), { token: TEST_TOKEN, source: 'K3S_TOKEN', form: 'plain' });
     const header = summary.findIndex((l) => l.startsWith(`${path.join(dir, `${node.name}.user-data`)}  `));
     expect(header).toBeGreaterThan(0);
     const end = summary.findIndex((l, j) => j > header && !l.startsWith('  '));
@@ -313,7 +316,7 @@ test.each([
   ['restore', undefined],
   ['rebuild', 'hetzner2'],
 ] as const)('the %s runbook matches the snapshot', (name, node) => {
-  expect(runbookLines(config, { name, node }).join('\n')).toMatchSnapshot();
+  expect(runbookLines(config, { name, node }, layout('dist')).join('\n')).toMatchSnapshot();
 });
 
 test('the production config round-trips: cluster.yaml has etcd snapshots on, to B2', () => {

@@ -3,7 +3,6 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
-import { RENDER_CHECKS } from '../bootstrap/config-checks';
 import { addStack } from '../charts/stack';
 import { loadConfig, parseConfig } from '../config/load';
 import type { Config, RawConfig } from '../config/schema';
@@ -11,11 +10,18 @@ import { main } from '../main';
 import { onCleanup, removeTree } from './cleanup';
 import { inCi } from './host';
 
+/**
+ * fast-check's seed: fixed, so every run (CI's too) tries the same cases and a failure is
+ * never intermittent; HONEYDUE_FC_SEED=<n> replays a run, HONEYDUE_FC_SEED=random explores new
+ * cases. fast-check prints the seed when a property fails.
+ */
+export const FC_SEED = process.env.HONEYDUE_FC_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.HONEYDUE_FC_SEED ?? 20261123);
+
 /** A fixed token, so snapshots are stable; never a real cluster's. */
 export const TEST_TOKEN = 'test-token-0123456789abcdefghijklmnopqrstuvwxyzABCDEF';
 
 /** The production configuration, cluster.yaml at the repository root. */
-export const production = (): Config => loadConfig(path.join(__dirname, '..', 'cluster.yaml'), RENDER_CHECKS);
+export const production = (): Config => loadConfig(path.join(__dirname, '..', 'cluster.yaml'));
 
 /** The production YAML as data, to derive variants from. */
 export function productionRaw(): RawConfig {
@@ -26,7 +32,7 @@ export function productionRaw(): RawConfig {
 export function variant(change: (raw: RawConfig) => void): Config {
   const raw = productionRaw();
   change(raw);
-  return parseConfig(JSON.stringify(raw), 'variant.yaml', RENDER_CHECKS);
+  return parseConfig(JSON.stringify(raw), 'variant.yaml');
 }
 
 /** A Kubernetes object as synthesized, loosely typed for assertions. */

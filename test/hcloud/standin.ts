@@ -125,7 +125,7 @@ export class HcloudStandin {
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       this.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      let status = 200;
+      let status: number;
       let answer: Json;
       try {
         if (!/^Bearer \S+$/.test(req.headers.authorization ?? '')) throw new ApiError(401, 'unauthorized', 'unable to authenticate');

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse, parseDocument } from 'yaml';
-import { renderNodes, type RenderedNode } from '../../bootstrap/render';
+import { renderNodes, type RenderedNode } from '../../node/render';
 import { parseConfig } from '../../config/load';
 import type { Config } from '../../config/schema';
 

@@ -54,7 +54,7 @@ export class TestNet {
  * those whose PID suffix names no live process. A live run's namespace is never touched.
  */
 function removeStaleNamespaces(): void {
-  let list = '';
+  let list: string;
   try {
     list = mustRun(['ip', 'netns', 'list']).stdout;
   } catch {

@@ -1,9 +1,8 @@
-import * as path from 'path';
-import { nodeFileName } from '../bootstrap/render';
-import { joinTarget, peersOf } from '../bootstrap/topology';
-import { nodeCommands } from '../bootstrap/write';
-import type { Config, NodeConfig } from '../config/schema';
-import { UserInputError } from '../lib/errors';
+import type { Config, NodeConfig } from '../../config/schema';
+import { UserInputError } from '../../lib/errors';
+import type { Layout } from '../../model/layout';
+import { joinTarget, peersOf } from '../../model/topology';
+import { nodeCommands } from '../hcloud';
 import { DB_INFO, nodeLabel } from './node';
 import type { Runbook } from './runbook';
 
@@ -22,9 +21,9 @@ export function findNode(config: Config, name: string): NodeConfig {
  * address. The order is the point: the old server leaves the cluster (its pods, its Node,
  * its etcd member) before the new one joins, and no second server is ever down. The build
  * commands are `nodeCommands`, the lines the synth summary prints for the node, for its file
- * in `cloudInitDir` (where `npm run synth` writes it by default).
+ * in `out` (where `npm run synth` writes it).
  */
-export function rebuildRunbook(config: Config, node: NodeConfig, cloudInitDir: string = path.join('dist', 'cloud-init')): Runbook {
+export function rebuildRunbook(config: Config, node: NodeConfig, out: Layout): Runbook {
   const { cluster } = config;
   if (!joinTarget(cluster, node)) {
     throw new UserInputError(
@@ -34,7 +33,7 @@ export function rebuildRunbook(config: Config, node: NodeConfig, cloudInitDir: s
   const [peer] = peersOf(cluster, node) as [NodeConfig];
   const target = joinTarget(cluster, node)!;
   const n = node.name;
-  const file = path.join(cloudInitDir, nodeFileName(node));
+  const file = out.nodeFile(node);
   const members = cluster.nodes.length;
   return {
     title: `Rebuild ${nodeLabel(node)}`,

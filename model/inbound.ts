@@ -1,5 +1,5 @@
 import type { Config, NodeConfig } from '../config/schema';
-import { K3S_PORTS, overlay, SSH_PORT } from './ports';
+import { inboundDescription, type InboundPort, inboundPorts } from '../config/ports';
 import { clusterAddress } from './topology';
 
 /** One source of an allowance: an address or CIDR of one IP family, or that family's "anywhere". */
@@ -15,10 +15,7 @@ export interface AllowedSource {
  * One inbound allowance as data: a protocol and port opened to a list of sources. The node's
  * UFW rules and the Hetzner Cloud Firewall are both rendered from it, so they cannot disagree.
  */
-export interface Allowance {
-  readonly proto: 'tcp' | 'udp';
-  /** A port or an inclusive range. */
-  readonly port: number | readonly [number, number];
+export interface Allowance extends InboundPort {
   readonly sources: readonly AllowedSource[];
   /**
    * The interface the allowance is bound to. A bound allowance is not public: it is a UFW rule
@@ -39,23 +36,21 @@ export interface Allowance {
  * (interface-bound, no port) are UFW's own and go between the operators' and the web rules.
  */
 export function allowances(config: Config, peers: readonly NodeConfig[]): { cluster: Allowance[]; operators: Allowance[]; web: Allowance[] } {
-  const { cluster, firewall, traefik, cloudflare } = config;
+  const { cluster, firewall, cloudflare } = config;
+  const ports = inboundPorts(config);
   const iface = cluster.privateNetwork?.interface;
-  const tunnel = overlay(cluster);
-  const fromPeers = (proto: Allowance['proto'], port: Allowance['port'], what: string): Allowance => ({
-    proto,
-    port,
+  const fromPeers = (p: InboundPort): Allowance => ({
+    ...p,
     iface,
-    description: `${what} from the nodes`,
+    description: inboundDescription.peers(p),
     field: ['cluster', 'nodes'],
-    sources: peers.map((p) => ({ family: 4, from: clusterAddress(p), comment: `${what} from ${p.name}` })),
+    sources: peers.map((n) => ({ family: 4, from: clusterAddress(n), comment: `${p.what} from ${n.name}` })),
   });
-  const fromOperators = (port: number, what: string): Allowance => ({
-    proto: 'tcp',
-    port,
-    description: `${what} from operators`,
+  const fromOperators = (p: InboundPort): Allowance => ({
+    ...p,
+    description: inboundDescription.operators(p),
     field: ['firewall', 'operatorCidrs'],
-    sources: firewall.operatorCidrs.map((from) => ({ family: 4, from, comment: `${what} from operators` })),
+    sources: firewall.operatorCidrs.map((from) => ({ family: 4, from, comment: inboundDescription.operators(p) })),
   });
   const cloudflareOnly = firewall.web === 'cloudflareOnly';
   const webSources: AllowedSource[] = cloudflareOnly
@@ -67,21 +62,11 @@ export function allowances(config: Config, peers: readonly NodeConfig[]): { clus
         { family: 4, comment: 'web' },
         { family: 6, comment: 'web' },
       ];
-  const web = (port: number): Allowance => ({
-    proto: 'tcp',
-    port,
-    description: cloudflareOnly ? 'web from cloudflare' : 'web from anywhere',
+  const web = (p: InboundPort): Allowance => ({
+    ...p,
+    description: inboundDescription.web(p, cloudflareOnly),
     field: cloudflareOnly ? ['cloudflare', 'ipv4'] : ['firewall', 'web'],
     sources: webSources,
   });
-  return {
-    cluster: [
-      fromPeers('udp', tunnel.port, tunnel.label),
-      fromPeers('tcp', K3S_PORTS.kubelet, 'kubelet'),
-      fromPeers('tcp', K3S_PORTS.etcd, 'etcd'),
-      fromPeers('tcp', K3S_PORTS.api, 'k3s api'),
-    ],
-    operators: [fromOperators(K3S_PORTS.api, 'k3s api'), fromOperators(SSH_PORT, 'ssh')],
-    web: [web(traefik.webPort), web(traefik.websecurePort)],
-  };
+  return { cluster: ports.peers.map(fromPeers), operators: ports.operators.map(fromOperators), web: ports.web.map(web) };
 }

@@ -1,4 +1,4 @@
-import { CREDENTIAL_KEYS, type EtcdSnapshots } from '../bootstrap/etcd-snapshots';
+import { CREDENTIAL_KEYS, type EtcdSnapshots } from '../../model/etcd-backup';
 import type { Command, Runbook } from './runbook';
 
 /** Where the operator keeps the B2 application key: outside the repository, readable only by them. */

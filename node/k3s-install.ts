@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema';
 import { METADATA_GUARD_UNIT } from './metadata-guard';
-import { PATHS } from './paths';
+import { PATHS } from '../model/paths';
 import { renderTemplate, plainWord } from './template';
 import { UFW_GATE_CHAIN } from './ufw-chains';
 import { rootFile, type WriteFile } from './write-file';

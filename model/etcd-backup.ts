@@ -17,6 +17,13 @@ export interface EtcdSnapshots {
   readonly credentialKeys: readonly string[];
   /** Where the snapshots land, for people: `<endpoint>/<bucket>/<folder>`. */
   readonly location: string;
+  /** The same place as `k3s etcd-snapshot ls` shows it in a row's Location: `s3://<bucket>/<folder>`. */
+  readonly s3Url: string;
+  /**
+   * The S3 settings as `k3s server` flags, for a restore: K3s cannot read the Secret during a
+   * cluster-reset (no API server runs). No retention: a restore prunes nothing.
+   */
+  readonly restoreFlags: readonly string[];
   readonly schedule: string;
 }
 
@@ -36,6 +43,7 @@ export const CREDENTIAL_ENV: Readonly<Record<(typeof CREDENTIAL_KEYS)[number], s
 export function etcdSnapshots(config: Config): EtcdSnapshots | undefined {
   const s = config.etcdSnapshots;
   if (!s) return undefined;
+  const where = { 'etcd-s3-endpoint': s.endpoint, 'etcd-s3-region': s.region, 'etcd-s3-bucket': s.bucket, 'etcd-s3-folder': s.folder };
   return {
     k3sConfig: {
       'etcd-snapshot-schedule-cron': s.schedule,
@@ -45,15 +53,14 @@ export function etcdSnapshots(config: Config): EtcdSnapshots | undefined {
     },
     secretName: s.secretName,
     settings: {
-      'etcd-s3-endpoint': s.endpoint,
-      'etcd-s3-region': s.region,
-      'etcd-s3-bucket': s.bucket,
-      'etcd-s3-folder': s.folder,
+      ...where,
       // The Secret's own retention: without it K3s keeps 5 in the bucket, whatever config.yaml says.
       'etcd-s3-retention': String(s.s3Retention ?? s.retention * config.cluster.nodes.length),
     },
     credentialKeys: CREDENTIAL_KEYS,
     location: `${s.endpoint}/${s.bucket}/${s.folder}`,
+    s3Url: `s3://${s.bucket}/${s.folder}`,
+    restoreFlags: Object.entries(where).map(([k, v]) => `--${k}=${v}`),
     schedule: s.schedule,
   };
 }

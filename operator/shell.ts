@@ -1,6 +1,6 @@
 /**
  * Quoting for the command lines the operator copies into a shell: the summary's hcloud
- * commands (`bootstrap/write.ts`) and the runbooks (`runbooks/runbook.ts`) both print with it.
+ * commands (`operator/summary.ts`) and the runbooks (`operator/runbooks/runbook.ts`) both print with it.
  */
 
 /** A word needs no quoting when it is made only of these (none of them means anything to a POSIX shell). */

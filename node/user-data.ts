@@ -1,9 +1,6 @@
 import { Document, type YAMLSeq } from 'yaml';
 import type { WriteFile } from './write-file';
 
-/** Hetzner Cloud's limit on server user-data. */
-export const USER_DATA_LIMIT = 32 * 1024;
-
 export interface CloudConfig {
   /** Comment under the `#cloud-config` line. */
   readonly header: string;

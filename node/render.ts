@@ -1,17 +1,20 @@
+import { USER_DATA_LIMIT } from '../config/hetzner-limits';
 import type { Config, NodeConfig } from '../config/schema';
 import { UserInputError } from '../lib/errors';
 import { rereadCloudInit } from '../lib/reread';
+import { kubeProxy } from '../model/kube-proxy';
+import { nodeFileName, OUTPUT } from '../model/layout';
+import { PATHS } from '../model/paths';
+import { joinTarget } from '../model/topology';
 import { flannelConfFile, flannelNetConf } from './flannel';
 import { k3sConfig, k3sConfigFile, k3sTokenFile } from './k3s-config';
 import { k3sInstallFiles } from './k3s-install';
-import { kubeProxy } from './kube-proxy';
+import { kernelModuleFiles } from './kernel-modules';
 import { metadataGuardFiles } from './metadata-guard';
-import { PATHS } from './paths';
 import { runcmd } from './runcmd';
 import { unprivilegedPortsSysctl } from './sysctl';
-import { joinTarget } from './topology';
 import { ufwFiles } from './ufw';
-import { cloudConfigText, USER_DATA_LIMIT } from './user-data';
+import { cloudConfigText } from './user-data';
 
 export interface RenderedNode {
   readonly name: string;
@@ -21,15 +24,11 @@ export interface RenderedNode {
   readonly fileName: string;
   /** The whole user-data, `#cloud-config` first. Contains the cluster token. */
   readonly content: string;
+  /** Its size in bytes, within Hetzner's limit. */
+  readonly bytes: number;
 }
 
 export class UserDataTooLargeError extends UserInputError {}
-
-/**
- * The node's file in dist/cloud-init/. Not .yaml, .yml or .json, so `kubectl apply -R -f dist`
- * never reads it (and never prints the token it holds).
- */
-export const nodeFileName = (node: NodeConfig): string => `${node.name}.user-data`;
 
 /** Renders the user-data of every server node. Throws before returning anything over Hetzner's limit. */
 export function renderNodes(config: Config, opts: { token: string }): RenderedNode[] {
@@ -47,17 +46,17 @@ export function renderNodes(config: Config, opts: { token: string }): RenderedNo
       runcmd: commands,
     });
     // Read back as cloud-init and K3s will, before anything is written (lib/reread.ts).
-    rereadCloudInit(`cloud-init/${fileName}`, content, { write_files: writeFiles, runcmd: commands }, {
+    rereadCloudInit(`${OUTPUT.cloudInit}/${fileName}`, content, { write_files: writeFiles, runcmd: commands }, {
       [PATHS.k3sConfig]: { yaml: k3sConfig(config, node) },
       [PATHS.flannelConf]: { json: flannelNetConf(config.cluster) },
     });
-    const size = Buffer.byteLength(content);
-    if (size > USER_DATA_LIMIT) {
+    const bytes = Buffer.byteLength(content);
+    if (bytes > USER_DATA_LIMIT) {
       throw new UserDataTooLargeError(
-        `${node.name}: user-data is ${size} bytes, over Hetzner's ${USER_DATA_LIMIT}-byte limit; shorten the operator or Cloudflare lists, or set firewall.web to anywhere`,
+        `${node.name}: user-data is ${bytes} bytes, over Hetzner's ${USER_DATA_LIMIT}-byte limit; shorten the operator or Cloudflare lists, or set firewall.web to anywhere`,
       );
     }
-    return { name: node.name, role, fileName, content };
+    return { name: node.name, role, fileName, content, bytes };
   });
 }
 
@@ -65,7 +64,7 @@ export function renderNodes(config: Config, opts: { token: string }): RenderedNo
 export function nodeFiles(config: Config, node: NodeConfig, token: string) {
   return [
     unprivilegedPortsSysctl(),
-    ...kubeProxy(config.k3s).files,
+    ...kernelModuleFiles(kubeProxy(config.k3s)),
     ...ufwFiles(config, node),
     ...metadataGuardFiles(config.cluster),
     flannelConfFile(config.cluster),

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import type { Config } from '../config/schema';
-import { PATHS } from './paths';
+import { PATHS } from '../model/paths';
 import { plainWord, renderTemplate } from './template';
 import { rootFile, type WriteFile } from './write-file';
 

@@ -1,10 +1,10 @@
 import { stringify } from 'yaml';
 import type { Config, NodeConfig } from '../config/schema';
-import { etcdSnapshots } from './etcd-snapshots';
-import { kubeProxy } from './kube-proxy';
-import { PATHS } from './paths';
-import { K3S_PORTS } from './ports';
-import { clusterAddress, joinTarget } from './topology';
+import { etcdSnapshots } from '../model/etcd-backup';
+import { kubeProxy } from '../model/kube-proxy';
+import { PATHS } from '../model/paths';
+import { K3S_PORTS } from '../config/ports';
+import { clusterAddress, joinTarget } from '../model/topology';
 import { rootFile, type WriteFile } from './write-file';
 
 /**

@@ -1,6 +1,6 @@
-import { PATHS } from '../bootstrap/paths';
-import { K3S_PORTS } from '../bootstrap/ports';
-import type { NodeConfig } from '../config/schema';
+import { K3S_PORTS } from '../../config/ports';
+import type { NodeConfig } from '../../config/schema';
+import { PATHS } from '../../model/paths';
 import type { Command } from './runbook';
 
 /** K3s's data directory. */

@@ -4,7 +4,7 @@
  * against the K3s flag list, the order of the steps); `renderRunbook` prints them for people.
  */
 
-import { shellWord } from '../bootstrap/shell';
+import { shellWord } from '../shell';
 
 /** A word of a command: a literal (quoted for the shell when needed) or shell text meant as written (an expansion such as `"$SNAPSHOT"`). */
 export type Word = string | { readonly shell: string };
@@ -36,7 +36,7 @@ export interface Runbook {
   readonly steps: readonly Step[];
 }
 
-/** A word as printed: a literal quoted by `shellWord` (bootstrap/shell.ts), shell text as written. */
+/** A word as printed: a literal quoted by `shellWord` (operator/shell.ts), shell text as written. */
 export function wordText(w: Word): string {
   return typeof w === 'string' ? shellWord(w) : w.shell;
 }
@@ -50,11 +50,6 @@ export function commandLines(c: Command): string[] {
   const body = c.stdin.endsWith('\n') ? c.stdin.slice(0, -1) : c.stdin;
   if (body.split('\n').includes('EOF')) throw new Error('here-document body contains its delimiter');
   return [`${line} <<'EOF'${note}`, ...body.split('\n'), 'EOF'];
-}
-
-/** Every command of a runbook, in order, with the step it belongs to. */
-export function commandsOf(runbook: Runbook): { step: number; on: string; command: Command }[] {
-  return runbook.steps.flatMap((s, i) => s.commands.map((command) => ({ step: i + 1, on: s.on, command })));
 }
 
 /**

@@ -1,9 +1,9 @@
 import type { Config, NodeConfig } from '../config/schema';
-import { PATHS } from './paths';
-import { type Allowance, allowances } from './inbound';
-import { overlay, POD_BRIDGE } from './ports';
+import { PATHS } from '../model/paths';
+import { type Allowance, allowances } from '../model/inbound';
+import { overlay, POD_BRIDGE } from '../model/overlays';
 import { plainWord, renderTemplate } from './template';
-import { peersOf } from './topology';
+import { peersOf } from '../model/topology';
 import { CHAIN_PREFIX, userInputChain } from './ufw-chains';
 import { rootFile, type WriteFile } from './write-file';
 
@@ -29,7 +29,7 @@ export function ufwRulesOf(a: Allowance, family: 4 | 6): UfwRule[] {
  * The inbound rules of one node. Cluster ports open only to the other nodes (on the private
  * network when one is attached); operators reach SSH and the API from their CIDRs; the web
  * ports follow `firewall.web`. Everything else is dropped by the default policy. The public
- * rules are the allowances the Cloud Firewall is rendered from too (`bootstrap/inbound.ts`).
+ * rules are the allowances the Cloud Firewall is rendered from too (`model/inbound.ts`).
  */
 export function ufwRules(config: Config, node: NodeConfig): { v4: UfwRule[]; v6: UfwRule[] } {
   const { cluster } = config;

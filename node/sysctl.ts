@@ -1,4 +1,4 @@
-import { PATHS } from './paths';
+import { PATHS } from '../model/paths';
 import { rootFile, type WriteFile } from './write-file';
 
 /**

@@ -1,6 +1,6 @@
-import { CREDENTIAL_ENV, type EtcdSnapshots } from '../bootstrap/etcd-snapshots';
-import { PATHS } from '../bootstrap/paths';
-import type { Config, NodeConfig } from '../config/schema';
+import type { Config, NodeConfig } from '../../config/schema';
+import { CREDENTIAL_ENV, type EtcdSnapshots } from '../../model/etcd-backup';
+import { PATHS } from '../../model/paths';
 import { DATA_DIR, DB_INFO, nodeLabel, systemctl } from './node';
 import type { Command, Runbook, Step } from './runbook';
 
@@ -37,7 +37,6 @@ function fromKeysFile(key: string): { shell: string } {
  * environment variables taken from files on the node.
  */
 export function clusterResetCommand(s: EtcdSnapshots): Command {
-  const { 'etcd-s3-retention': _retention, ...settings } = s.settings;
   return {
     env: [
       ...s.credentialKeys.map((k) => [CREDENTIAL_ENV[k as keyof typeof CREDENTIAL_ENV], fromKeysFile(k)] as const),
@@ -49,7 +48,7 @@ export function clusterResetCommand(s: EtcdSnapshots): Command {
       // The object name only: K3s downloads <folder>/<name> (pkg/etcd/s3/s3.go).
       { shell: '--cluster-reset-restore-path="$SNAPSHOT"' },
       '--etcd-s3',
-      ...Object.entries(settings).map(([k, v]) => `--${k}=${v}`),
+      ...s.restoreFlags,
     ],
   };
 }
@@ -62,7 +61,7 @@ export function restoreRunbook(config: Config, s: EtcdSnapshots): Runbook {
       on: `${nodeLabel(first)} (while the cluster still runs)`,
       title: 'Choose the snapshot',
       commands: [{ argv: ['k3s', 'etcd-snapshot', 'ls'] }, { argv: [{ shell: "SNAPSHOT='<Name of the chosen s3:// row>'" }] }],
-      check: `the chosen row's Location is s3://${s.location.split('/').slice(1).join('/')}/<Name>. If no server runs any more, the B2 web console lists the same objects in ${s.location}: the Name is the object name without the folder.`,
+      check: `the chosen row's Location is ${s.s3Url}/<Name>. If no server runs any more, the B2 web console lists the same objects in ${s.location}: the Name is the object name without the folder.`,
       why: 'ls asks the running server, which reads the bucket with the Secret; once K3s is stopped only the bucket itself can be listed.',
     },
     {

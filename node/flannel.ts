@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema';
-import { PATHS } from './paths';
-import { overlay } from './ports';
+import { PATHS } from '../model/paths';
+import { overlay } from '../model/overlays';
 import { rootFile, type WriteFile } from './write-file';
 
 /**

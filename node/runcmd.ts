@@ -1,4 +1,4 @@
-import type { KubeProxyPlan } from './kube-proxy';
+import type { KubeProxyPlan } from '../model/kube-proxy';
 import { METADATA_GUARD_UNIT } from './metadata-guard';
 
 /**

@@ -1,0 +1,53 @@
+import { App } from 'cdk8s';
+import * as fs from 'fs';
+import * as path from 'path';
+import { addStack } from '../charts/stack';
+import type { Config } from '../config/schema';
+import { isSynthOutput, type StagedDir, stageDir } from '../lib/replace-dir';
+import { rereadManifests } from '../lib/reread';
+import { NODE_OUTPUTS } from '../model/layout';
+import type { RenderedNode } from '../node/render';
+import { writeNodeOutputs } from './node-outputs';
+
+/** What one run puts in the output directory. */
+export interface Outputs {
+  readonly config: Config;
+  readonly nodes: readonly RenderedNode[];
+  /** Replace only the node files and the Cloud Firewall's rules, and carry the rest over. */
+  readonly bootstrapOnly: boolean;
+}
+
+/**
+ * Builds the whole new output beside `outdir` (lib/replace-dir.ts): the manifests at the top
+ * level (what `kubectl apply -f dist` reads), the node files in cloud-init/, the Cloud
+ * Firewall's rules in hcloud/. Nothing is replaced until the caller commits.
+ */
+export function stageOutputs(outdir: string, o: Outputs): StagedDir {
+  return stageDir(outdir, (dir) => {
+    if (o.bootstrapOnly) carryOver(outdir, dir);
+    else writeManifests(dir, outdir, o.config);
+    writeNodeOutputs(dir, o.config, o.nodes);
+  });
+}
+
+/** The manifests, read back as kubectl will before anything is replaced (lib/reread.ts). */
+function writeManifests(dir: string, outdir: string, config: Config): void {
+  const app = new App({ outdir: dir });
+  addStack(app, config);
+  app.synth();
+  rereadManifests(
+    dir,
+    app.charts.map((c) => c.toJson()),
+    outdir,
+  );
+}
+
+/**
+ * Everything of the previous output but the node outputs, so a `--bootstrap-only` run still
+ * replaces the whole directory at once.
+ */
+function carryOver(outdir: string, dir: string): void {
+  for (const entry of isSynthOutput(outdir) ? fs.readdirSync(outdir) : []) {
+    if (!NODE_OUTPUTS.includes(entry)) fs.cpSync(path.join(outdir, entry), path.join(dir, entry), { recursive: true, preserveTimestamps: true });
+  }
+}

@@ -1,0 +1,60 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/**
+ * The layers, lowest first, and what each may import of the others (README, "Layout"):
+ * config → model → renderers (charts/, node/) ∥ operator/ → cli/ → main.ts. lib/ is below
+ * them all. A renderer never imports the operator wing, nor the reverse; both read the model.
+ */
+const LAYERS = ['lib', 'config', 'model', 'charts', 'node', 'operator', 'cli'];
+const MAY_IMPORT = {
+  lib: ['lib'],
+  config: ['lib', 'config'],
+  model: ['lib', 'config', 'model'],
+  charts: ['lib', 'config', 'model', 'charts'],
+  node: ['lib', 'config', 'model', 'node'],
+  operator: ['lib', 'config', 'model', 'operator'],
+  cli: LAYERS,
+};
+
+/** The import specifiers that reach `layer` from anywhere in the tree (one or more `../`). */
+const reaching = (layer) => [`../${layer}`, `../${layer}/**`, `**/../${layer}`, `**/../${layer}/**`];
+
+const layerRules = Object.entries(MAY_IMPORT).map(([layer, allowed]) => ({
+  files: [`${layer}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          ...LAYERS.filter((l) => !allowed.includes(l)).map((l) => ({
+            group: reaching(l),
+            message: `${layer}/ may import only ${allowed.join(', ')} (eslint.config.mjs, LAYERS)`,
+          })),
+          { group: ['**/main', '../main', '**/test/**', '../test/**'], message: `${layer}/ must not import main.ts or the tests` },
+        ],
+      },
+    ],
+  },
+}));
+
+export default tseslint.config(
+  { ignores: ['imports/**', 'dist/**', 'build/**', 'node_modules/**', 'vendor/**', 'coverage/**', 'test/fixtures/**', '.schema/**', 'crds/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { console: 'readonly', process: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly', Buffer: 'readonly', setImmediate: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      // `require` of the generated JSON and of optional modules.
+      '@typescript-eslint/no-require-imports': 'off',
+    },
+  },
+  {
+    // Tests read loosely typed manifests and parsed files.
+    files: ['**/*.test.ts', 'test/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+  ...layerRules,
+);

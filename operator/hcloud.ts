@@ -1,0 +1,38 @@
+import type { Config, NodeConfig } from '../config/schema';
+
+/** The hcloud commands that give the cluster its Cloud Firewall, in order. */
+export function firewallCommands(config: Config, rulesFile: string): string[][] {
+  const name = config.cluster.hetzner.firewall;
+  return [
+    ['hcloud', 'firewall', 'create', '--name', name],
+    ['hcloud', 'firewall', 'replace-rules', name, '--rules-file', rulesFile],
+  ];
+}
+
+/**
+ * The hcloud commands that build one node with its own address, in order: show the Primary IP
+ * that must already hold `publicIPv4` (so the operator sees the address and auto-delete before
+ * anything is created), create the server on it with the firewall and the user-data. With a
+ * private network the server is created stopped, joins the network at `privateIPv4`, and only
+ * then is powered on: its first boot (cloud-init, then K3s with node-ip, advertise-address,
+ * flannel-iface, the join URL and the UFW rules on that address) must find the address there.
+ * `server create` starts the server at once otherwise (`--start-after-create` defaults to true).
+ */
+export function nodeCommands(config: Config, node: NodeConfig, file: string): string[][] {
+  const { serverType, image, location, firewall, network } = config.cluster.hetzner;
+  const privateIp = config.cluster.privateNetwork ? node.privateIPv4 : undefined;
+  const create = [
+    'hcloud', 'server', 'create', '--name', node.name, '--type', serverType, '--image', image, '--location', location,
+    '--primary-ipv4', node.primaryIp, '--firewall', firewall, '--user-data-from-file', file,
+  ];
+  return [
+    ['hcloud', 'primary-ip', 'describe', node.primaryIp],
+    ...(privateIp
+      ? [
+          [...create, '--start-after-create=false'],
+          ['hcloud', 'server', 'attach-to-network', node.name, '--network', network, '--ip', privateIp],
+          ['hcloud', 'server', 'poweron', node.name],
+        ]
+      : [create]),
+  ];
+}

@@ -1,0 +1,23 @@
+import { UsageError } from '../../lib/errors';
+
+/** The runbooks `--runbook NAME` prints; checked before any file is read. */
+export const RUNBOOKS = ['etcd-secret', 'restore', 'rebuild'] as const;
+export type RunbookName = (typeof RUNBOOKS)[number];
+
+export interface RunbookRequest {
+  readonly name: RunbookName;
+  /** Name or alias of the node (rebuild). */
+  readonly node?: string;
+}
+
+/** `--runbook NAME [--node NODE]`, as main.ts parsed them, or undefined when no runbook is asked for. */
+export function runbookRequest(name: string | undefined, node: string | undefined): RunbookRequest | undefined {
+  if (name === undefined) {
+    if (node !== undefined) throw new UsageError('--node goes with --runbook rebuild');
+    return undefined;
+  }
+  if (!(RUNBOOKS as readonly string[]).includes(name)) throw new UsageError(`--runbook ${name}: unknown runbook; use one of ${RUNBOOKS.join(', ')}`);
+  if (name === 'rebuild' && !node) throw new UsageError('--runbook rebuild needs --node NAME (a node name or alias from cluster.nodes)');
+  if (name !== 'rebuild' && node !== undefined) throw new UsageError(`--node goes with --runbook rebuild, not --runbook ${name}`);
+  return { name: name as RunbookName, node };
+}
