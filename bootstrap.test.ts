@@ -9,6 +9,8 @@ import { resolveToken } from './model/token';
 import { ufwRules } from './node/ufw';
 import { layout } from './model/layout';
 import { synthSummary } from './operator/summary';
+import { renderRecords } from './node/record';
+import { fingerprintOf } from './model/node-record';
 import type { Config } from './config/schema';
 import { main, run } from './main';
 import { runbookLines } from './operator/runbooks';
@@ -459,7 +461,7 @@ describe('the cluster token', () => {
   });
 
   test('the restore runbook’s instruction for a rebuilt first server can be followed: the secret after "::server:" renders with cluster.established: false', () => {
-    const restoreIntro = runbookLines(production(), { name: 'restore' }, layout('dist')).join('\n');
+    const restoreIntro = runbookLines(production(), { name: 'restore' }, layout('dist'), renderRecords(production())).join('\n');
     expect(restoreIntro).toContain('the part after "::server:"');
     const secret = FULL.slice(FULL.indexOf('::server:') + '::server:'.length);
     const t = resolveToken({ K3S_TOKEN: secret }, newCluster(tokenFile()));
@@ -504,7 +506,7 @@ describe('the cluster token', () => {
   test('the summary says where the token came from and whether joining servers verify the CA, never the token', () => {
     const established = variant((r) => (r.cluster.established = true));
     const summary = (token: string, source: string, config: Config) =>
-      synthSummary(config, layout('dist'), renderNodes(config, { token }), { token, source, form: token.startsWith('K10') ? 'full' : 'plain' });
+      synthSummary(config, layout('dist'), renderRecords(config), { written: renderNodes(config, { token }), token: { token, source, form: token.startsWith('K10') ? 'full' : 'plain' } });
     const full = summary(FULL, 'K3S_TOKEN', established);
     expect(full).toContain('cluster token: from K3S_TOKEN (full K10 server token: joining servers verify the cluster CA)');
     expect(summary(TEST_TOKEN, '.secrets/k3s-token', established)).toContain(
@@ -537,18 +539,20 @@ describe('the operator’s summary', () => {
     const count = JSON.parse(fs.readFileSync(rules, 'utf8')).length;
     expect(lines[0]).toMatch(new RegExp(`^${rules}  Cloud Firewall honeydue: ${count} rules, \\d+ of 500 effective$`));
     expect(lines.slice(2, 4)).toEqual([`  hcloud firewall create --name honeydue`, `  hcloud firewall replace-rules honeydue --rules-file ${rules}`]);
+    expect(lines[4]).toBe(`${path.join(out, 'nodes')}/  what each node file writes, without the token (commit it: git diff shows what changes on which server)`);
     const f = path.join(out, 'cloud-init', renderNodes(production(), { token: TEST_TOKEN })[0]!.fileName);
     const size = fs.statSync(f).size;
-    expect(lines.slice(4, 8)).toEqual([
+    const fingerprint = fingerprintOf(fs.readFileSync(path.join(out, 'nodes', 'ubuntu-8gb-nbg1-2.record'), 'utf8'));
+    expect(lines.slice(5, 9)).toEqual([
       `${f}  first  ${size} bytes  ${((100 * size) / HETZNER_USER_DATA_LIMIT).toFixed(1)}% of 32 KiB`,
       '  # Primary IP ubuntu-8gb-nbg1-2-ipv4 must already hold 178.104.247.152, auto-delete off (README, Build a node)',
       '  hcloud primary-ip describe ubuntu-8gb-nbg1-2-ipv4',
-      `  hcloud server create --name ubuntu-8gb-nbg1-2 --type cx33 --image ubuntu-24.04 --location nbg1 --primary-ipv4 ubuntu-8gb-nbg1-2-ipv4 --firewall honeydue --user-data-from-file ${f}`,
+      `  hcloud server create --name ubuntu-8gb-nbg1-2 --type cx33 --image ubuntu-24.04 --location nbg1 --primary-ipv4 ubuntu-8gb-nbg1-2-ipv4 --firewall honeydue --user-data-from-file ${f} --label honeydue/node-file=${fingerprint}`,
     ]);
-    expect(lines[8]).toMatch(/ubuntu-8gb-nbg1-1\.\S+ {2}join /);
+    expect(lines[9]).toMatch(/ubuntu-8gb-nbg1-1\.\S+ {2}join /);
     expect(lines.filter((l) => l.includes('attach-to-network'))).toEqual([]);
     expect(lines).toContain('cluster token: from K3S_TOKEN');
-    expect(fs.readdirSync(out).sort()).toEqual(['.honeydue-synth', 'cloud-init', 'hcloud']);
+    expect(fs.readdirSync(out).sort()).toEqual(['.honeydue-synth', 'cloud-init', 'hcloud', 'nodes']);
   });
 
   test('with a private network each node also joins it at its privateIPv4, on the network named in the config', () => {
@@ -558,7 +562,7 @@ describe('the operator’s summary', () => {
       r.cluster.nodes.forEach((node, i) => (node.privateIPv4 = `10.0.0.${i + 2}`));
     });
     const nodes = renderNodes(c, { token: TEST_TOKEN });
-    const lines = synthSummary(c, layout('dist'), nodes, { token: TEST_TOKEN, source: 'K3S_TOKEN', form: 'plain' });
+    const lines = synthSummary(c, layout('dist'), renderRecords(c), { written: nodes, token: { token: TEST_TOKEN, source: 'K3S_TOKEN', form: 'plain' } });
     expect(lines.filter((l) => l.includes('attach-to-network'))).toEqual(
       c.cluster.nodes.map((n) => `  hcloud server attach-to-network ${n.name} --network hd-net --ip ${n.privateIPv4}`),
     );

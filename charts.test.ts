@@ -326,8 +326,8 @@ describe('dist/', () => {
   const files = fs.readdirSync(dist).filter((f) => f.endsWith('.yaml')).sort();
   const docs = (f: string) => parseAllDocuments(fs.readFileSync(path.join(dist, f), 'utf8')).map((d) => d.toJS() as KubeObject);
 
-  test('holds only Kubernetes manifests at its top level, the synth marker, and cloud-init/ and hcloud/ beside them', () => {
-    expect(fs.readdirSync(dist).sort()).toEqual([...files, '.honeydue-synth', 'cloud-init', 'hcloud'].sort());
+  test('holds only Kubernetes manifests at its top level, the synth marker, and cloud-init/, hcloud/ and nodes/ beside them', () => {
+    expect(fs.readdirSync(dist).sort()).toEqual([...files, '.honeydue-synth', 'cloud-init', 'hcloud', 'nodes'].sort());
     for (const f of files) for (const o of docs(f)) expect(o).toMatchObject({ apiVersion: expect.any(String), kind: expect.any(String), metadata: { name: expect.any(String) } });
   });
 
@@ -396,12 +396,17 @@ describe('dist/', () => {
     for (const key of Object.keys(find('HelmChartConfig', 'traefik').spec)) expect(allowed).toContain(key);
   });
 
-  test('the committed dist/ manifests are what the current code and cluster.yaml synthesize', () => {
+  test('the committed dist/ manifests and node records are what the current code and cluster.yaml synthesize', () => {
     const committed = path.join(__dirname, 'dist');
     const manifests = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith('.k8s.yaml')).sort();
     expect(manifests(committed)).toEqual(files);
     for (const f of files) {
       expect({ file: f, text: fs.readFileSync(path.join(committed, f), 'utf8') }).toEqual({ file: f, text: fs.readFileSync(path.join(dist, f), 'utf8') });
+    }
+    const records = (dir: string) => fs.readdirSync(path.join(dir, 'nodes')).sort();
+    expect(records(committed)).toEqual(records(dist));
+    for (const f of records(dist)) {
+      expect({ file: f, text: fs.readFileSync(path.join(committed, 'nodes', f), 'utf8') }).toEqual({ file: f, text: fs.readFileSync(path.join(dist, 'nodes', f), 'utf8') });
     }
   });
 

@@ -6,6 +6,7 @@ import type { Config } from '../config/schema';
 import { isSynthOutput, type StagedDir, stageDir } from '../lib/replace-dir';
 import { rereadManifests } from '../lib/reread';
 import { NODE_OUTPUTS } from '../model/layout';
+import type { NodeRecord } from '../model/node-record';
 import type { RenderedNode } from '../node/render';
 import { writeNodeOutputs } from './node-outputs';
 
@@ -13,20 +14,21 @@ import { writeNodeOutputs } from './node-outputs';
 export interface Outputs {
   readonly config: Config;
   readonly nodes: readonly RenderedNode[];
+  readonly records: readonly NodeRecord[];
   /** Replace only the node files and the Cloud Firewall's rules, and carry the rest over. */
   readonly bootstrapOnly: boolean;
 }
 
 /**
  * Builds the whole new output beside `outdir` (lib/replace-dir.ts): the manifests at the top
- * level (what `kubectl apply -f dist` reads), the node files in cloud-init/, the Cloud
- * Firewall's rules in hcloud/. Nothing is replaced until the caller commits.
+ * level (what `kubectl apply -f dist` reads), the node files in cloud-init/, their records in
+ * nodes/, the Cloud Firewall's rules in hcloud/. Nothing is replaced until the caller commits.
  */
 export function stageOutputs(outdir: string, o: Outputs): StagedDir {
   return stageDir(outdir, (dir) => {
     if (o.bootstrapOnly) carryOver(outdir, dir);
     else writeManifests(dir, outdir, o.config);
-    writeNodeOutputs(dir, o.config, o.nodes);
+    writeNodeOutputs(dir, o.config, o.nodes, o.records);
   });
 }
 

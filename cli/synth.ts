@@ -3,13 +3,14 @@ import { configFileFrom, loadConfig } from '../config/load';
 import { UsageError } from '../lib/errors';
 import type { StagedDir } from '../lib/replace-dir';
 import { layout, outputDir } from '../model/layout';
-import { resolveToken } from '../model/token';
+import { type ClusterToken, NoTokenError, resolveToken } from '../model/token';
+import { renderRecords } from '../node/record';
 import { renderNodes } from '../node/render';
 import { runbookLines } from '../operator/runbooks';
 import { runbookRequest } from '../operator/runbooks/names';
 import { synthSummary } from '../operator/summary';
 import { version } from '../package.json';
-import { parseOptions, usage } from './options';
+import { type Options, parseOptions, usage } from './options';
 import { stageOutputs } from './output';
 
 /** What a run has built and not yet put in place. */
@@ -23,7 +24,7 @@ export interface Prepared {
 /**
  * Everything up to the point of no return: reads the command line, the config and the token,
  * renders every file and builds the new output beside the old one. Returns an exit code when
- * there is nothing to replace (--help, --version, --write-schema, --runbook).
+ * there is nothing to replace (--help, --version, --write-schema, --runbook, --plan).
  */
 export function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line: string) => void): number | Prepared {
   const opts = parseOptions(argv);
@@ -37,16 +38,18 @@ export function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (l
   // `--runbook NAME [--node NODE]` prints a runbook and writes nothing; checked before any file is read.
   const runbook = runbookRequest(opts.runbook, opts.node);
   const config = loadConfig(configFileFrom(opts.config, env));
-  const outdir = outputDir(env);
-  if (runbook) return done(log, ...runbookLines(config, runbook, layout(outdir)));
+  const out = layout(outputDir(env));
+  const records = renderRecords(config);
+  if (runbook) return done(log, ...runbookLines(config, runbook, out, records));
 
-  const token = resolveToken(env, { established: config.cluster.established });
-  const nodes = renderNodes(config, token);
-  const summary = synthSummary(config, layout(outdir), nodes, token);
-  const staged = stageOutputs(outdir, { config, nodes, bootstrapOnly: opts['bootstrap-only'] === true });
+  const found = tokenFor(env, config.cluster.established, opts);
+  const token = found instanceof NoTokenError ? undefined : found;
+  const nodes = token ? renderNodes(config, token) : [];
+  const summary = synthSummary(config, out, records, token ? { written: nodes, token } : { notWritten: `no user-data written: ${(found as NoTokenError).message}` });
+  const staged = stageOutputs(out.dir, { config, nodes, records, bootstrapOnly: opts['bootstrap-only'] === true });
   const commit = () => {
     try {
-      token.save?.();
+      token?.save?.();
     } catch (e) {
       staged.abort();
       throw e;
@@ -54,6 +57,20 @@ export function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (l
     staged.commit();
   };
   return { staged, commit, summary };
+}
+
+/**
+ * The cluster token, or why there is none for an established cluster: the synth then writes
+ * everything but the user-data (which it could only fill with a token that the running cluster
+ * would refuse). `--bootstrap-only` exists to write the user-data, so it needs the token.
+ */
+function tokenFor(env: NodeJS.ProcessEnv, established: boolean, opts: Options): ClusterToken | NoTokenError {
+  try {
+    return resolveToken(env, { established });
+  } catch (e) {
+    if (e instanceof NoTokenError && !opts['bootstrap-only']) return e;
+    throw e;
+  }
 }
 
 function done(log: (line: string) => void, ...lines: string[]): 0 {

@@ -1,5 +1,6 @@
 import * as path from 'path';
 import type { NodeConfig } from '../config/schema';
+import { recordFileName } from './node-record';
 
 /**
  * Where a synth writes, relative to its output directory: the manifests at the top level (what
@@ -15,10 +16,12 @@ export const OUTPUT = {
   /** The Cloud Firewall's rules file. */
   hcloud: 'hcloud',
   firewallRules: 'firewall.rules',
+  /** Each node's token-free record (model/node-record.ts), committed and reviewed. */
+  records: 'nodes',
 } as const;
 
-/** The directories a `--bootstrap-only` run replaces; everything else is carried over. */
-export const NODE_OUTPUTS: readonly string[] = [OUTPUT.cloudInit, OUTPUT.hcloud];
+/** The directories a `--bootstrap-only` run replaces; everything else (the manifests) is carried over. */
+export const NODE_OUTPUTS: readonly string[] = [OUTPUT.cloudInit, OUTPUT.hcloud, OUTPUT.records];
 
 /** The node's user-data file name: not .yaml, .yml or .json, so kubectl never reads it (nor prints its token). */
 export const nodeFileName = (node: Pick<NodeConfig, 'name'>): string => `${node.name}.user-data`;
@@ -32,17 +35,22 @@ export interface Layout {
   readonly cloudInitDir: string;
   readonly hcloudDir: string;
   readonly firewallRulesFile: string;
+  readonly recordsDir: string;
   nodeFile(node: Pick<NodeConfig, 'name'>): string;
+  recordFile(node: Pick<NodeConfig, 'name'>): string;
 }
 
 export function layout(dir: string): Layout {
   const cloudInitDir = path.join(dir, OUTPUT.cloudInit);
   const hcloudDir = path.join(dir, OUTPUT.hcloud);
+  const recordsDir = path.join(dir, OUTPUT.records);
   return {
     dir,
     cloudInitDir,
     hcloudDir,
     firewallRulesFile: path.join(hcloudDir, OUTPUT.firewallRules),
+    recordsDir,
     nodeFile: (node) => path.join(cloudInitDir, nodeFileName(node)),
+    recordFile: (node) => path.join(recordsDir, recordFileName(node)),
   };
 }

@@ -42,6 +42,9 @@ export interface ClusterToken {
 
 export class TokenError extends UserInputError {}
 
+/** An established cluster with no token at hand: nothing may make one up. */
+export class NoTokenError extends TokenError {}
+
 export interface TokenOptions {
   /** `cluster.established`: the cluster runs, so its token must be given and never made up. */
   readonly established: boolean;
@@ -74,7 +77,7 @@ export function resolveToken(env: NodeJS.ProcessEnv, opts: TokenOptions): Cluste
     return checked(text.trim(), file, opts.established, 'fix it, or delete it to generate a new one before any node is built');
   }
   if (opts.established) {
-    throw new TokenError(
+    throw new NoTokenError(
       `cluster.established is true but there is no cluster token: neither K3S_TOKEN nor ${file} is set, and a new token could never join the running cluster. ` +
         `Copy ${SERVER_TOKEN_PATH} from a running server into ${file} (mode 0600: chmod 600 ${file}), or set K3S_TOKEN to its content`,
     );

@@ -1,4 +1,5 @@
 import type { Config, NodeConfig } from '../config/schema';
+import { NODE_FILE_LABEL } from '../model/node-record';
 
 /** The hcloud commands that give the cluster its Cloud Firewall, in order. */
 export function firewallCommands(config: Config, rulesFile: string): string[][] {
@@ -17,13 +18,16 @@ export function firewallCommands(config: Config, rulesFile: string): string[][] 
  * then is powered on: its first boot (cloud-init, then K3s with node-ip, advertise-address,
  * flannel-iface, the join URL and the UFW rules on that address) must find the address there.
  * `server create` starts the server at once otherwise (`--start-after-create` defaults to true).
+ * The server is labelled with the fingerprint of its node file's record, so the plan can tell
+ * which file it was built from without reading the token.
  */
-export function nodeCommands(config: Config, node: NodeConfig, file: string): string[][] {
+export function nodeCommands(config: Config, node: NodeConfig, file: string, fingerprint: string): string[][] {
   const { serverType, image, location, firewall, network } = config.cluster.hetzner;
   const privateIp = config.cluster.privateNetwork ? node.privateIPv4 : undefined;
   const create = [
     'hcloud', 'server', 'create', '--name', node.name, '--type', serverType, '--image', image, '--location', location,
     '--primary-ipv4', node.primaryIp, '--firewall', firewall, '--user-data-from-file', file,
+    '--label', `${NODE_FILE_LABEL}=${fingerprint}`,
   ];
   return [
     ['hcloud', 'primary-ip', 'describe', node.primaryIp],

@@ -3,16 +3,16 @@ import type { Config } from '../config/schema';
 import { effectiveRules, hcloudFirewallRules } from '../model/cloud-firewall';
 import { etcdSnapshots } from '../model/etcd-backup';
 import type { Layout } from '../model/layout';
+import type { NodeRecord } from '../model/node-record';
 import { joinTarget } from '../model/topology';
 import { describeToken, type ClusterToken } from '../model/token';
 import { firewallCommands, nodeCommands } from './hcloud';
 import { shellLine } from './shell';
 
-/** A node file as the summary reports it: its size against Hetzner's limit. */
-export interface NodeFileSize {
-  readonly name: string;
-  readonly bytes: number;
-}
+/** The node files a synth wrote, or why it wrote none. */
+export type NodeFiles =
+  | { readonly written: readonly { readonly name: string; readonly bytes: number }[]; readonly token: ClusterToken }
+  | { readonly notWritten: string };
 
 /**
  * What the operator reads after a render: the Cloud Firewall's file and commands; per node its
@@ -20,28 +20,34 @@ export interface NodeFileSize {
  * where the cluster token came from; what the firewall leaves closed; where etcd snapshots go.
  * Never the token itself. Command lines start with `  hcloud ` and are shell-safe (`shellLine`).
  */
-export function synthSummary(config: Config, out: Layout, nodes: readonly NodeFileSize[], token: ClusterToken): string[] {
+export function synthSummary(config: Config, out: Layout, records: readonly NodeRecord[], files: NodeFiles): string[] {
   const limit = `${USER_DATA_LIMIT / 1024} KiB`;
   const rules = hcloudFirewallRules(config);
   const { firewall } = config.cluster.hetzner;
   const byName = new Map(config.cluster.nodes.map((n) => [n.name, n]));
+  const fingerprint = new Map(records.map((r) => [r.name, r.fingerprint]));
   return [
     `${out.firewallRulesFile}  Cloud Firewall ${firewall}: ${rules.length} rules, ${effectiveRules(rules)} of ${HCLOUD_FIREWALL_LIMITS.effectiveRules} effective`,
     `  # create it once; replace its rules after every render that changes the file`,
     ...firewallCommands(config, out.firewallRulesFile).map((c) => `  ${shellLine(c)}`),
-    ...nodes.flatMap((n) => {
-      const node = byName.get(n.name)!;
-      const file = out.nodeFile(node);
-      const role = joinTarget(config.cluster, node) ? 'join' : 'first';
-      const pct = ((100 * n.bytes) / USER_DATA_LIMIT).toFixed(1);
-      return [
-        `${file}  ${role.padEnd(5)}  ${n.bytes} bytes  ${pct}% of ${limit}`,
-        `  # Primary IP ${node.primaryIp} must already hold ${node.publicIPv4}, auto-delete off (README, Build a node)`,
-        ...nodeCommands(config, node, file).map((c) => `  ${shellLine(c)}`),
-      ];
-    }),
-    `note: these commands build new servers; for a server that already runs, see README, Build a node (name its Primary IP, apply the firewall${config.cluster.privateNetwork ? ', attach the network' : ''})`,
-    `cluster token: ${describeToken(token, config.cluster.established)}`,
+    `${out.recordsDir}/  what each node file writes, without the token (commit it: git diff shows what changes on which server)`,
+    ...('notWritten' in files
+      ? [`${out.cloudInitDir}/  not written: ${files.notWritten}`]
+      : [
+          ...files.written.flatMap((n) => {
+            const node = byName.get(n.name)!;
+            const file = out.nodeFile(node);
+            const role = joinTarget(config.cluster, node) ? 'join' : 'first';
+            const pct = ((100 * n.bytes) / USER_DATA_LIMIT).toFixed(1);
+            return [
+              `${file}  ${role.padEnd(5)}  ${n.bytes} bytes  ${pct}% of ${limit}`,
+              `  # Primary IP ${node.primaryIp} must already hold ${node.publicIPv4}, auto-delete off (README, Build a node)`,
+              ...nodeCommands(config, node, file, fingerprint.get(n.name)!).map((c) => `  ${shellLine(c)}`),
+            ];
+          }),
+          `note: these commands build new servers; for a server that already runs, see README, A node that runs today (npm run plan shows what differs)`,
+          `cluster token: ${describeToken(files.token, config.cluster.established)}`,
+        ]),
     ...(config.firewall.operatorCidrs.length === 0
       ? ['note: firewall.operatorCidrs is empty: SSH and the Kubernetes API are closed to everyone but the nodes; use the Hetzner console, or add your CIDRs to the config.']
       : []),

@@ -147,17 +147,17 @@ describe('the output directory', () => {
     expect(fs.readdirSync(parent)).toEqual(['dist']);
   });
 
-  test('--bootstrap-only into a new directory writes cloud-init/ and hcloud/ in a marked directory; into a synth output it replaces only those', () => {
+  test('--bootstrap-only into a new directory writes cloud-init/, hcloud/ and nodes/ in a marked directory; into a synth output it replaces only those', () => {
     const fresh = path.join(tempDir('cli-boot'), 'dist');
     expect(cli(['--config', CONFIG, '--bootstrap-only'], { K3S_TOKEN: SECRET, CDK8S_OUTDIR: fresh }).status).toBe(0);
-    expect(fs.readdirSync(fresh).sort()).toEqual(['.honeydue-synth', 'cloud-init', 'hcloud']);
+    expect(fs.readdirSync(fresh).sort()).toEqual(['.honeydue-synth', 'cloud-init', 'hcloud', 'nodes']);
     const out = previousOutput();
     const nodeFile = path.join(out, 'cloud-init', 'ubuntu-8gb-nbg1-2.user-data');
     fs.writeFileSync(nodeFile, 'stale', { mode: 0o600 });
-    const manifests = Object.entries(tree(out)).filter(([f]) => !/^(cloud-init|hcloud)\//.test(f));
+    const manifests = Object.entries(tree(out)).filter(([f]) => !/^(cloud-init|hcloud|nodes)\//.test(f));
     expect(manifests.length).toBeGreaterThan(7);
     expect(cli(['--config', otherConfig(), '--bootstrap-only'], { K3S_TOKEN: SECRET, CDK8S_OUTDIR: out }).status).toBe(0);
-    expect(Object.entries(tree(out)).filter(([f]) => !/^(cloud-init|hcloud)\//.test(f))).toEqual(manifests);
+    expect(Object.entries(tree(out)).filter(([f]) => !/^(cloud-init|hcloud|nodes)\//.test(f))).toEqual(manifests);
     expect(fs.readFileSync(nodeFile, 'utf8')).toMatch(/^#cloud-config\n/);
     expect(tmpSiblings(out)).toEqual([]);
   });
@@ -352,14 +352,27 @@ describe('the cluster token never reaches the terminal', () => {
     expect(r.stdout).toContain('cluster token: from K3S_TOKEN (full K10 server token: joining servers verify the cluster CA)\n');
   });
 
-  test('an established cluster without a token: exit 1, what to copy where, and no token file is made', () => {
+  const NO_TOKEN =
+    'cluster.established is true but there is no cluster token: neither K3S_TOKEN nor .secrets/k3s-token is set, and a new token could never join the running cluster. ' +
+    'Copy /var/lib/rancher/k3s/server/token from a running server into .secrets/k3s-token (mode 0600: chmod 600 .secrets/k3s-token), or set K3S_TOKEN to its content';
+
+  test('an established cluster without a token: the manifests, records and firewall rules, no user-data, what to copy where, and no token file is made', () => {
     const cwd = tempDir('cli-est');
-    const r = cli(['--config', established()], { CDK8S_OUTDIR: path.join(cwd, 'dist') }, { cwd });
-    expect(r.status).toBe(1);
-    expect(r.stderr).toBe(
-      'error: cluster.established is true but there is no cluster token: neither K3S_TOKEN nor .secrets/k3s-token is set, and a new token could never join the running cluster. ' +
-        'Copy /var/lib/rancher/k3s/server/token from a running server into .secrets/k3s-token (mode 0600: chmod 600 .secrets/k3s-token), or set K3S_TOKEN to its content\n',
-    );
+    const out = path.join(cwd, 'dist');
+    const r = cli(['--config', established()], { CDK8S_OUTDIR: out }, { cwd });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(r.stdout).toContain(`${path.join(out, 'cloud-init')}/  not written: no user-data written: ${NO_TOKEN}\n`);
+    expect(r.stdout).not.toMatch(/hcloud server create/);
+    expect(fs.readdirSync(cwd)).toEqual(['dist']);
+    expect(fs.readdirSync(path.join(out, 'cloud-init'))).toEqual([]);
+    expect(fs.readdirSync(path.join(out, 'nodes')).sort()).toEqual(['ubuntu-8gb-nbg1-1.record', 'ubuntu-8gb-nbg1-2.record', 'ubuntu-8gb-nbg1-3.record']);
+    expect(fs.readdirSync(out).filter((f) => f.endsWith('.k8s.yaml')).length).toBeGreaterThan(0);
+  });
+
+  test('--bootstrap-only for an established cluster without a token: exit 1, what to copy where, nothing written', () => {
+    const cwd = tempDir('cli-est');
+    const r = cli(['--config', established(), '--bootstrap-only'], { CDK8S_OUTDIR: path.join(cwd, 'dist') }, { cwd });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 1, stderr: `error: ${NO_TOKEN}\n` });
     expect(fs.readdirSync(cwd)).toEqual([]);
   });
 

@@ -189,7 +189,7 @@ describe('the order of a node’s commands, without the CLI', () => {
       raw.cluster.nodes.forEach((n, i) => (n.privateIPv4 = `10.0.0.${i + 2}`));
     });
     const node = c.cluster.nodes[1]!;
-    const cmds = nodeCommands(c, node, 'node.user-data');
+    const cmds = nodeCommands(c, node, 'node.user-data', 'f'.repeat(40));
     expect(cmds.map(head)).toEqual(['hcloud primary-ip describe', 'hcloud server create', 'hcloud server attach-to-network', 'hcloud server poweron']);
     expect(cmds[1]!.at(-1)).toBe('--start-after-create=false');
     expect(cmds[2]!.slice(3)).toEqual([node.name, '--network', c.cluster.hetzner.network, '--ip', node.privateIPv4]);
@@ -198,7 +198,7 @@ describe('the order of a node’s commands, without the CLI', () => {
 
   test('without one, server create starts the server as it always did', () => {
     const c = production();
-    const cmds = nodeCommands(c, c.cluster.nodes[0]!, 'node.user-data');
+    const cmds = nodeCommands(c, c.cluster.nodes[0]!, 'node.user-data', 'f'.repeat(40));
     expect(cmds.map(head)).toEqual(['hcloud primary-ip describe', 'hcloud server create']);
     expect(cmds.flat().some((w) => w.startsWith('--start-after-create'))).toBe(false);
   });

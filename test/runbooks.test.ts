@@ -8,6 +8,7 @@ import { PATHS } from '../model/paths';
 import { renderNodes } from '../node/render';
 import { layout } from '../model/layout';
 import { synthSummary } from '../operator/summary';
+import { renderRecords } from '../node/record';
 import type { Config } from '../config/schema';
 import { main, run } from '../main';
 import { createSecretCommand, SECRET_TYPE } from '../operator/runbooks/etcd-secret';
@@ -27,7 +28,7 @@ const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'k3s
 const config = production();
 const established = variant((raw) => (raw.cluster.established = true));
 const snapshots = etcdSnapshots(config)!;
-const book = (name: RunbookName, node?: string, c: Config = config) => runbook(c, { name, node }, layout('dist'));
+const book = (name: RunbookName, node?: string, c: Config = config) => runbook(c, { name, node }, layout('dist'), renderRecords(c));
 const text = (c: Command) => commandLines(c).join('\n');
 const words = (c: Command) => c.argv.map(wordText);
 /** Index of the first step whose commands satisfy `pred` (-1 if none). */
@@ -56,7 +57,7 @@ describe('etcdSnapshots config', () => {
   test('without the block, no etcd key is written and K3s keeps its defaults', () => {
     const off = variant((raw) => delete raw.etcdSnapshots);
     expect(Object.keys(k3sConfig(off, off.cluster.nodes[0]!)).filter((k) => k.startsWith('etcd'))).toEqual([]);
-    expect(() => runbook(off, { name: 'restore' }, layout('dist'))).toThrow(/etcdSnapshots is not set in the config/);
+    expect(() => runbook(off, { name: 'restore' }, layout('dist'), renderRecords(off))).toThrow(/etcdSnapshots is not set in the config/);
   });
 
   test('the bucket keeps the same number of schedule runs as each disk: retention × servers, unless s3Retention says otherwise', () => {
@@ -232,7 +233,7 @@ describe('the rebuild runbook', () => {
   ])('the rebuild step runs exactly the build lines the synth summary prints for %s, after the synth, the Primary IP check and the delete', (_name, c, i) => {
     const node = c.cluster.nodes[i]!;
     const dir = path.join('dist', 'cloud-init');
-    const summary = synthSummary(c, layout('dist'), renderNodes(c, { token: TEST_TOKEN }), { token: TEST_TOKEN, source: 'K3S_TOKEN', form: 'plain' });
+    const summary = synthSummary(c, layout('dist'), renderRecords(c), { written: renderNodes(c, { token: TEST_TOKEN }), token: { token: TEST_TOKEN, source: 'K3S_TOKEN', form: 'plain' } });
     const header = summary.findIndex((l) => l.startsWith(`${path.join(dir, `${node.name}.user-data`)}  `));
     expect(header).toBeGreaterThan(0);
     const end = summary.findIndex((l, j) => j > header && !l.startsWith('  '));
@@ -316,7 +317,7 @@ test.each([
   ['restore', undefined],
   ['rebuild', 'hetzner2'],
 ] as const)('the %s runbook matches the snapshot', (name, node) => {
-  expect(runbookLines(config, { name, node }, layout('dist')).join('\n')).toMatchSnapshot();
+  expect(runbookLines(config, { name, node }, layout('dist'), renderRecords(config)).join('\n')).toMatchSnapshot();
 });
 
 test('the production config round-trips: cluster.yaml has etcd snapshots on, to B2', () => {

@@ -1,6 +1,7 @@
 import type { Config, NodeConfig } from '../../config/schema';
 import { UserInputError } from '../../lib/errors';
 import type { Layout } from '../../model/layout';
+import type { NodeRecord } from '../../model/node-record';
 import { joinTarget, peersOf } from '../../model/topology';
 import { nodeCommands } from '../hcloud';
 import { DB_INFO, nodeLabel } from './node';
@@ -23,7 +24,7 @@ export function findNode(config: Config, name: string): NodeConfig {
  * commands are `nodeCommands`, the lines the synth summary prints for the node, for its file
  * in `out` (where `npm run synth` writes it).
  */
-export function rebuildRunbook(config: Config, node: NodeConfig, out: Layout): Runbook {
+export function rebuildRunbook(config: Config, node: NodeConfig, out: Layout, records: readonly NodeRecord[]): Runbook {
   const { cluster } = config;
   if (!joinTarget(cluster, node)) {
     throw new UserInputError(
@@ -86,7 +87,7 @@ export function rebuildRunbook(config: Config, node: NodeConfig, out: Layout): R
           { argv: ['npm', 'run', 'synth'], note: `writes ${file} from the current config (with cluster.established: true no file starts a new cluster); the build lines below are the ones it prints for ${n}` },
           { argv: ['hcloud', 'primary-ip', 'describe', node.primaryIp], note: `must show IP: ${node.publicIPv4} and Auto delete: no before the delete` },
           { argv: ['hcloud', 'server', 'delete', n] },
-          ...nodeCommands(config, node, file).map((argv) => ({ argv })),
+          ...nodeCommands(config, node, file, records.find((r) => r.name === node.name)!.fingerprint).map((argv) => ({ argv })),
         ],
         check: `the new server has ${node.publicIPv4}: the other servers' firewall rules and their server: URLs name it, and with auto-delete on the delete would have released it. cloud-init status --long on it says done; its file joins ${nodeLabel(target)}, not a new cluster.`,
         why: 'a fresh disk and the current file: the same token, the same config, and cluster.established keeps a rebuilt first node from starting a second cluster.',
