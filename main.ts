@@ -14,7 +14,8 @@ import { UsageError, UserInputError } from './lib/errors';
 import { isSynthOutput, type StagedDir, stageDir } from './lib/replace-dir';
 import { rereadManifests } from './lib/reread';
 import { version } from './package.json';
-import { etcdSnapshotsSummary, RUNBOOKS, runbookLines, runbookRequest } from './runbooks';
+import { checkRebuildSynth, etcdSnapshotsSummary, RUNBOOKS, runbookLines, runbookRequest } from './runbooks';
+import { runbookContext } from './runbooks/context';
 
 /**
  * The command line, one entry per option: parsing and the usage text both derive from it,
@@ -26,6 +27,7 @@ const OPTIONS = [
   { name: 'write-schema', help: `write the configuration's JSON Schema to ${JSON_SCHEMA_FILE} and exit` },
   { name: 'runbook', arg: 'NAME', help: `print a runbook and exit, writing nothing: ${RUNBOOKS.join(', ')}` },
   { name: 'node', arg: 'NODE', help: 'the node a runbook is for (rebuild): a name or alias from cluster.nodes' },
+  { name: 'rebuild', arg: 'NODE', help: "render for a rebuild of NODE: refused unless cluster.established and the running cluster's token is at hand" },
   { name: 'help', help: 'print this help and exit' },
   { name: 'version', help: 'print the version and exit' },
 ] as const satisfies readonly { name: string; arg?: string; help: string }[];
@@ -99,14 +101,15 @@ function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line: st
   }
   if (opts.config === '') throw new UsageError('--config needs a file name: --config path/to/cluster.yaml');
   // `--runbook NAME [--node NODE]` prints a runbook and writes nothing; checked before any file is read.
-  const runbook = runbookRequest(opts.runbook as string | undefined, opts.node as string | undefined);
+  const runbook = runbookRequest(opts.runbook as string | undefined, opts.node as string | undefined, opts.rebuild as string | undefined);
   const config = loadConfig(configFileFrom(opts.config as string | undefined, env), RENDER_CHECKS);
   const outdir = env.CDK8S_OUTDIR || 'dist';
   const cloudInitDir = path.join(outdir, 'cloud-init');
   if (runbook) {
-    for (const line of runbookLines(config, runbook, cloudInitDir)) log(line);
+    for (const line of runbookLines(config, runbook, runbookContext(opts.config as string | undefined, env))) log(line);
     return 0;
   }
+  if (opts.rebuild !== undefined) checkRebuildSynth(config, opts.rebuild as string, env);
   const hcloudDir = path.join(outdir, 'hcloud');
   const token = resolveToken(env, { established: config.cluster.established });
   const nodes = renderNodes(config, token);

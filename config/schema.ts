@@ -5,6 +5,7 @@ import { bytes, cpuQuantity, memoryQuantity } from './quantity';
 import { checkNetworks, checkOperatorCidrs, checkReleaseUrl, checkWebPorts, WORLD_PREFIX_BELOW } from './sanity';
 import { printable, text } from './text';
 import { etcdSnapshots } from './etcd-snapshots';
+import { checkNodeNames } from './node-names';
 
 /**
  * The one configuration of the honeydue stack: every chart, firewall rule and cloud-init
@@ -292,6 +293,7 @@ const base = z.strictObject({
 
 export const configSchema = base
   .superRefine(checkCluster)
+  .superRefine(checkNodeNames)
   .superRefine(checkCapacity)
   .superRefine(checkWebPorts)
   .superRefine(checkNetworks)
