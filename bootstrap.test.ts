@@ -9,6 +9,7 @@ import { resolveToken } from './model/token';
 import { ufwRules } from './node/ufw';
 import { layout } from './model/layout';
 import { synthSummary } from './operator/summary';
+import { testContext } from './test/runbook-commands';
 import { renderRecords } from './node/record';
 import { fingerprintOf } from './model/node-record';
 import type { Config } from './config/schema';
@@ -461,7 +462,7 @@ describe('the cluster token', () => {
   });
 
   test('the restore runbook’s instruction for a rebuilt first server can be followed: the secret after "::server:" renders with cluster.established: false', () => {
-    const restoreIntro = runbookLines(production(), { name: 'restore' }, layout('dist'), renderRecords(production())).join('\n');
+    const restoreIntro = runbookLines(production(), { name: 'restore' }, testContext(production())).join('\n');
     expect(restoreIntro).toContain('the part after "::server:"');
     const secret = FULL.slice(FULL.indexOf('::server:') + '::server:'.length);
     const t = resolveToken({ K3S_TOKEN: secret }, newCluster(tokenFile()));

@@ -39,6 +39,6 @@ export function addStack(app: App, config: Config) {
   for (const chart of [redis, api, admin, worker, ingress]) chart.addDependency(namespace);
   // The Plan's file follows the controller's, whose file holds the Plan CRD.
   const upgradeController = new UpgradeControllerChart(app, 'upgrade-controller', { partOf });
-  const upgradePlan = new K3sServerPlanChart(app, 'upgrade-plan', { partOf, controller: upgradeController, version: config.k3s.version });
+  const upgradePlan = new K3sServerPlanChart(app, 'upgrade-plan', { partOf, controller: upgradeController, version: config.k3s.version, servers: config.cluster.nodes.length });
   return { namespace, redis, api, admin, worker, ingress, traefik, upgradeController, upgradePlan };
 }

@@ -13,6 +13,7 @@ const OPTIONS = [
   { name: 'write-schema', help: `write the configuration's JSON Schema to ${JSON_SCHEMA_FILE} and exit` },
   { name: 'runbook', arg: 'NAME', help: `print a runbook and exit, writing nothing: ${RUNBOOKS.join(', ')}` },
   { name: 'node', arg: 'NODE', help: 'the node a runbook is for (rebuild): a name or alias from cluster.nodes' },
+  { name: 'rebuild', arg: 'NODE', help: "render for a rebuild of NODE: refused unless cluster.established and the running cluster's token is at hand" },
   { name: 'help', help: 'print this help and exit' },
   { name: 'version', help: 'print the version and exit' },
 ] as const satisfies readonly { name: string; arg?: string; help: string }[];

@@ -6,7 +6,8 @@ import { layout, outputDir } from '../model/layout';
 import { type ClusterToken, NoTokenError, resolveToken } from '../model/token';
 import { renderRecords } from '../node/record';
 import { renderNodes } from '../node/render';
-import { runbookLines } from '../operator/runbooks';
+import { checkRebuildSynth, runbookLines } from '../operator/runbooks';
+import { runbookContext } from '../operator/runbooks/context';
 import { runbookRequest } from '../operator/runbooks/names';
 import { synthSummary } from '../operator/summary';
 import { version } from '../package.json';
@@ -36,11 +37,12 @@ export function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (l
   }
   if (opts.config === '') throw new UsageError('--config needs a file name: --config path/to/cluster.yaml');
   // `--runbook NAME [--node NODE]` prints a runbook and writes nothing; checked before any file is read.
-  const runbook = runbookRequest(opts.runbook, opts.node);
+  const runbook = runbookRequest(opts.runbook, opts.node, opts.rebuild);
   const config = loadConfig(configFileFrom(opts.config, env));
   const out = layout(outputDir(env));
   const records = renderRecords(config);
-  if (runbook) return done(log, ...runbookLines(config, runbook, out, records));
+  if (runbook) return done(log, ...runbookLines(config, runbook, runbookContext(opts.config, env, records)));
+  if (opts.rebuild !== undefined) checkRebuildSynth(config, opts.rebuild, env);
 
   const found = tokenFor(env, config.cluster.established, opts);
   const token = found instanceof NoTokenError ? undefined : found;

@@ -6,6 +6,7 @@ import { checkNetworks, checkOperatorCidrs, checkReleaseUrl, checkWebPorts, WORL
 import { printable, text } from './text';
 import { etcdSnapshots } from './etcd-snapshots';
 import { checkHetznerLimits } from './hetzner-limits';
+import { checkNodeNames } from './node-names';
 import { FLANNEL_BACKENDS } from './ports';
 
 /**
@@ -294,6 +295,7 @@ const base = z.strictObject({
 
 export const configSchema = base
   .superRefine(checkCluster)
+  .superRefine(checkNodeNames)
   .superRefine(checkCapacity)
   .superRefine(checkWebPorts)
   .superRefine(checkNetworks)

@@ -3,10 +3,14 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse, parseAllDocuments } from 'yaml';
-import { renderNodes, type RenderedNode } from '../node/render';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
 import { PATHS } from '../model/paths';
+import { renderNodes, type RenderedNode } from '../node/render';
 import { PLAN_CRD, SUC_MANIFEST, SUC_RELEASE } from '../charts/upgrade/controller';
+import { K3S_UPGRADE_BINARY, PREPARE_GATE } from '../charts/upgrade/plan';
 import { kubectlPath } from '../tools/layer';
+import { runAsync } from './process';
 import { type KubeObject, production, synthObjects, synthToDir, tempDir, TEST_TOKEN, variant } from './support';
 
 const ROOT = path.join(__dirname, '..');
@@ -50,17 +54,52 @@ function planValidator() {
   return ajv.compile(schema);
 }
 
+const suc = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'system-upgrade-controller', 'suc-v0.20.1.json'), 'utf8'));
+
+/** Go's time.ParseDuration for the units a Plan uses, in seconds. */
+function goSeconds(d: string): number {
+  const parts = [...d.matchAll(/(\d+(?:\.\d+)?)(h|m|s)/g)];
+  expect(parts.map((p) => p[0]).join('')).toBe(d);
+  return parts.reduce((sum, [, n, unit]) => sum + Number(n) * { h: 3600, m: 60, s: 1 }[unit as 'h' | 'm' | 's'], 0);
+}
+
 describe('the server Plan', () => {
-  test('upgrades one server at a time, cordoned, with rancher/k3s-upgrade, to k3s.version', () => {
+  test('upgrades one server at a time, cordoned, with rancher/k3s-upgrade, to k3s.version, waiting and gated', () => {
     expect(plan).toMatchObject({ apiVersion: 'upgrade.cattle.io/v1', metadata: { name: 'k3s-server', namespace: 'system-upgrade' } });
     expect(plan.spec).toEqual({
       concurrency: 1,
       cordon: true,
       nodeSelector: { matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists' }] },
+      postCompleteDelay: '2m',
+      prepare: {
+        image: 'rancher/k3s-upgrade',
+        command: ['/bin/sh', '-c', PREPARE_GATE, 'k3s-server-gate'],
+        args: [K3S_UPGRADE_BINARY, String(production().cluster.nodes.length), 'node-role.kubernetes.io/control-plane'],
+      },
       serviceAccountName: 'system-upgrade',
       upgrade: { image: 'rancher/k3s-upgrade' },
       version: production().k3s.version,
     });
+  });
+
+  test('waits after each server: postCompleteDelay, a field of the vendored CRD, outlasts the Node grace period and one etcd check', () => {
+    const specSchema = crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties;
+    expect(specSchema.postCompleteDelay).toMatchObject({ type: 'string' });
+    expect(specSchema.prepare.properties).toHaveProperty('command');
+    // The controller frees the concurrency slot only after the delay (handle_batch.go); the
+    // Node shows a server that has not come back only after the grace period (< 1 min), and
+    // EtcdIsVoter only after the leader's next check (15 s).
+    expect(suc.nextNode.fact).toContain('postCompleteDelay');
+    expect(suc.etcdIsVoter.fact).toContain('Every 15 s');
+    expect(goSeconds(plan.spec.postCompleteDelay)).toBeGreaterThanOrEqual(60 + 15);
+  });
+
+  test('the gate’s image is pinned by k3s.version: untagged like upgrade, so the controller tags both with the Plan’s version', () => {
+    // container.go WithLatestTag: a name-only reference gets status.latestVersion (+ made -).
+    expect(suc.imageTag.fact).toContain('IsNameOnly');
+    const resolved = (image: string) => (/[:@]/.test(image.split('/').pop()!) ? image : `${image}:${plan.spec.version.replaceAll('+', '-')}`);
+    expect(resolved(plan.spec.prepare.image)).toBe(`rancher/k3s-upgrade:${production().k3s.version.replace('+', '-')}`);
+    expect(resolved(plan.spec.prepare.image)).toBe(resolved(plan.spec.upgrade.image));
   });
 
   test('validates against the vendored CRD’s OpenAPI schema, with no field the schema does not list', () => {
@@ -180,4 +219,96 @@ describe('the upgrade keeps the node’s units (k3s-upgrade replaces only the bi
     const install = parse(renderNodes(production(), { token: TEST_TOKEN })[0]!.content).write_files.find((f: { path: string }) => f.path === PATHS.k3sInstallUnit).content as string;
     expect(install).toContain(`\nConditionPathExists=!${PATHS.k3sBinary}\n`);
   });
+});
+
+/**
+ * The prepare gate as the Job runs it: the script from the Plan, under /bin/sh, with a stand-in
+ * for the image's k3s whose `kubectl` is kubectl 1.34 talking to a stand-in API server on
+ * loopback. The server answers each node list with the next state; `sleep` only counts.
+ */
+describe('the Plan’s prepare gate', () => {
+  type Cond = 'True' | 'False' | 'Unknown';
+  const node = (name: string, ready: Cond, voter: Cond) => ({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'node-role.kubernetes.io/control-plane': 'true' } },
+    status: { conditions: [{ type: 'EtcdIsVoter', status: voter }, { type: 'Ready', status: ready }] },
+  });
+  const healthy = [node('a', 'True', 'True'), node('b', 'True', 'True'), node('c', 'True', 'True')];
+  type State = ReturnType<typeof node>[] | 'api-error';
+
+  /** Runs the gate against `states` (the last one repeats); resolves with its outcome and what it asked. */
+  async function gate(states: State[], opts: { killAfterSleeps?: number } = {}) {
+    const dir = tempDir('gate');
+    const lists: string[] = [];
+    const server = http.createServer((req, res) => {
+      const url = new URL(req.url!, 'http://x');
+      const json = (code: number, body: unknown) => {
+        res.writeHead(code, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      if (url.pathname === '/api') return json(200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] });
+      if (url.pathname === '/apis') return json(200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [] });
+      if (url.pathname === '/api/v1') {
+        return json(200, { kind: 'APIResourceList', groupVersion: 'v1', resources: [{ name: 'nodes', singularName: 'node', namespaced: false, kind: 'Node', verbs: ['get', 'list'] }] });
+      }
+      if (url.pathname === '/api/v1/nodes') {
+        lists.push(url.searchParams.get('labelSelector') ?? '');
+        const state = states[Math.min(lists.length, states.length) - 1]!;
+        if (state === 'api-error') return json(500, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'etcdserver: request timed out', code: 500 });
+        return json(200, { kind: 'NodeList', apiVersion: 'v1', metadata: {}, items: state });
+      }
+      json(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404 });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      fs.writeFileSync(
+        path.join(dir, 'kubeconfig'),
+        `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:${port}"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
+      );
+      // The image's k3s: `k3s kubectl ARGS` is kubectl.
+      const k3s = path.join(dir, 'k3s');
+      fs.writeFileSync(k3s, `#!/bin/sh\n[ "$1" = kubectl ] || exit 64\nshift\nexec "${kubectlPath()}" "$@"\n`, { mode: 0o755 });
+      const bin = path.join(dir, 'bin');
+      fs.mkdirSync(bin);
+      const limit = opts.killAfterSleeps ?? 1000;
+      fs.writeFileSync(path.join(bin, 'sleep'), `#!/bin/sh\necho "$1" >> "${dir}/sleeps"\n[ "$(wc -l < "${dir}/sleeps")" -lt ${limit} ] || kill -TERM $PPID\n`, { mode: 0o755 });
+      const [sh, c, script, name] = plan.spec.prepare.command as string[];
+      const [, servers, selector] = plan.spec.prepare.args as string[];
+      const r = await runAsync([sh!, c!, script!, name!, k3s, servers!, selector!], {
+        env: { PATH: `${bin}:/usr/bin:/bin`, HOME: dir, KUBECONFIG: path.join(dir, 'kubeconfig'), SYSTEM_UPGRADE_NODE_NAME: 'b' },
+        timeoutMs: 60_000,
+      });
+      const sleeps = fs.existsSync(path.join(dir, 'sleeps')) ? fs.readFileSync(path.join(dir, 'sleeps'), 'utf8').trim().split('\n') : [];
+      return { ...r, lists, sleeps };
+    } finally {
+      server.close();
+    }
+  }
+
+  test('proceeds at once when every server is Ready and a healthy etcd voter', async () => {
+    const r = await gate([healthy]);
+    expect({ status: r.status, sleeps: r.sleeps.length, lists: r.lists }).toEqual({ status: 0, sleeps: 0, lists: ['node-role.kubernetes.io/control-plane'] });
+    expect(r.stdout).toContain('all 3 servers are Ready and healthy etcd voters: upgrading b');
+  });
+
+  test('waits while a server is missing, not a healthy etcd voter, not Ready, or the API does not answer; then proceeds', async () => {
+    const r = await gate([
+      healthy.slice(0, 2),
+      [healthy[0]!, node('b', 'True', 'False'), healthy[2]!],
+      [healthy[0]!, healthy[1]!, node('c', 'Unknown', 'True')],
+      'api-error',
+      healthy,
+    ]);
+    expect({ status: r.status, sleeps: r.sleeps.length, lists: r.lists.length }).toEqual({ status: 0, sleeps: 4, lists: 5 });
+    expect(r.stdout).toContain('waiting: 2 of 2 servers (at least 3) are Ready and healthy etcd voters');
+    expect(r.stdout).toContain('waiting: 2 of 3 servers (at least 3) are Ready and healthy etcd voters');
+  }, 60_000);
+
+  test('never proceeds while a server stays down: it only waits', async () => {
+    const r = await gate([[healthy[0]!, healthy[1]!, node('c', 'Unknown', 'False')]], { killAfterSleeps: 3 });
+    expect({ status: r.status, signal: r.signal, sleeps: r.sleeps.length }).toEqual({ status: null, signal: 'SIGTERM', sleeps: 3 });
+    expect(r.stdout).not.toContain('upgrading');
+  }, 60_000);
 });

@@ -6,6 +6,31 @@ export const KEYS_FILE = '$HOME/.config/honeydue/etcd-s3.env';
 /** Type K3s's docs give the Secret (K3s itself does not check it). */
 export const SECRET_TYPE = 'etcd.k3s.cattle.io/s3-config-secret';
 
+/**
+ * The B2 lifecycle rule that makes K3s's prune delete: B2 buckets are always versioned, and
+ * K3s prunes with RemoveObject without a version ID, which on B2 only hides the file (a
+ * "delete marker"); without a rule every pruned snapshot stays, billed and readable with the
+ * bucket's keys. `daysFromHidingToDeleting: 1` deletes a hidden version a day after it was
+ * hidden, and nothing hides a current file (`daysFromUploadingToHiding: null`): the web UI's
+ * "Keep only the last version" for the snapshot folder only. Backblaze docs, "Lifecycle
+ * Rules" and "Create a Lifecycle Rule with the CLI".
+ */
+export function lifecycleRule(s: EtcdSnapshots): { daysFromHidingToDeleting: number; daysFromUploadingToHiding: null; fileNamePrefix: string } {
+  return { daysFromHidingToDeleting: 1, daysFromUploadingToHiding: null, fileNamePrefix: `${s.settings['etcd-s3-folder']}/` };
+}
+
+/**
+ * `b2 bucket update --lifecycle-rule=<JSON>` (b2 command-line tool 4.x; test/fixtures/b2). The
+ * bucket type is optional there; allPrivate is given so the command can only keep the bucket
+ * private: a public bucket of snapshots would publish the cluster's state.
+ */
+export function lifecycleCommand(s: EtcdSnapshots): Command {
+  return {
+    argv: ['b2', 'bucket', 'update', `--lifecycle-rule=${JSON.stringify(lifecycleRule(s))}`, s.settings['etcd-s3-bucket']!, 'allPrivate'],
+    note: 'sets all of the bucket’s lifecycle rules at once: repeat --lifecycle-rule for any other rule it has',
+  };
+}
+
 /** `KEY=value` lines, the format of `kubectl create secret --from-env-file`. */
 export function envFileText(data: Readonly<Record<string, string>>): string {
   return Object.entries(data)
@@ -60,6 +85,18 @@ export function etcdSecretRunbook(s: EtcdSnapshots): Runbook {
         commands: [createSecretCommand(s)],
         check: `kubectl -n kube-system get secret ${s.secretName} -o go-template='{{range $k, $v := .data}}{{$k}}{{"\\n"}}{{end}}' lists ${[...Object.keys(s.settings), ...s.credentialKeys].length} keys (names only: never print .data, it holds the keys).`,
         why: 'K3s reads the Secret at every snapshot, so it needs no restart. To change a value later, delete the Secret and run the same command again.',
+      },
+      {
+        on: 'your machine (the b2 command-line tool, authorized with a key that may change the bucket)',
+        title: `Make K3s's prune delete old snapshots: a lifecycle rule on ${s.settings['etcd-s3-bucket']} for ${lifecycleRule(s).fileNamePrefix}`,
+        commands: [lifecycleCommand(s), { argv: ['b2', 'bucket', 'get', s.settings['etcd-s3-bucket']!] }],
+        check:
+          `bucket get lists under lifecycleRules exactly {"daysFromHidingToDeleting": 1, "daysFromUploadingToHiding": null, "fileNamePrefix": "${lifecycleRule(s).fileNamePrefix}"}. ` +
+          `Or in the B2 web UI: Buckets → ${s.settings['etcd-s3-bucket']} → Lifecycle Settings → "Keep only the last version of the file" (for the whole bucket), or custom rules with the file path ${lifecycleRule(s).fileNamePrefix} and daysFromHidingToDeleting 1. ` +
+          'Later, hidden versions older than a day no longer show in the web UI’s file list (Show all versions).',
+        why:
+          'B2 buckets are always versioned: K3s prunes to etcd-s3-retention with RemoveObject and no version ID, which on B2 only hides a snapshot. ' +
+          'Without the rule every snapshot ever taken stays in the bucket, billed and readable with its keys. The snapshot key itself (files only) cannot change the bucket.',
       },
       {
         on: 'any server',

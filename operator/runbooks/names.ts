@@ -10,8 +10,14 @@ export interface RunbookRequest {
   readonly node?: string;
 }
 
-/** `--runbook NAME [--node NODE]`, as main.ts parsed them, or undefined when no runbook is asked for. */
-export function runbookRequest(name: string | undefined, node: string | undefined): RunbookRequest | undefined {
+/**
+ * `--runbook NAME [--node NODE]`, as main.ts parsed them, or undefined when no runbook is asked
+ * for. `rebuild` is `--rebuild NODE`, the rebuild's synth step, which prints no runbook.
+ */
+export function runbookRequest(name: string | undefined, node: string | undefined, rebuild?: string): RunbookRequest | undefined {
+  if (rebuild !== undefined && (name !== undefined || node !== undefined)) {
+    throw new UsageError('--rebuild NODE renders the node files for a rebuild and prints no runbook; leave out --runbook and --node');
+  }
   if (name === undefined) {
     if (node !== undefined) throw new UsageError('--node goes with --runbook rebuild');
     return undefined;

@@ -1,20 +1,41 @@
 import type { Config, NodeConfig } from '../../config/schema';
 import { UserInputError } from '../../lib/errors';
-import type { Layout } from '../../model/layout';
-import type { NodeRecord } from '../../model/node-record';
+import { layout, nodeFileName } from '../../model/layout';
+import { SERVER_TOKEN_PATH, TOKEN_FILE } from '../../model/token';
 import { joinTarget, peersOf } from '../../model/topology';
 import { nodeCommands } from '../hcloud';
+import { rebuildSynthCommand, type RunbookContext } from './context';
 import { DB_INFO, nodeLabel } from './node';
 import type { Runbook } from './runbook';
 
-/** The configured node named `name` (its name or its alias). */
-export function findNode(config: Config, name: string): NodeConfig {
+/**
+ * The configured node named `name` (its name or its alias). Names and aliases are one
+ * namespace (config/node-names.ts refuses a collision), so at most one node matches.
+ */
+export function findNode(config: Config, name: string, flag = '--node'): NodeConfig {
   const node = config.cluster.nodes.find((n) => n.name === name || n.alias === name);
   if (!node) {
     const known = config.cluster.nodes.map(nodeLabel).join(', ');
-    throw new UserInputError(`--node ${name}: no such node in cluster.nodes; use one of ${known}`);
+    throw new UserInputError(`${flag} ${name}: no such node in cluster.nodes; use one of ${known}`);
   }
   return node;
+}
+
+/**
+ * A rebuild replaces one server of a running cluster. With cluster.established false the
+ * configuration describes a cluster still to be built: the first node's file would start a
+ * second cluster (cluster-init), and a synth without a token would make up a new one, which
+ * the running cluster refuses (401 at /v1-k3s/server-bootstrap). So no rebuild step is printed
+ * or rendered for such a configuration, whichever node it is for.
+ */
+export function refuseUnlessEstablished(config: Config, node: NodeConfig, flag: string): void {
+  if (config.cluster.established) return;
+  const target = joinTarget({ ...config.cluster, established: true }, node);
+  throw new UserInputError(
+    `${flag} ${node.name}: cluster.established is false in the config, and a rebuild replaces a server of a running cluster. ` +
+      `Set cluster.established: true and put the running cluster's token in ${TOKEN_FILE} (copy ${SERVER_TOKEN_PATH} from a running server), ` +
+      `so that the rebuilt server joins ${target ? nodeLabel(target) : 'another node'} with that token instead of starting a new cluster`,
+  );
 }
 
 /**
@@ -24,21 +45,18 @@ export function findNode(config: Config, name: string): NodeConfig {
  * commands are `nodeCommands`, the lines the synth summary prints for the node, for its file
  * in `out` (where `npm run synth` writes it).
  */
-export function rebuildRunbook(config: Config, node: NodeConfig, out: Layout, records: readonly NodeRecord[]): Runbook {
+export function rebuildRunbook(config: Config, node: NodeConfig, ctx: RunbookContext): Runbook {
   const { cluster } = config;
-  if (!joinTarget(cluster, node)) {
-    throw new UserInputError(
-      `--node ${node.name}: the first node's file still starts a new cluster (cluster-init). Set cluster.established: true in the config and run npm run synth before rebuilding it, so the rebuilt node joins ${cluster.nodes[1] ? nodeLabel(cluster.nodes[1]) : 'another node'} instead`,
-    );
-  }
+  refuseUnlessEstablished(config, node, '--node');
   const [peer] = peersOf(cluster, node) as [NodeConfig];
   const target = joinTarget(cluster, node)!;
   const n = node.name;
-  const file = out.nodeFile(node);
+  const file = layout(ctx.outdir).nodeFile(node);
   const members = cluster.nodes.length;
   return {
     title: `Rebuild ${nodeLabel(node)}`,
     intro: [
+      'Commands on your machine run from the repository root: the synth step and the build lines name files relative to it.',
       `kubectl runs on your machine against ${nodeLabel(peer)} (never the node being rebuilt), or as \`k3s kubectl\` on ${nodeLabel(peer)}.`,
       `etcd has ${members} members and needs ${Math.floor(members / 2) + 1} for a quorum: from step 3 (shutdown) until step 7 (Ready again) no other server may go down, be rebooted or be upgraded.`,
     ],
@@ -84,10 +102,13 @@ export function rebuildRunbook(config: Config, node: NodeConfig, out: Layout, re
         on: 'your machine',
         title: `Rebuild ${n} with the same name, on its Primary IP ${node.primaryIp} (${node.publicIPv4})`,
         commands: [
-          { argv: ['npm', 'run', 'synth'], note: `writes ${file} from the current config (with cluster.established: true no file starts a new cluster); the build lines below are the ones it prints for ${n}` },
+          {
+            ...rebuildSynthCommand(ctx, n),
+            note: `renders ${nodeFileName(node)} from the config this runbook was printed for; refused without the running cluster's token (K3S_TOKEN or ${TOKEN_FILE}), never makes one up`,
+          },
           { argv: ['hcloud', 'primary-ip', 'describe', node.primaryIp], note: `must show IP: ${node.publicIPv4} and Auto delete: no before the delete` },
           { argv: ['hcloud', 'server', 'delete', n] },
-          ...nodeCommands(config, node, file, records.find((r) => r.name === node.name)!.fingerprint).map((argv) => ({ argv })),
+          ...nodeCommands(config, node, file, ctx.fingerprints.get(node.name)!).map((argv) => ({ argv })),
         ],
         check: `the new server has ${node.publicIPv4}: the other servers' firewall rules and their server: URLs name it, and with auto-delete on the delete would have released it. cloud-init status --long on it says done; its file joins ${nodeLabel(target)}, not a new cluster.`,
         why: 'a fresh disk and the current file: the same token, the same config, and cluster.established keeps a rebuilt first node from starting a second cluster.',

@@ -1,19 +1,37 @@
 import type { Config, NodeConfig } from '../../config/schema';
 import { CREDENTIAL_ENV, type EtcdSnapshots } from '../../model/etcd-backup';
+import { layout } from '../../model/layout';
 import { PATHS } from '../../model/paths';
+import { nodeCommands } from '../hcloud';
+import type { RunbookContext } from './context';
 import { DATA_DIR, DB_INFO, nodeLabel, systemctl } from './node';
 import type { Command, Runbook, Step } from './runbook';
 
+/** The node-file label of a first server built for a restore (a value no fingerprint takes). */
+export const RESTORED_FIRST_LABEL = 'restored-first-server';
+
 /** Where the keys file goes on the restoring server for the duration of the restore. */
 export const NODE_KEYS_FILE = '/root/etcd-s3.env';
-const DB = `${DATA_DIR}/server/db`;
+/** The server side of K3s's data: db (etcd), cred (the encryption config, passwords), tls (the CAs and certificates), token. */
+export const SERVER_DIR = `${DATA_DIR}/server`;
+const DB = `${SERVER_DIR}/db`;
 const CONFIG_BACKUP = `${PATHS.k3sConfig}.pre-restore`;
 
-const BACKUP = { shell: `${DB}.before-restore-$(date -u +%Y%m%dT%H%M%SZ)` };
+const STAMP = '$(date -u +%Y%m%dT%H%M%SZ)';
+const DB_BACKUP = { shell: `${DB}.before-restore-${STAMP}` };
+const SERVER_BACKUP = { shell: `${SERVER_DIR}.before-restore-${STAMP}` };
 
-/** `mv server/db` to a dated directory beside it: the server then joins as a new member, and the old data stays until the restore is proven. */
-function moveDbAside(): Command {
-  return { argv: ['mv', DB, BACKUP] };
+/**
+ * `mv server` to a dated directory beside it, on a server that rejoins the restored cluster:
+ * it then starts as a fresh disk would, and joins as a new member. Not only server/db: its
+ * server/cred and server/tls hold bootstrap data (encryption config, CAs) that may be newer
+ * than the snapshot (a key rotated or a CA renewed since), and K3s stops on bootstrap data
+ * on disk newer than the datastore's ("… newer than datastore", pkg/cluster/bootstrap.go
+ * ReconcileBootstrapData). K3s's docs name server/db only. The old data stays until the
+ * restore is proven.
+ */
+function moveServerAside(): Command {
+  return { argv: ['mv', SERVER_DIR, SERVER_BACKUP] };
 }
 
 /**
@@ -22,7 +40,7 @@ function moveDbAside(): Command {
  * (pkg/etcd/etcd.go `Restore`: `os.Rename(dbDir, oldDataDir)`).
  */
 function copyDbAside(): Command {
-  return { argv: ['cp', '-a', DB, BACKUP] };
+  return { argv: ['cp', '-a', DB, DB_BACKUP] };
 }
 
 /** An environment value read from a root-only file on the node: the command line shows the expansion, never the value. */
@@ -53,16 +71,46 @@ export function clusterResetCommand(s: EtcdSnapshots): Command {
   };
 }
 
-export function restoreRunbook(config: Config, s: EtcdSnapshots): Runbook {
+/**
+ * Restoring the whole cluster to a snapshot, onto the first listed node. Servers that were
+ * lost are built again, but only the first before the restore (it needs an etcd database for
+ * the restore to replace); any other one after it, on a fresh disk. A server built earlier
+ * would join the first server's new, empty cluster, and after the restore it could not rejoin
+ * with that cluster's data on its disk.
+ */
+export function restoreRunbook(config: Config, s: EtcdSnapshots, ctx: RunbookContext): Runbook {
   const [first, ...others] = config.cluster.nodes as [NodeConfig, ...NodeConfig[]];
   const all = config.cluster.nodes.map(nodeLabel).join(', ');
+  const gone = (n: NodeConfig) => `A server that still exists at Hetzner under the name ${n.name}: hcloud server delete ${n.name} first (its Primary IP stays, auto-delete off).`;
+  // The first server is built from a file rendered with cluster.established: false, which no
+  // committed record describes: its label says so, and the plan lists it for a rebuild to its
+  // established file once the cluster is whole again.
+  const buildLines = (n: NodeConfig, label = ctx.fingerprints.get(n.name)!) =>
+    nodeCommands(config, n, layout(ctx.outdir).nodeFile(n), label).map((argv): Command => ({ argv }));
   const steps: Step[] = [
     {
       on: `${nodeLabel(first)} (while the cluster still runs)`,
       title: 'Choose the snapshot',
-      commands: [{ argv: ['k3s', 'etcd-snapshot', 'ls'] }, { argv: [{ shell: "SNAPSHOT='<Name of the chosen s3:// row>'" }] }],
+      commands: [
+        { argv: ['k3s', 'etcd-snapshot', 'ls'], note: 'it reads config.yaml: until the Secret exists it fails (HTTP 400); then add --etcd-s3=false for the local snapshots' },
+        { argv: [{ shell: "SNAPSHOT='<Name of the chosen s3:// row>'" }] },
+      ],
       check: `the chosen row's Location is ${s.s3Url}/<Name>. If no server runs any more, the B2 web console lists the same objects in ${s.location}: the Name is the object name without the folder.`,
       why: 'ls asks the running server, which reads the bucket with the Secret; once K3s is stopped only the bucket itself can be listed.',
+    },
+    {
+      on: 'your machine, from the repository root',
+      title: `Only if ${nodeLabel(first)} was lost: build it again now, and no other server`,
+      commands: buildLines(first, RESTORED_FIRST_LABEL),
+      check:
+        `skip this step if ${first.name} still has its disk. Otherwise: cloud-init status --long on it says done, ` +
+        `and \`k3s kubectl get nodes\` there lists ${first.name} alone: a new, empty cluster, which the restore replaces. ` +
+        `Its file must start a cluster: render it from a copy of ${ctx.configFile} with cluster.established: false ` +
+        `(same CDK8S_OUTDIR=${ctx.outdir}; only this node's file changes), with the token's secret alone ` +
+        `in K3S_TOKEN or .secrets/k3s-token, the part after "::server:" of the full K10… token. ${gone(first)}`,
+      why:
+        'the restore needs an etcd database on this server to replace. The other lost servers come after the restore, on fresh disks: built now, they would join this new, empty cluster and keep its data on their disks. ' +
+        'The secret, not a new token: the snapshot’s bootstrap data is encrypted with it, and synth refuses the full K10… form while cluster.established is false (the new server makes a new CA; the restore brings the old one back).',
     },
     {
       on: nodeLabel(first),
@@ -72,7 +120,7 @@ export function restoreRunbook(config: Config, s: EtcdSnapshots): Runbook {
       why: 'the restore cannot read the Secret; the keys reach K3s as environment variables from this file, never on a command line.',
     },
     {
-      on: `every server: ${all}`,
+      on: `every server that runs: ${all}`,
       title: 'Stop K3s on all servers',
       commands: [systemctl('stop')],
       check: '`systemctl is-active k3s` prints "inactive" on every server before the next step.',
@@ -86,7 +134,7 @@ export function restoreRunbook(config: Config, s: EtcdSnapshots): Runbook {
         { argv: ['sed', '-i', '/^server:/d', PATHS.k3sConfig] },
         copyDbAside(),
       ],
-      check: `\`grep -c '^server:' ${PATHS.k3sConfig}\` prints 0, and ${DATA_DIR}/server/ has db (with db/etcd) and db.before-restore-<time>.`,
+      check: `\`grep -c '^server:' ${PATHS.k3sConfig}\` prints 0, and ${SERVER_DIR}/ has db (with db/etcd) and db.before-restore-<time>.`,
       why:
         'K3s refuses a cluster-reset while server: is set (pkg/cli/server/server.go); a first server rebuilt with cluster.established has one. ' +
         'Copied, not moved: the restore itself moves db/etcd to db/etcd-old-<unix time> and fails if it is missing (pkg/etcd/etcd.go Restore). ' +
@@ -106,20 +154,29 @@ export function restoreRunbook(config: Config, s: EtcdSnapshots): Runbook {
       check: `\`k3s kubectl get node ${first.name}\` is Ready, and \`${DB_INFO}\` lists one member.`,
       why: 'with its database restored, the server starts from it and joins no one, whatever server: says (pkg/cluster/bootstrap.go shouldBootstrapLoad: "bootstrap already complete and initialized").',
     },
-    ...others.map(
-      (n): Step => ({
+    ...others.flatMap((n): Step[] => [
+      {
         on: nodeLabel(n),
-        title: `Rejoin ${nodeLabel(n)}: move its old database aside, then start K3s`,
-        commands: [systemctl('is-active'), moveDbAside(), systemctl('start')],
+        title: `If ${nodeLabel(n)} kept its disk: move its server state aside, then start K3s`,
+        commands: [systemctl('is-active'), moveServerAside(), systemctl('start')],
         check: `is-active printed "inactive" before the mv; then on ${nodeLabel(first)}: \`k3s kubectl get node ${n.name}\` is Ready and \`${DB_INFO}\` lists it as a member. Only then the next server.`,
-        why: 'its database belongs to the cluster before the restore; with server/db gone it joins the restored cluster as a new member. One at a time, so each new member is promoted before the next.',
-      }),
-    ),
+        why:
+          `all of ${SERVER_DIR} goes, not only db: cred and tls hold bootstrap data (encryption key, CAs) that may be newer than the snapshot, and K3s stops on "… newer than datastore". ` +
+          'Without it the server joins the restored cluster as a fresh disk would, as a new member. One at a time, so each new member is promoted before the next.',
+      },
+      {
+        on: 'your machine, from the repository root (kubectl against the restored cluster)',
+        title: `Or, if ${nodeLabel(n)} was lost: build it again now, on a fresh disk`,
+        commands: [{ argv: ['kubectl', 'delete', 'node', n.name, '--ignore-not-found', '--timeout=5m'] }, ...buildLines(n)],
+        check: `skip this step if ${n.name} kept its disk (previous step). Otherwise: \`kubectl get node ${n.name}\` is Ready and \`${DB_INFO}\` on ${nodeLabel(first)} lists it as a member. Only then the next server. ${gone(n)}`,
+        why: `the snapshot brings back ${n.name}'s Node and its password Secret ${n.name}.node-password.k3s, which would refuse the new server's password: both go with the Node. Its file (from ${ctx.configFile}) joins ${nodeLabel(first)}.`,
+      },
+    ]),
     {
       on: nodeLabel(first),
       title: 'Check the restored cluster',
       commands: [{ argv: ['k3s', 'kubectl', 'get', 'nodes'] }],
-      check: `all of ${all} Ready. Delete the db.before-restore-* directories once the workloads are verified.`,
+      check: `all of ${all} Ready; delete the Node of a server that no longer exists. Delete the server.before-restore-* and db.before-restore-* directories once the workloads are verified.`,
     },
   ];
   return {
@@ -127,10 +184,7 @@ export function restoreRunbook(config: Config, s: EtcdSnapshots): Runbook {
     intro: [
       'The whole cluster goes down and comes back with the state of the snapshot. Not a rolling operation.',
       `Run each step's commands as root on the server named, in one shell per server (the Hetzner console if SSH is closed).`,
-      'Servers lost as well: build them first (same names, addresses and token; the first from a file rendered with cluster.established: false,',
-      'so that it has an etcd database for the restore to replace), then follow these steps, and delete the Nodes that no longer exist.',
-      'Render that first file with the token’s secret alone, the part after "::server:" of a full K10… token: synth refuses the full form',
-      'with cluster.established: false (the new server makes a new CA), and the snapshot’s bootstrap data is encrypted with the secret.',
+      `Servers lost as well: only ${first.name} is built before the restore (step 2); every other lost server after it, on a fresh disk, in its own step.`,
     ],
     steps,
   };
