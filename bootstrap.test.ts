@@ -1,4 +1,3 @@
-import { execFileSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -13,10 +12,11 @@ import { testContext } from './test/runbook-commands';
 import { renderRecords } from './node/record';
 import { fingerprintOf } from './model/node-record';
 import type { Config } from './config/schema';
-import { main, run } from './main';
+import { run } from './main';
 import { runbookLines } from './operator/runbooks';
 import { CRITICAL_CONTROL_FLAGS, k3sConfigProblems } from './test/k3s-flags';
-import { production, synthObjects, synthToDir, tempDir, TEST_TOKEN, variant } from './test/support';
+import { explain, run as runProgram } from './test/process';
+import { PRODUCTION_CONFIG, production, synthObjects, synthToDir, tempDir, TEST_TOKEN, variant } from './test/support';
 
 /** Hetzner's user-data limit (BRIEF), restated here on purpose: the tests check the generator's constant against it. */
 const HETZNER_USER_DATA_LIMIT = 32 * 1024;
@@ -534,8 +534,7 @@ describe('the cluster token', () => {
 describe('the operator’s summary', () => {
   test('the firewall’s file and commands first, then per node its file, role, bytes and share of 32 KiB, and the commands that build it on its Primary IP', () => {
     const lines: string[] = [];
-    const out = path.join(tempDir('dist'), 'dist');
-    main(['--config', path.join(__dirname, 'cluster.yaml'), '--bootstrap-only'], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out }, (l) => lines.push(l));
+    const out = synthToDir({ args: ['--bootstrap-only'], log: (l) => lines.push(l) });
     const rules = path.join(out, 'hcloud', 'firewall.rules');
     const count = JSON.parse(fs.readFileSync(rules, 'utf8')).length;
     expect(lines[0]).toMatch(new RegExp(`^${rules}  Cloud Firewall honeydue: ${count} rules, \\d+ of 500 effective$`));
@@ -576,7 +575,7 @@ describe('the operator’s summary', () => {
     const out = path.join(tempDir('dist'), 'dist');
     const err = jest.spyOn(console, 'error').mockImplementation(() => {});
     try {
-      expect(await run(['--config', path.join(__dirname, 'cluster.yaml')], { K3S_TOKEN: 'short', CDK8S_OUTDIR: out })).toBe(1);
+      expect(await run(['--config', PRODUCTION_CONFIG], { K3S_TOKEN: 'short', CDK8S_OUTDIR: out })).toBe(1);
       expect(err.mock.calls[0]![0]).toMatch(/^error: K3S_TOKEN is not a K3s server token/);
     } finally {
       err.mockRestore();
@@ -586,7 +585,7 @@ describe('the operator’s summary', () => {
 });
 
 test('the rendered files match the snapshot (fixed test token)', () => {
-  const out = synthToDir(['--bootstrap-only']);
+  const out = synthToDir({ args: ['--bootstrap-only'] });
   for (const f of fs.readdirSync(path.join(out, 'cloud-init')).filter((x) => x.endsWith('.user-data')).sort()) {
     expect(fs.readFileSync(path.join(out, 'cloud-init', f), 'utf8')).toMatchSnapshot(f);
   }
@@ -604,12 +603,10 @@ describe('the default install check, run for real with the unit’s own sha256su
     const dir = tempDir('k3s-install');
     fs.writeFileSync(path.join(dir, 'k3s'), binary);
     fs.writeFileSync(path.join(dir, 'sha256sum-amd64.txt'), sums);
-    try {
-      execFileSync(check[0]!, check.slice(1), { cwd: dir, stdio: 'pipe' });
-      return true;
-    } catch {
-      return false;
-    }
+    const r = runProgram(check, { cwd: dir });
+    // A refusal is an exit code; a check killed by the timeout is not one.
+    if (r.status === null) throw new Error(explain(r));
+    return r.status === 0;
   }
   const genuine = 'genuine k3s binary';
   const releaseList = `${sha('airgap images')}  k3s-airgap-images-amd64.tar.zst\n${sha(genuine)}  k3s\n`;

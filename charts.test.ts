@@ -1,11 +1,11 @@
-import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse, parseAllDocuments } from 'yaml';
 import { capacityReport } from './config/capacity';
 import { capacityInput } from './config/schema';
 import { bytes, millicores } from './config/quantity';
-import { kubectlPath } from './tools/layer';
+import { kubectlPath } from './test/layer';
+import { mustRun, run } from './test/process';
 import { type KubeObject, production, synthObjects, synthToDir, tempDir, TEST_TOKEN, variant } from './test/support';
 
 const objects = synthObjects();
@@ -337,12 +337,12 @@ describe('dist/', () => {
   });
 
   test('kubectl 1.34 reads every file', () => {
-    const out = execFileSync(kubectlPath(), ['label', '--local', '-f', dist, 'check=ok', '-o', 'name'], { encoding: 'utf8' });
+    const out = mustRun([kubectlPath(), 'label', '--local', '-f', dist, 'check=ok', '-o', 'name']).stdout;
     expect(out.trim().split('\n')).toHaveLength(objects.length);
   });
 
   test('kubectl -R -f dist (recursive) reads exactly the manifests’ objects: never the node files, which hold the cluster token', () => {
-    const r = spawnSync(kubectlPath(), ['label', '--local', '-R', '-f', dist, 'x=y', '-o', 'name'], { encoding: 'utf8' });
+    const r = run([kubectlPath(), 'label', '--local', '-R', '-f', dist, 'x=y', '-o', 'name']);
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
     const expected = objects.map((o) => `${o.kind.toLowerCase()}.${o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : ''}/${o.metadata.name}`.replace('./', '/'));
     expect(r.stdout.trim().split('\n').sort()).toEqual(expected.sort());
@@ -419,8 +419,9 @@ test('npx cdk8s synth and npm run synth write the same manifests', () => {
   const env = { ...process.env, K3S_TOKEN: 'equivalence-test-token-0123456789abcdef' };
   const viaCli = path.join(tempDir('cdk8s-cli'), 'dist');
   const viaNpm = path.join(tempDir('npm-synth'), 'dist');
-  execFileSync('npx', ['cdk8s', 'synth', '--no-check-upgrade', '--output', viaCli], { cwd: __dirname, env, stdio: 'pipe' });
-  execFileSync('npm', ['run', '-s', 'synth'], { cwd: __dirname, env: { ...env, CDK8S_OUTDIR: viaNpm }, stdio: 'pipe' });
+  const cdk8sSynth = ['npx', 'cdk8s', 'synth', '--no-check-upgrade', '--output', viaCli];
+  mustRun(cdk8sSynth, { cwd: __dirname, env, timeoutMs: 60_000 });
+  mustRun(['npm', 'run', '-s', 'synth'], { cwd: __dirname, env: { ...env, CDK8S_OUTDIR: viaNpm }, timeoutMs: 60_000 });
   const read = (dir: string) => Object.fromEntries(fs.readdirSync(dir).filter((f) => f.endsWith('.k8s.yaml')).map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')]));
   expect(Object.keys(read(viaCli))).toEqual(Object.keys(read(path.join(__dirname, 'dist'))));
   expect(read(viaCli)).toEqual(read(viaNpm));

@@ -1,20 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { stringify } from 'yaml';
 import { configJsonSchema, JSON_SCHEMA_FILE } from './config/json-schema';
 import { configFileFrom, ConfigError, loadConfig, parseConfig } from './config/load';
-import type { RawConfig } from './config/schema';
 import { run } from './main';
-import { productionRaw, tempDir, TEST_TOKEN } from './test/support';
-
-/** Writes a variant of the production config to a file, as an operator would. */
-function writeVariant(change: (raw: RawConfig) => void): string {
-  const raw = productionRaw();
-  change(raw);
-  const file = path.join(tempDir('config'), 'cluster.yaml');
-  fs.writeFileSync(file, stringify(raw));
-  return file;
-}
+import { tempDir, TEST_TOKEN, variantFile } from './test/support';
 
 describe('the production configuration', () => {
   test('cluster.yaml validates and holds the brief’s values', () => {
@@ -56,14 +45,14 @@ describe('a bad configuration is refused with file, line, field, problem and fix
   ];
 
   test.each(cases)('%s', (_name, change, expected) => {
-    const file = writeVariant(change);
+    const file = variantFile(change);
     expect(() => loadConfig(file)).toThrow(ConfigError);
     expect(() => loadConfig(file)).toThrow(expected);
     expect(() => loadConfig(file)).toThrow(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: invalid configuration`));
   });
 
   test.each(cases)('%s: exits 1 and leaves dist/ exactly as it was', async (_name, change) => {
-    const file = writeVariant(change);
+    const file = variantFile(change);
     const out = path.join(tempDir('dist'), 'dist');
     fs.mkdirSync(out);
     fs.writeFileSync(path.join(out, 'previous.k8s.yaml'), 'kind: Previous\n');

@@ -56,5 +56,33 @@ export default tseslint.config(
     files: ['**/*.test.ts', 'test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },
+  {
+    // One test harness (test/README.md): a program is run only through test/process.ts, which
+    // bounds it with a timeout and kills it on cleanup.
+    files: ['**/*.test.ts', 'test/**/*.ts'],
+    ignores: ['test/process.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['child_process', 'node:child_process'].map((name) => ({
+            name,
+            message: 'run programs with test/process.ts (run, mustRun, runAsync, start): argv, a timeout, cleanup',
+          })),
+        },
+      ],
+    },
+  },
+  {
+    // The root check is one function, so a system test and the VM suite agree on it.
+    files: ['**/*.test.ts', 'test/**/*.ts'],
+    ignores: ['test/host.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'getuid', message: 'use isRoot() from test/host.ts' },
+      ],
+    },
+  },
   ...layerRules,
 );

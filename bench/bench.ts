@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { kubectlPath } from '../tools/layer';
+import { kubectlPath } from '../test/layer';
 
 /**
  * `npm run bench`: wall time of the real commands, alternated run by run so machine noise

@@ -15,9 +15,9 @@ import { parse } from 'yaml';
 import { PATHS } from '../model/paths';
 import { renderNodes } from '../node/render';
 import type { Config } from '../config/schema';
-import { missingTools } from './host';
+import { missingTools, systemTest } from './host';
 import { explain, type Outcome, runAsync } from './process';
-import { production, systemTest, tempDir, TEST_TOKEN, variant } from './support';
+import { production, tempDir, TEST_TOKEN, variant } from './support';
 import { Lab, type Port, portKey } from './system/lab';
 import { type Applied, applyWriteFiles, removeAllRoots } from './system/overlay';
 

@@ -1,8 +1,4 @@
-import { execFileSync } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
 import { runInThisContext } from 'vm';
-import { isAlive } from '../lib/alive';
 
 /**
  * One registry of undo actions for everything the suite creates on the host: QEMU and mirror
@@ -72,24 +68,6 @@ export function killOnCleanup(label: string, pid: number, group = false): Cleanu
   });
 }
 
-/**
- * Deletes a directory tree that may still have file systems mounted inside it (mmdebstrap
- * mounts /proc, /sys and /dev in its chroot, and leaves them when it is killed): unmount
- * those first, so the deletion can never reach through a mount into the host's files.
- */
-export function removeTree(dir: string): void {
-  if (!fs.existsSync(dir)) return;
-  const prefix = `${fs.realpathSync(dir)}/`;
-  const mounts = fs
-    .readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' ')[4]?.replace(/\\040/g, ' '))
-    .filter((m): m is string => !!m && m.startsWith(prefix))
-    .sort((a, b) => b.length - a.length);
-  for (const m of mounts) execFileSync('umount', ['--lazy', m]);
-  fs.rmSync(dir, { recursive: true, force: true });
-}
-
 /** Runs every registered action, newest first (processes die before their namespace goes). */
 export function cleanupAll(): void {
   while (actions.length > 0) runAction(actions.pop()!);
@@ -115,18 +93,4 @@ function installHandlers(): void {
     });
   }
   realProcess.once('exit', cleanupAll);
-}
-
-/**
- * A directory for this run, named `<prefix><pid>-XXXXXX` under `parent`. Directories of
- * earlier runs that died without cleaning up (SIGKILL, power loss: no handler runs) are
- * removed first: those whose PID names no live process.
- */
-export function runDirectory(parent: string, prefix: string): string {
-  fs.mkdirSync(parent, { recursive: true });
-  for (const name of fs.readdirSync(parent)) {
-    const m = new RegExp(`^${prefix.replace(/[.]/g, '\\.')}(\\d+)-`).exec(name);
-    if (m && !isAlive(Number(m[1]))) removeTree(path.join(parent, name));
-  }
-  return fs.mkdtempSync(path.join(parent, `${prefix}${realProcess.pid}-`));
 }

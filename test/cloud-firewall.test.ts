@@ -6,12 +6,11 @@ import type { z } from 'zod';
 import { checkHetznerLimits, HCLOUD_FIREWALL_LIMITS } from '../config/hetzner-limits';
 import { effectiveRules, hcloudFirewallRules } from '../model/cloud-firewall';
 import { renderNodes } from '../node/render';
-import { parseConfig } from '../config/load';
+import { loadConfig } from '../config/load';
 import type { Config, NodeConfig, RawConfig } from '../config/schema';
-import { main } from '../main';
-import { kubectlPath } from '../tools/layer';
+import { kubectlPath } from './layer';
 import { run } from './process';
-import { FC_SEED, production, productionRaw, synthToDir, tempDir, TEST_TOKEN, variant } from './support';
+import { type ConfigChange, FC_SEED, production, synthToDir, TEST_TOKEN, variant, variantFile } from './support';
 
 /**
  * The Cloud Firewall and every node's UFW admit the same traffic on the public interface.
@@ -62,14 +61,14 @@ function cloudFirewall(rulesFile: string, node: NodeConfig): Set<Admitted> {
   return set;
 }
 
-/** Renders `raw` the way `npm run synth` does and returns the config, every node's user-data and the rules file. */
-function rendered(raw: RawConfig) {
-  const dir = tempDir('lockstep');
-  const configFile = path.join(dir, 'cluster.yaml');
-  fs.writeFileSync(configFile, JSON.stringify(raw));
-  const out = path.join(dir, 'dist');
-  main(['--config', configFile, '--bootstrap-only'], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out }, () => {});
-  const config = parseConfig(JSON.stringify(raw), configFile);
+/**
+ * Renders a variant of cluster.yaml the way `npm run bootstrap` does and returns the config,
+ * every node's user-data and the rules file.
+ */
+function rendered(change: ConfigChange = () => {}) {
+  const configFile = variantFile(change);
+  const out = synthToDir({ config: configFile, args: ['--bootstrap-only'] });
+  const config = loadConfig(configFile);
   const nodes = renderNodes(config, { token: TEST_TOKEN });
   const userData = (n: NodeConfig) => fs.readFileSync(path.join(out, 'cloud-init', nodes.find((r) => r.name === n.name)!.fileName), 'utf8');
   return { config, userData, rules: fs.readFileSync(path.join(out, 'hcloud', 'firewall.rules'), 'utf8') };
@@ -91,9 +90,7 @@ const cases: [string, (raw: RawConfig) => void][] = [
 ];
 
 describe.each(cases)('lockstep, %s', (_name, change) => {
-  const raw = productionRaw();
-  change(raw);
-  const { config, userData, rules } = rendered(raw);
+  const { config, userData, rules } = rendered(change);
 
   test.each(config.cluster.nodes.map((n) => [n.name, n] as const))('%s: the Cloud Firewall admits exactly what UFW admits on the public interface', (_n, node) => {
     const ufw = ufwPublic(userData(node));
@@ -106,7 +103,7 @@ describe.each(cases)('lockstep, %s', (_name, change) => {
 
 describe('the Cloud Firewall rules file', () => {
   test('opens the overlay, kubelet, etcd and API ports to every node’s public address, in the API’s rule format', () => {
-    const { config, rules } = rendered(productionRaw());
+    const { config, rules } = rendered();
     const byDescription = Object.fromEntries((JSON.parse(rules) as { description: string; port: string }[]).map((r) => [`${r.description} ${r.port}`, r]));
     const nodes = config.cluster.nodes.map((n) => `${n.publicIPv4}/32`);
     expect(byDescription['flannel vxlan from the nodes 8472']).toEqual({ direction: 'in', protocol: 'udp', port: '8472', source_ips: nodes, description: 'flannel vxlan from the nodes' });
@@ -115,9 +112,7 @@ describe('the Cloud Firewall rules file', () => {
   });
 
   test('with a private network, no cluster port is opened to any node address: that traffic stays on the private network, where UFW filters', () => {
-    const raw = productionRaw();
-    privateNetwork(raw);
-    const { config, rules } = rendered(raw);
+    const { config, rules } = rendered(privateNetwork);
     const sources = (JSON.parse(rules) as { source_ips: string[] }[]).flatMap((r) => r.source_ips);
     for (const n of config.cluster.nodes) {
       expect(sources).not.toContain(`${n.publicIPv4}/32`);
@@ -127,13 +122,13 @@ describe('the Cloud Firewall rules file', () => {
   });
 
   test('the interface-bound pod and service rules stay on the node: no pod or service CIDR reaches the Cloud Firewall', () => {
-    const { config, rules } = rendered(productionRaw());
+    const { config, rules } = rendered();
     expect(rules).not.toContain(config.cluster.podCidr);
     expect(rules).not.toContain(config.cluster.serviceCidr);
   });
 
   test('without operator CIDRs there is no SSH or operator API rule (the API refuses an empty source list)', () => {
-    const { rules } = rendered(productionRaw());
+    const { rules } = rendered();
     expect((JSON.parse(rules) as { port: string; description: string }[]).filter((r) => r.port === '22' || /operators/.test(r.description))).toEqual([]);
   });
 
@@ -180,7 +175,7 @@ describe('Hetzner’s limits are refused as config errors that name the field', 
 
 test('the limits check reads the same rules the file is written from', () => {
   const config: Config = variant((r) => (r.firewall = { operatorCidrs: ['198.51.100.0/24'], web: 'cloudflareOnly' }));
-  const { rules } = rendered(JSON.parse(JSON.stringify({ ...productionRaw(), firewall: config.firewall })));
+  const { rules } = rendered((r) => (r.firewall = JSON.parse(JSON.stringify(config.firewall))));
   const parsed = JSON.parse(rules) as { source_ips: string[] }[];
   const effective = parsed.reduce((n, r) => n + r.source_ips.length, 0);
   expect(effective).toBe(4 * config.cluster.nodes.length + 2 * 1 + 2 * (config.cloudflare.ipv4.length + config.cloudflare.ipv6.length));

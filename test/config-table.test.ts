@@ -1,10 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { stringify } from 'yaml';
 import { ConfigError, MAX_ALIAS_COUNT, parseConfig } from '../config/load';
 import type { RawConfig } from '../config/schema';
 import { run } from '../main';
-import { productionRaw, tempDir, TEST_TOKEN } from './support';
+import { tempDir, TEST_TOKEN, variantText } from './support';
 
 /**
  * Bad configurations and exactly what the operator is told, in the style of cloud-init's
@@ -22,12 +21,6 @@ function problemsOf(text: string): string[] {
   }
   throw new Error('the configuration was accepted');
 }
-
-const variantText = (change: (raw: any) => void): string => {
-  const raw = productionRaw();
-  change(raw);
-  return stringify(raw);
-};
 
 /** The character policy's message, as config/text.ts words it. */
 const policy = (codePoint: string, name: string, at: number) =>

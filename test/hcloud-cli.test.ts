@@ -3,14 +3,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { shellLine } from '../operator/shell';
 import { nodeCommands } from '../operator/hcloud';
-import { parseConfig } from '../config/load';
+import { loadConfig } from '../config/load';
 import type { Config, RawConfig } from '../config/schema';
-import { main } from '../main';
 import { HcloudStandin, type RecordedRequest } from './hcloud/standin';
 import { shellWords } from './hcloud/shell';
-import { missingTools } from './host';
+import { missingTools, systemTest } from './host';
 import { type Outcome, runAsync } from './process';
-import { production, productionRaw, systemTest, tempDir, variant } from './support';
+import { type ConfigChange, production, synthToDir, variant, variantFile } from './support';
 
 /**
  * The commands the summary prints, run by the real hcloud CLI (Debian's hcloud-cli) against a
@@ -18,15 +17,16 @@ import { production, productionRaw, systemTest, tempDir, variant } from './suppo
  */
 const withHcloud = systemTest(missingTools(['hcloud'], false));
 
-/** Renders `raw` with `main` (as `npm run bootstrap` does) and returns the config, the output directory and the summary lines. */
-function render(raw: RawConfig, clusterToken: string) {
-  const dir = tempDir('hcloud-cli');
-  const configFile = path.join(dir, 'cluster.yaml');
-  fs.writeFileSync(configFile, JSON.stringify(raw));
-  const out = path.join(dir, 'dist');
+/**
+ * Renders a variant of cluster.yaml with `main` (as `npm run bootstrap` does) and returns the
+ * config, the output directory, a scratch directory beside it and the summary lines.
+ */
+function render(change: ConfigChange, clusterToken: string) {
+  const configFile = variantFile(change);
   const lines: string[] = [];
-  main(['--config', configFile, '--bootstrap-only'], { K3S_TOKEN: clusterToken, CDK8S_OUTDIR: out }, (l) => lines.push(l));
-  return { config: parseConfig(JSON.stringify(raw), configFile), dir, out, lines };
+  const log = (l: string) => lines.push(l);
+  const out = synthToDir({ config: configFile, args: ['--bootstrap-only'], env: { K3S_TOKEN: clusterToken }, log });
+  return { config: loadConfig(configFile), dir: path.dirname(out), out, lines };
 }
 
 /** Runs every printed hcloud command in order against a fresh stand-in, seeded with what the operator owns before rendering. */
@@ -71,9 +71,7 @@ describe.each<[string, (raw: RawConfig) => void]>([
   ],
 ])('the printed hcloud commands for %s, run by the real hcloud against a stand-in API', (_name, change) => {
   const clusterToken = `cluster-token-${randomBytes(24).toString('hex')}`;
-  const raw = productionRaw();
-  change(raw);
-  const { config, dir, out, lines } = render(raw, clusterToken);
+  const { config, dir, out, lines } = render(change, clusterToken);
   const rulesFile = path.join(out, 'hcloud', 'firewall.rules');
   let run: Awaited<ReturnType<typeof runPrinted>>;
 
@@ -228,7 +226,7 @@ describe('a node that runs today, adopted with the README’s one-time commands'
     async () => {
       expect(templates.map((t) => t.split(' ').slice(0, 3).join(' '))).toEqual(['hcloud server describe', 'hcloud primary-ip update', 'hcloud firewall apply-to-resource']);
       const config = production();
-      const { dir, lines } = render(productionRaw(), `cluster-token-${randomBytes(24).toString('hex')}`);
+      const { dir, lines } = render(() => {}, `cluster-token-${randomBytes(24).toString('hex')}`);
       const standin = new HcloudStandin({
         primaryIps: [],
         networks: [],

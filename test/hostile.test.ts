@@ -2,7 +2,6 @@ import { Testing } from 'cdk8s';
 import fc from 'fast-check';
 import * as fs from 'fs';
 import * as path from 'path';
-import { stringify } from 'yaml';
 import { z } from 'zod';
 import { k3sConfig } from '../node/k3s-config';
 import { kubeProxy } from '../model/kube-proxy';
@@ -11,14 +10,13 @@ import { nodeFileName } from '../model/layout';
 import { nodeFiles, renderNodes } from '../node/render';
 import { runcmd } from '../node/runcmd';
 import { addStack } from '../charts/stack';
-import { ConfigError, parseConfig } from '../config/load';
+import { ConfigError, loadConfig } from '../config/load';
 import { type Config, configSchema } from '../config/schema';
 import { OutputMismatchError, rereadManifests } from '../lib/reread';
-import { main } from '../main';
-import { kubectlPath } from '../tools/layer';
-import { missingTools } from './host';
+import { kubectlPath } from './layer';
+import { missingTools, systemTest } from './host';
 import { run } from './process';
-import { FC_SEED, production, productionRaw, systemTest, tempDir, TEST_TOKEN } from './support';
+import { FC_SEED, production, synthToDir, tempDir, TEST_TOKEN, variant, variantFile } from './support';
 
 /**
  * Hostile strings in every free-text field: each configuration is either refused with a
@@ -51,9 +49,8 @@ function stringLeaves(node: any, at: Segment[] = []): Leaf[] {
 
 const LEAVES = stringLeaves(z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }));
 
-/** The production configuration with every optional string field set, so each leaf has a value to replace. */
-function fullRaw(): any {
-  const raw: any = productionRaw();
+/** Sets every optional string field of the production configuration, so each leaf has a value to replace. */
+function fillOptional(raw: any): void {
   raw.cluster.privateNetwork = { cidr: '10.0.0.0/24', interface: 'enp7s0' };
   raw.cluster.nodes.forEach((n: any, i: number) => Object.assign(n, { privateIPv4: `10.0.0.${i + 2}`, primaryIp: `${n.name}-ipv4` }));
   raw.cluster.hetzner = { serverType: 'cx33', image: 'ubuntu-24.04', location: 'nbg1', firewall: 'honeydue', network: 'honeydue', metadataAddress: '169.254.169.254' };
@@ -62,7 +59,6 @@ function fullRaw(): any {
   raw.apps.redis.storageClass = 'local-path';
   raw.firewall.operatorCidrs = ['198.51.100.0/24'];
   raw.cluster.systemReserved = { cpu: '1', memory: '2Gi' };
-  return raw;
 }
 
 /** Sets `value` at a leaf (array item 0, a record's first entry); false when the fixture lacks the leaf. */
@@ -115,15 +111,18 @@ describe('every string field of the schema', () => {
   });
 
   test.each(LEAVES.map((l) => [shown(l), l] as const))('%s refuses NEL with a ConfigError at that field', (name, leaf) => {
-    const raw = fullRaw();
-    // The fixture must hold every leaf; a new optional field needs a value in fullRaw().
-    expect(setLeaf(raw, leaf, `${leaf.closed ? 'vxlan' : 'x'}\u0085bootcmd: [[touch, /tmp/pwned]]`)).toBe(true);
+    let set = false;
     let error: unknown;
     try {
-      parseConfig(stringify(raw), 'cluster.yaml');
+      variant((raw) => {
+        fillOptional(raw);
+        set = setLeaf(raw, leaf, `${leaf.closed ? 'vxlan' : 'x'}\u0085bootcmd: [[touch, /tmp/pwned]]`);
+      });
     } catch (e) {
       error = e;
     }
+    // The fixture must hold every leaf; a new optional field needs a value in fillOptional().
+    expect(set).toBe(true);
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.map((p) => p.replace(/^line \d+, /, ''));
     const field = name.replace(/\.<key>$/, '').replace(/\.0$/, (m) => (leaf.path[leaf.path.length - 2] === 'env' ? '' : m));
@@ -200,22 +199,20 @@ interface Accepted {
 
 function exercise(leaves: readonly Leaf[], numRuns: number, examples: readonly (readonly [string, string])[] = []): Accepted[] {
   const accepted: Accepted[] = [];
-  const root = tempDir('hostile');
   fc.assert(
     fc.property(fc.constantFrom(...leaves), hostile, (leaf, value) => {
-      const raw = fullRaw();
-      setLeaf(raw, leaf, value);
-      const file = path.join(root, `c${accepted.length}.yaml`);
-      fs.writeFileSync(file, stringify(raw));
+      const file = variantFile((raw) => {
+        fillOptional(raw);
+        setLeaf(raw, leaf, value);
+      });
       let config: Config;
       try {
-        config = parseConfig(fs.readFileSync(file, 'utf8'), file);
+        config = loadConfig(file);
       } catch (e) {
         if (e instanceof ConfigError) return;
         throw e;
       }
-      const out = path.join(root, `dist${accepted.length}`);
-      main(['--config', file], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out }, () => {});
+      const out = synthToDir({ config: file });
       accepted.push({ config, out, what: `${shown(leaf)} = ${JSON.stringify(value)} (HONEYDUE_FC_SEED=${FC_SEED})` });
     }),
     { numRuns, seed: FC_SEED, examples: examples.map(([name, value]) => [LEAVES.find((l) => shown(l) === name)!, value] as [Leaf, string]) },
@@ -324,9 +321,8 @@ describe('hostile strings', () => {
 
 describe('the issue’s exploits', () => {
   test('NEL and a bootcmd in a node alias: refused, so PyYAML never sees a top-level bootcmd', () => {
-    const raw: any = productionRaw();
-    raw.cluster.nodes[0].alias = 'hetzner1\u0085bootcmd: [[touch, /tmp/pwned]]';
-    expect(() => parseConfig(stringify(raw), 'cluster.yaml')).toThrow(/cluster\.nodes\.0\.alias: contains U\+0085 \(NEL/);
+    const exploit = 'hetzner1\u0085bootcmd: [[touch, /tmp/pwned]]';
+    expect(() => variant((raw) => (raw.cluster.nodes[0]!.alias = exploit))).toThrow(/cluster\.nodes\.0\.alias: contains U\+0085 \(NEL/);
   });
 
   test('NEL and a bootcmd in a node alias that bypasses the schema: the re-read refuses to render', () => {
@@ -338,9 +334,9 @@ describe('the issue’s exploits', () => {
   });
 
   test.each([['NEL', '\u0085'], ['LINE SEPARATOR', '\u2028'], ['PARAGRAPH SEPARATOR', '\u2029']])('%s in an env value: refused by the schema', (_name, char) => {
-    const raw: any = productionRaw();
-    raw.apps.api.env.DB_SSLMODE = `require${char}x`;
-    expect(() => parseConfig(stringify(raw), 'cluster.yaml')).toThrow(/apps\.api\.env\.DB_SSLMODE: contains U\+(0085|2028|2029)/);
+    expect(() => variant((raw: any) => (raw.apps.api.env.DB_SSLMODE = `require${char}x`))).toThrow(
+      /apps\.api\.env\.DB_SSLMODE: contains U\+(0085|2028|2029)/,
+    );
   });
 
   test.each([['NEL', '\u0085'], ['LINE SEPARATOR', '\u2028'], ['PARAGRAPH SEPARATOR', '\u2029']])(

@@ -13,10 +13,10 @@ import { parse } from 'yaml';
 import { metadataGuardRules } from '../node/metadata-guard';
 import { PATHS } from '../model/paths';
 import { renderNodes } from '../node/render';
-import { onCleanup } from './cleanup';
-import { missingTools } from './host';
+import { type Cleanup, onCleanup } from './cleanup';
+import { missingTools, systemTest } from './host';
 import { explain, mustRun, run, runAsync } from './process';
-import { production, systemTest, TEST_TOKEN } from './support';
+import { production, TEST_TOKEN } from './support';
 import { Lab, LAB_PREFIX } from './system/lab';
 
 /** The stand-in metadata address: only ever inside this file's own namespaces. */
@@ -56,10 +56,12 @@ function execLines(unit: string, key: 'ExecStartPre' | 'ExecStart' | 'ExecStop')
 }
 
 describe('metadata-guard.service with real iptables in network namespaces', () => {
-  const it = systemTest(missingTools(['iptables', 'ip', 'socat', 'setpriv']));
+  const missing = missingTools(['iptables', 'ip', 'socat', 'setpriv']);
+  const it = systemTest(missing);
   const unit = renderedUnit();
   let lab: Lab;
   let podNs: string;
+  let removePod: Cleanup | undefined;
 
   /** Runs the unit's `key=` lines in the node namespace, as systemd would: a failure stops the unit unless the line says "-". */
   function runUnit(key: 'ExecStartPre' | 'ExecStart' | 'ExecStop'): void {
@@ -103,15 +105,13 @@ describe('metadata-guard.service with real iptables in network namespaces', () =
   }
 
   beforeAll(async () => {
-    if (missingTools(['iptables', 'ip', 'socat', 'setpriv'])) return;
+    if (missing) return;
     lab = Lab.create('mdg', { node: [NODE], metadata: [METADATA], other: [OTHER] });
     // The pod's namespace is not on the switch: its only link is a veth into the node.
     podNs = `${LAB_PREFIX}${process.pid}-mdg-pod`;
     run(['ip', 'netns', 'delete', podNs]);
     mustRun(['ip', 'netns', 'add', podNs]);
-    const removePod = () => run(['ip', 'netns', 'delete', podNs]);
-    onCleanup(`network namespace ${podNs}`, removePod);
-    process.once('exit', removePod);
+    removePod = onCleanup(`network namespace ${podNs}`, () => run(['ip', 'netns', 'delete', podNs]));
     const nodeNs = lab.ns('node');
     mustRun(['ip', '-n', nodeNs, 'link', 'add', 'cni0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', podNs]);
     mustRun(['ip', '-n', nodeNs, 'address', 'add', `${POD.node}/24`, 'dev', 'cni0']);
@@ -134,7 +134,7 @@ describe('metadata-guard.service with real iptables in network namespaces', () =
 
   afterAll(() => {
     lab?.destroy();
-    if (podNs) run(['ip', 'netns', 'delete', podNs]);
+    removePod?.now();
   });
 
   it('the unit holds one insert, one pre-start delete and one stop delete per rule, each an iptables argv on the configured address', () => {

@@ -1,4 +1,3 @@
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse, stringify } from 'yaml';
@@ -18,7 +17,8 @@ import { SERVER_DIR } from '../operator/runbooks/restore';
 import { type Command, commandLines, type Runbook, wordText } from '../operator/runbooks/runbook';
 import { synthSummary } from '../operator/summary';
 import { commandsOf, testContext } from './runbook-commands';
-import { kubectlPath } from '../tools/layer';
+import { kubectlPath } from './layer';
+import { mustRun } from './process';
 import { K3S_SERVER_FLAGS, k3sArgvProblems, k3sConfigProblems } from './k3s-flags';
 import { explain, run as runArgv } from './process';
 import { production, productionRaw, tempDir, TEST_TOKEN, variant } from './support';
@@ -113,7 +113,7 @@ describe('the Secret', () => {
     fs.writeFileSync(path.join(home, '.config', 'honeydue', 'etcd-s3.env'), 'etcd-s3-access-key=PLANTED-ACCESS-KEY-ID\netcd-s3-secret-key=PLANTED/secret+key\n', { mode: 0o600 });
     // kubectl as a function that only renders what it would create.
     const script = `kubectl() { "${kubectlPath()}" "$@" --dry-run=client -o json; }\n${text(createSecretCommand(snapshots))}\n`;
-    const secret = JSON.parse(execFileSync('bash', ['-c', script], { env: { PATH: process.env.PATH, HOME: home }, encoding: 'utf8' }));
+    const secret = JSON.parse(mustRun(['bash', '-c', script], { env: { PATH: process.env.PATH, HOME: home } }).stdout);
     const data = Object.fromEntries(Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
     expect(secret).toMatchObject({ kind: 'Secret', type: SECRET_TYPE, metadata: { name: 'k3s-etcd-s3', namespace: 'kube-system' } });
     expect(data).toEqual({ ...snapshots.settings, 'etcd-s3-access-key': 'PLANTED-ACCESS-KEY-ID', 'etcd-s3-secret-key': 'PLANTED/secret+key' });
@@ -467,7 +467,7 @@ describe('the etcd-secret runbook', () => {
   });
 
   test('the printed rule is one shell word that bash hands to b2 unchanged', () => {
-    const argv = JSON.parse(execFileSync('bash', ['-c', `node -e 'console.log(JSON.stringify(process.argv.slice(1)))' -- ${commandLines(lifecycleCommand(snapshots))[0]!.replace(/ {2}# .*$/, '')}`], { encoding: 'utf8' }));
+    const argv = JSON.parse(mustRun(['bash', '-c', `node -e 'console.log(JSON.stringify(process.argv.slice(1)))' -- ${commandLines(lifecycleCommand(snapshots))[0]!.replace(/ {2}# .*$/, '')}`]).stdout);
     expect(argv).toEqual(lifecycleCommand(snapshots).argv);
   });
 });

@@ -1,14 +1,20 @@
 import { Testing } from 'cdk8s';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { addStack } from '../charts/stack';
 import { loadConfig, parseConfig } from '../config/load';
 import type { Config, RawConfig } from '../config/schema';
 import { main } from '../main';
-import { onCleanup, removeTree } from './cleanup';
-import { inCi } from './host';
+import { tempDir } from './dirs';
+
+/**
+ * The tests' view of the product: the production config and variants of it, the stack
+ * synthesized in memory, and a synth through the CLI's own `main` into a fresh directory.
+ * (Processes: ./process. Temporary directories: ./dirs. What the machine has: ./host.)
+ */
+
+export { tempDir, tree } from './dirs';
 
 /**
  * fast-check's seed: fixed, so every run (CI's too) tries the same cases and a failure is
@@ -20,19 +26,40 @@ export const FC_SEED = process.env.HONEYDUE_FC_SEED === 'random' ? Date.now() % 
 /** A fixed token, so snapshots are stable; never a real cluster's. */
 export const TEST_TOKEN = 'test-token-0123456789abcdefghijklmnopqrstuvwxyzABCDEF';
 
-/** The production configuration, cluster.yaml at the repository root. */
-export const production = (): Config => loadConfig(path.join(__dirname, '..', 'cluster.yaml'));
+/** The repository's root. */
+export const ROOT = path.join(__dirname, '..');
+
+/** The production configuration file, cluster.yaml at the repository root. */
+export const PRODUCTION_CONFIG = path.join(ROOT, 'cluster.yaml');
+
+/** The production configuration, validated. */
+export const production = (): Config => loadConfig(PRODUCTION_CONFIG);
 
 /** The production YAML as data, to derive variants from. */
 export function productionRaw(): RawConfig {
-  return parseAllDocuments(fs.readFileSync(path.join(__dirname, '..', 'cluster.yaml'), 'utf8'))[0]!.toJS() as RawConfig;
+  return parseAllDocuments(fs.readFileSync(PRODUCTION_CONFIG, 'utf8'))[0]!.toJS() as RawConfig;
 }
 
-/** Validates a variant of the production config, as the CLI would. */
-export function variant(change: (raw: RawConfig) => void): Config {
+/** A change to the production config's data, as a test makes it to derive a variant. */
+export type ConfigChange = (raw: RawConfig) => void;
+
+/** The YAML text of a variant of the production config: the data after `change`, as YAML. */
+export function variantText(change: ConfigChange): string {
   const raw = productionRaw();
   change(raw);
-  return parseConfig(JSON.stringify(raw), 'variant.yaml');
+  return stringify(raw);
+}
+
+/** A variant of the production config, validated in memory, as the CLI would; throws its ConfigError. */
+export function variant(change: ConfigChange): Config {
+  return parseConfig(variantText(change), 'variant.yaml');
+}
+
+/** A variant of the production config written to a fresh `cluster.yaml`, as an operator would; returns its path. */
+export function variantFile(change: ConfigChange): string {
+  const file = path.join(tempDir('config'), 'cluster.yaml');
+  fs.writeFileSync(file, variantText(change));
+  return file;
 }
 
 /** A Kubernetes object as synthesized, loosely typed for assertions. */
@@ -46,32 +73,26 @@ export function synthObjects(config: Config = production()): KubeObject[] {
   return app.charts.flatMap((c) => Testing.synth(c)) as KubeObject[];
 }
 
-/** A fresh temporary directory, removed when the test file's process ends (or is interrupted). */
-export function tempDir(prefix: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `honeydue-${prefix}-`));
-  onCleanup(`temporary directory ${dir}`, () => removeTree(dir));
-  return dir;
-}
-
-/** Runs the CLI's main into a fresh output directory and returns that directory. */
-export function synthToDir(argv: string[] = [], env: NodeJS.ProcessEnv = {}): string {
-  const out = path.join(tempDir('dist'), 'dist');
-  main(['--config', path.join(__dirname, '..', 'cluster.yaml'), ...argv], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out, ...env }, () => {});
-  return out;
+export interface SynthOptions {
+  /** The config file. @default PRODUCTION_CONFIG */
+  readonly config?: string;
+  /** More command-line arguments (`--bootstrap-only`). */
+  readonly args?: readonly string[];
+  /** More environment; K3S_TOKEN is TEST_TOKEN and CDK8S_OUTDIR the fresh directory unless given. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Receives each line the CLI prints (the summary). @default - dropped */
+  readonly log?: (line: string) => void;
 }
 
 /**
- * `test` for a system test. When the machine lacks what it needs, the test is reported as
- * SKIPPED with the reason; under CI (CI=true) it fails instead, so a green CI run means it ran.
+ * Synthesizes through the CLI's own `main`, in this process, into a fresh output directory,
+ * and returns that directory. Throws unless main exits 0. (To see exit codes and what an
+ * operator sees, run the real CLI: ./cli.)
  */
-export function systemTest(missing: string | undefined): jest.It {
-  if (!missing) return test;
-  if (inCi()) {
-    return ((name: string, _fn: unknown, timeout?: number) =>
-      test(name, () => {
-        throw new Error(`cannot run: ${missing}; CI=true does not allow a skip`);
-      }, timeout)) as unknown as jest.It;
-  }
-  console.warn(`SKIPPED: ${missing}`);
-  return ((name: string, fn: jest.ProvidesCallback, timeout?: number) => test.skip(`${name} [SKIPPED: ${missing}]`, fn, timeout)) as unknown as jest.It;
+export function synthToDir(opts: SynthOptions = {}): string {
+  const out = path.join(tempDir('dist'), 'dist');
+  const argv = ['--config', opts.config ?? PRODUCTION_CONFIG, ...(opts.args ?? [])];
+  const status = main(argv, { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out, ...opts.env }, opts.log ?? (() => {}));
+  if (status !== 0) throw new Error(`main ${argv.join(' ')} exited ${status}`);
+  return out;
 }

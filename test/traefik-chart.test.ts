@@ -8,14 +8,14 @@
  *   compatibility check: helm validates values against each chart's values.schema.json, so a
  *   key a version does not accept fails here (the K3s chart has no schema).
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { IDaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { traefikValues } from '../charts/traefik-values';
-import { helmPath } from '../tools/layer';
+import { helmPath } from './layer';
+import { explain, mustRun, run } from './process';
 import { production, tempDir } from './support';
 
 const CHARTS = path.join(__dirname, 'fixtures', 'traefik-charts');
@@ -45,13 +45,17 @@ interface HelmResult {
   stderr: string;
 }
 
-/** `helm template` release `traefik` in kube-system from a chart archive with extra args; never throws. */
+/**
+ * `helm template` release `traefik` in kube-system from a chart archive with extra args;
+ * throws only if helm was killed (its timeout).
+ */
 function helmTemplateArgs(archive: string, extra: string[]): HelmResult {
   const args = ['template', 'traefik', archive, '--namespace', 'kube-system', '--kube-version', '1.34.6', ...extra];
   // Keep helm's cache/config/data out of $HOME.
   const env = { ...process.env, HELM_CACHE_HOME: tmp, HELM_CONFIG_HOME: tmp, HELM_DATA_HOME: tmp };
-  const r = spawnSync(helmPath(), args, { encoding: 'utf8', env });
-  if (r.error) throw r.error;
+  const r = run([helmPath(), ...args], { env });
+  // A refusal is an exit code; a hung helm killed by the timeout is not one.
+  if (r.status === null) throw new Error(explain(r));
   return { ok: r.status === 0, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -486,10 +490,7 @@ describe('as K3s v1.34.6 deploys it: chart traefik-39.0.501+up39.0.5, K3s’s va
 /** `helm show chart` of an archive, parsed. */
 function helmShowChart(archive: string): Record<string, unknown> {
   const env = { ...process.env, HELM_CACHE_HOME: tmp, HELM_CONFIG_HOME: tmp, HELM_DATA_HOME: tmp };
-  const r = spawnSync(helmPath(), ['show', 'chart', archive], { encoding: 'utf8', env });
-  if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`helm show chart ${archive} failed:\n${r.stderr}`);
-  return parse(r.stdout) as Record<string, unknown>;
+  return parse(mustRun([helmPath(), 'show', 'chart', archive], { env }).stdout) as Record<string, unknown>;
 }
 
 describe('traefikValues', () => {

@@ -1,5 +1,4 @@
 import Ajv from 'ajv';
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse, parseAllDocuments } from 'yaml';
@@ -9,8 +8,8 @@ import { PATHS } from '../model/paths';
 import { renderNodes, type RenderedNode } from '../node/render';
 import { PLAN_CRD, SUC_MANIFEST, SUC_RELEASE } from '../charts/upgrade/controller';
 import { K3S_UPGRADE_BINARY, PREPARE_GATE } from '../charts/upgrade/plan';
-import { kubectlPath } from '../tools/layer';
-import { runAsync } from './process';
+import { kubectlPath } from './layer';
+import { mustRun, runAsync } from './process';
 import { type KubeObject, production, synthObjects, synthToDir, tempDir, TEST_TOKEN, variant } from './support';
 
 const ROOT = path.join(__dirname, '..');
@@ -121,7 +120,7 @@ describe('the server Plan', () => {
     const out = tempDir('cdk8s-import');
     const script = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.import as string;
     const argv = script.replace('--output imports', `--output ${out}`).split(' ');
-    execFileSync('npx', argv, { cwd: ROOT, stdio: 'pipe' });
+    mustRun(['npx', ...argv], { cwd: ROOT, timeoutMs: 60_000 });
     for (const f of ['upgrade.cattle.io.ts', 'helm.cattle.io.ts']) {
       expect(fs.readFileSync(path.join(out, f), 'utf8')).toBe(fs.readFileSync(path.join(ROOT, 'imports', f), 'utf8'));
     }
@@ -152,7 +151,7 @@ describe('system-upgrade-controller', () => {
       path.join(dir, 'kustomization.yaml'),
       `resources: [upstream]\nimages: [{name: rancher/system-upgrade-controller, newName: rancher/system-upgrade-controller, newTag: ${SUC_RELEASE}}]\n`,
     );
-    const built = execFileSync(kubectlPath(), ['kustomize', dir], { encoding: 'utf8' });
+    const built = mustRun([kubectlPath(), 'kustomize', dir]).stdout;
     expect(built).toBe(fs.readFileSync(path.join(ROOT, SUC_MANIFEST), 'utf8'));
   });
 

@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn } from 'child_process';
-import { mustRun, run, runAsync } from '../process';
+import { isAlive } from '../../lib/alive';
+import { type Cleanup, onCleanup } from '../cleanup';
+import { mustRun, run, runAsync, start, type Started } from '../process';
 
 /**
  * A throwaway network of hosts, each a network namespace with one veth to a bridge in one
@@ -27,22 +28,26 @@ const banner = (p: Port) => `${p.proto}-${p.port}`;
 /** Every probe is bounded. Long enough for a loaded CI machine on a local bridge; a drop costs this once per probe, and probes run in parallel. */
 const PROBE_TIMEOUT_S = 2;
 
+/** A listener lives at most this long: a lab serves one test file. */
+const LISTENER_LIFETIME_MS = 30 * 60_000;
+
 export class Lab {
   private readonly namespaces: string[] = [];
-  private readonly listeners: ChildProcess[] = [];
-  private readonly onExit = () => this.destroy();
+  private readonly listeners: Started[] = [];
+  private readonly cleanup: Cleanup;
 
   private constructor(
     private readonly tag: string,
     private readonly addresses: Record<string, readonly string[]>,
-  ) {}
+  ) {
+    // Also at Ctrl-C and exit: a jest worker that exits before afterAll runs still removes the lab.
+    this.cleanup = onCleanup(`network lab ${tag}`, () => this.teardown());
+  }
 
   /** Creates the switch and one namespace per host with its addresses (/32, default route on the link). */
   static create(tag: string, hosts: Record<string, readonly string[]>): Lab {
     removeStaleLabs();
     const lab = new Lab(tag, hosts);
-    // Also on exit: a jest worker that exits before afterAll runs (a forced exit) still removes the lab.
-    process.once('exit', lab.onExit);
     try {
       const sw = lab.addNamespace('sw');
       mustRun(['ip', '-n', sw, 'link', 'add', 'br0', 'type', 'bridge']);
@@ -89,10 +94,10 @@ export class Lab {
         p.proto === 'tcp'
           ? ['socat', `TCP-LISTEN:${p.port},fork,reuseaddr`, `EXEC:/bin/echo ${banner(p)}`]
           : ['socat', '-T', '1', `UDP-RECVFROM:${p.port},fork`, 'PIPE'];
-      const child = spawn('ip', ['netns', 'exec', this.ns(host), ...argv], { stdio: 'ignore' });
-      // Not awaited by anything; destroy() kills it. unref: a killed listener must not keep jest waiting.
-      child.unref();
-      this.listeners.push(child);
+      // Not awaited by anything; destroy() kills it.
+      const opts = { label: `socat on ${host}`, output: 'ignore', timeoutMs: LISTENER_LIFETIME_MS } as const;
+      const listener = start(this.exec(host, argv), opts);
+      this.listeners.push(listener);
     }
     const wanted = ports.map((p) => `${p.proto}:${p.port}`);
     for (let attempt = 0; attempt < 100; attempt++) {
@@ -126,8 +131,11 @@ export class Lab {
 
   /** Kills the listeners and deletes every namespace. Safe to call twice and after a half-built lab. */
   destroy(): void {
-    process.removeListener('exit', this.onExit);
-    for (const child of this.listeners.splice(0)) child.kill('SIGKILL');
+    this.cleanup.now();
+  }
+
+  private teardown(): void {
+    for (const listener of this.listeners.splice(0)) listener.kill('SIGKILL');
     for (const ns of this.namespaces.splice(0).reverse()) deleteNamespace(ns);
   }
 
@@ -167,12 +175,6 @@ export function removeStaleLabs(): void {
   for (const line of run(['ip', 'netns', 'list']).stdout.split('\n')) {
     const name = line.split(' ')[0] ?? '';
     const m = new RegExp(`^${LAB_PREFIX}(\\d+)-`).exec(name);
-    if (!m || Number(m[1]) === process.pid) continue;
-    try {
-      process.kill(Number(m[1]), 0);
-    } catch (e) {
-      // ESRCH: no such process. EPERM would mean it lives (under another user): leave it.
-      if ((e as NodeJS.ErrnoException).code === 'ESRCH') deleteNamespace(name);
-    }
+    if (m && Number(m[1]) !== process.pid && !isAlive(Number(m[1]))) deleteNamespace(name);
   }
 }

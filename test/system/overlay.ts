@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { tempDir } from '../support';
+import { tempDir } from '../dirs';
 import { type Outcome, run } from '../process';
 
 /**

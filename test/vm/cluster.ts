@@ -1,9 +1,8 @@
-import * as fs from 'fs';
-import * as path from 'path';
-import { parse, parseDocument } from 'yaml';
+import { parse } from 'yaml';
 import { renderNodes, type RenderedNode } from '../../node/render';
 import { parseConfig } from '../../config/load';
 import type { Config } from '../../config/schema';
+import { variantText } from '../support';
 
 /**
  * The test network (TEST-NET ranges only, inside the test's own namespace):
@@ -37,8 +36,6 @@ export const HOST_SIDE_ADDRESSES = [`${NET.gateway}/24`, `${NET.operator}/24`, `
 
 export const K3S_VERSION = 'v1.34.6+k3s1';
 
-const ROOT = path.join(__dirname, '..', '..');
-
 /**
  * The production cluster.yaml with only what the test network needs changed: node
  * addresses, the operator range, and the release mirror with the stand-in's pin (http://
@@ -46,16 +43,14 @@ const ROOT = path.join(__dirname, '..', '..');
  * stays the production default, so the VMs boot what production would.
  */
 export function testConfigText(pin: string): string {
-  const doc = parseDocument(fs.readFileSync(path.join(ROOT, 'cluster.yaml'), 'utf8'));
-  doc.setIn(['cluster', 'nodes'], NET.nodes.map((n) => ({ name: n.name, publicIPv4: n.ip })));
-  doc.deleteIn(['cluster', 'privateNetwork']);
-  doc.setIn(['firewall', 'operatorCidrs'], [NET.operatorCidr]);
-  doc.setIn(['firewall', 'web'], 'anywhere');
-  doc.setIn(['k3s', 'version'], K3S_VERSION);
-  doc.setIn(['k3s', 'releaseBaseUrl'], `http://${NET.mirror.address}:${NET.mirror.port}`);
-  doc.setIn(['k3s', 'sha256'], pin);
-  doc.setIn(['cluster', 'hetzner', 'metadataAddress'], NET.metadata.address);
-  return doc.toString();
+  return variantText((raw) => {
+    raw.cluster.nodes = NET.nodes.map((n) => ({ name: n.name, publicIPv4: n.ip }));
+    delete raw.cluster.privateNetwork;
+    raw.firewall = { ...raw.firewall, operatorCidrs: [NET.operatorCidr], web: 'anywhere' };
+    const releaseBaseUrl = `http://${NET.mirror.address}:${NET.mirror.port}`;
+    raw.k3s = { ...raw.k3s, version: K3S_VERSION, releaseBaseUrl, sha256: pin };
+    raw.cluster.hetzner = { ...raw.cluster.hetzner, metadataAddress: NET.metadata.address };
+  });
 }
 
 export function testConfig(pin: string): Config {

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import { aptSources } from './image';
-import { which } from '../host';
+import { isRoot, which } from '../host';
 
 /** Host tools the suite runs, with the Debian package that provides each. */
 export const HOST_TOOLS: Record<string, string> = {
@@ -22,7 +22,7 @@ export const HOST_TOOLS: Record<string, string> = {
  */
 export function missingPrerequisite(): string | undefined {
   if (process.platform !== 'linux' || process.arch !== 'x64') return `needs an x86-64 Linux host, this is ${process.platform}/${process.arch}`;
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces, tap devices, mmdebstrap --mode=root)';
+  if (!isRoot()) return 'needs root (network namespaces, tap devices, mmdebstrap --mode=root)';
   const missing = Object.keys(HOST_TOOLS).filter((tool) => !which(tool));
   if (missing.length > 0) {
     const packages = [...new Set(missing.map((t) => HOST_TOOLS[t]))].join(' ');

@@ -14,9 +14,10 @@ import * as path from 'path';
 import { parse } from 'yaml';
 import { PATHS } from '../../model/paths';
 import type { RenderedNode } from '../../node/render';
-import { cleanupAll, onCleanup, removeTree, runDirectory } from '../cleanup';
+import { cleanupAll, onCleanup } from '../cleanup';
+import { removeTree, runDirectory } from '../dirs';
 import { HOST_SIDE_ADDRESSES, K3S_VERSION, NET, renderTestNodes, testConfig, ufwTuples, writeFilesOf } from './cluster';
-import { inCi } from '../host';
+import { systemSuite } from '../host';
 import { missingPrerequisite } from './env';
 import { ensureImage, type VmImage } from './image';
 import { ReleaseMirror, sha256, STANDIN, stageRelease } from './mirror';
@@ -45,17 +46,7 @@ const UNIT_SUFFIX = /\.(service|socket|timer|path|mount|target)$/;
 const started = Date.now();
 const log = (line: string) => process.stderr.write(`[vm +${Math.round((Date.now() - started) / 1000)}s] ${line}\n`);
 
-const missing = missingPrerequisite();
-if (missing && !inCi()) {
-  console.log(`SKIPPED: first-boot VM suite: ${missing}`);
-  test.skip(`first boot in VMs (SKIPPED: ${missing})`, () => undefined);
-} else if (missing) {
-  test('the host has the tools and privileges the first-boot VM suite needs', () => {
-    throw new Error(`CI is set, so the VM suite must run, but it cannot: ${missing}`);
-  });
-} else {
-  firstBootSuite();
-}
+systemSuite('first boot in VMs', missingPrerequisite(), firstBootSuite);
 
 function firstBootSuite() {
   const timings: string[] = [];

@@ -1,7 +1,8 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { killOnCleanup, onCleanup, removeTree, runDirectory } from '../cleanup';
+import { onCleanup } from '../cleanup';
+import { removeTree, runDirectory } from '../dirs';
 import { mustRunAsync as run } from '../process';
 
 /**
@@ -189,7 +190,7 @@ export async function ensureImage(log: (line: string) => void): Promise<VmImage>
         'mmdebstrap', '--mode=root', '--variant=important', `--include=${recipe.packages.join(',')}`,
         `--customize-hook=${recipe.customize}`, recipe.suite, root, ...recipe.sources,
       ],
-      { timeoutMs: 20 * 60_000, group: (pid) => killOnCleanup('mmdebstrap', pid, true) },
+      { timeoutMs: 20 * 60_000, label: 'mmdebstrap', group: true },
     );
     const boot = path.join(root, 'boot');
     const pick = (prefix: string) => {
@@ -201,7 +202,8 @@ export async function ensureImage(log: (line: string) => void): Promise<VmImage>
     fs.mkdirSync(out);
     fs.copyFileSync(pick('vmlinuz-'), path.join(out, 'vmlinuz'));
     fs.copyFileSync(pick('initrd.img-'), path.join(out, 'initrd.img'));
-    await run(['mkfs.ext4', '-q', '-F', '-L', 'hdroot', '-d', root, path.join(out, 'rootfs.raw'), `${recipe.sizeMiB}M`], { timeoutMs: 10 * 60_000, group: (pid) => killOnCleanup('mkfs.ext4', pid, true) });
+    const mkfs = ['mkfs.ext4', '-q', '-F', '-L', 'hdroot', '-d', root, path.join(out, 'rootfs.raw'), `${recipe.sizeMiB}M`];
+    await run(mkfs, { timeoutMs: 10 * 60_000, label: 'mkfs.ext4', group: true });
     fs.writeFileSync(path.join(out, 'recipe.json'), `${JSON.stringify(recipe, null, 2)}\n`);
     try {
       fs.renameSync(out, dir);

@@ -1,10 +1,11 @@
-import { spawn } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { killOnCleanup } from '../cleanup';
 import type { TestNet } from './netns';
-import { sleep } from '../process';
+import { sleep, start } from '../process';
+
+/** The longest a server may live: well past the whole suite's 25 minutes at most on 2 cores. */
+const SERVER_LIFETIME_MS = 90 * 60_000;
 
 /** The stand-in k3s binary (a Python script; the image has python3). */
 export const STANDIN = path.join(__dirname, 'fixtures', 'k3s-standin.py');
@@ -37,20 +38,19 @@ export class ReleaseMirror {
 
   /** `what` names the server in errors: the same http.server also stands in for the metadata service. */
   static async start(net: TestNet, address: string, port: number, root: string, logFile: string, what = 'release mirror'): Promise<ReleaseMirror> {
-    const log = fs.openSync(logFile, 'a');
     const argv = net.exec(['setpriv', '--pdeathsig', 'KILL', 'python3', '-u', '-m', 'http.server', '--bind', address, '--directory', root, String(port)]);
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', log, log] });
-    fs.closeSync(log);
-    const pid = child.pid!;
+    const child = start(argv, { label: what, output: { file: logFile }, timeoutMs: SERVER_LIFETIME_MS });
     let exited = false;
-    child.on('exit', () => (exited = true));
-    const stop = killOnCleanup(what, pid);
+    child.ended.then(
+      () => (exited = true),
+      () => (exited = true),
+    );
     // http.server prints "Serving HTTP on …" once its socket is bound.
     for (let i = 0; !fs.readFileSync(logFile, 'utf8').includes(`Serving HTTP on ${address} port ${port}`); i++) {
       if (exited || i > 100) throw new Error(`${what} did not start:\n${fs.readFileSync(logFile, 'utf8')}`);
       await sleep(100);
     }
-    return new ReleaseMirror(`http://${address}:${port}`, logFile, stop.now);
+    return new ReleaseMirror(`http://${address}:${port}`, logFile, () => child.kill('SIGKILL'));
   }
 
   /** Request lines ("GET /v1.34.6+k3s1/k3s HTTP/1.1" 200 …) logged so far. */

