@@ -16,7 +16,7 @@ import { run } from './main';
 import { runbookLines } from './operator/runbooks';
 import { CRITICAL_CONTROL_FLAGS, k3sConfigProblems } from './test/k3s-flags';
 import { explain, run as runProgram } from './test/process';
-import { PRODUCTION_CONFIG, production, synthObjects, synthToDir, tempDir, TEST_TOKEN, variant } from './test/support';
+import { newCluster, production, PRODUCTION_CONFIG, synthObjects, synthToDir, tempDir, TEST_TOKEN, variant } from './test/support';
 
 /** Hetzner's user-data limit (BRIEF), restated here on purpose: the tests check the generator's constant against it. */
 const HETZNER_USER_DATA_LIMIT = 32 * 1024;
@@ -32,7 +32,8 @@ const file = (n: RenderedNode, p: string) => {
   return f;
 };
 const k3sConfig = (n: RenderedNode) => parse(file(n, '/etc/rancher/k3s/config.yaml').content);
-const nodes = render();
+// A new cluster: the first listed server starts it (production is established: every node joins).
+const nodes = render(newCluster());
 const [first, ...joiners] = nodes as [RenderedNode, ...RenderedNode[]];
 
 describe('one user-data file per server', () => {
@@ -48,6 +49,13 @@ describe('one user-data file per server', () => {
       expect(k3sConfig(n).server).toBe('https://178.104.247.152:6443');
       expect(k3sConfig(n)['cluster-init']).toBeUndefined();
     }
+  });
+
+  test('cluster.yaml describes the cluster that runs today: no node starts a new one, the first joins the second', () => {
+    const prod = render(production());
+    expect(prod.map((n) => n.role)).toEqual(['join', 'join', 'join']);
+    expect(prod.map((n) => k3sConfig(n)['cluster-init'])).toEqual([undefined, undefined, undefined]);
+    expect(k3sConfig(prod[0]!).server).toBe('https://178.105.32.198:6443');
   });
 
   test('#cloud-config is the very first line', () => {
@@ -414,7 +422,7 @@ describe('bad input is refused with a clear error', () => {
 
 describe('the cluster token', () => {
   const tokenFile = () => path.join(tempDir('token'), '.secrets', 'k3s-token');
-  const newCluster = (file: string) => ({ established: false, file });
+  const newClusterToken = (file: string) => ({ established: false, file });
   const running = (file: string) => ({ established: true, file });
   /** A full server token as /var/lib/rancher/k3s/server/token holds it (test/fixtures/k3s/TOKEN-FORMS.md). */
   const FULL = `K10${'0123456789abcdef'.repeat(4)}::server:${TEST_TOKEN}`;
@@ -427,20 +435,20 @@ describe('the cluster token', () => {
   test('K3S_TOKEN wins over the token file', () => {
     const f = tokenFile();
     writeToken(f, `${'b'.repeat(40)}\n`);
-    expect(resolveToken({ K3S_TOKEN: TEST_TOKEN }, newCluster(f))).toEqual({ token: TEST_TOKEN, source: 'K3S_TOKEN', form: 'plain' });
+    expect(resolveToken({ K3S_TOKEN: TEST_TOKEN }, newClusterToken(f))).toEqual({ token: TEST_TOKEN, source: 'K3S_TOKEN', form: 'plain' });
   });
 
   test('for a new cluster without K3S_TOKEN, 48+ random characters are generated, saved once into a 0600 file and reused', () => {
     const f = tokenFile();
-    const a = resolveToken({}, newCluster(f));
+    const a = resolveToken({}, newClusterToken(f));
     expect(a.token).toMatch(/^[A-Za-z0-9_-]{48,}$/);
     expect(a.source).toBe(`${f} (new)`);
     expect(fs.existsSync(f)).toBe(false);
     a.save!();
     expect(fs.statSync(f).mode & 0o777).toBe(0o600);
-    expect(resolveToken({}, newCluster(f))).toEqual({ token: a.token, source: f, form: 'plain' });
+    expect(resolveToken({}, newClusterToken(f))).toEqual({ token: a.token, source: f, form: 'plain' });
     expect(() => a.save!()).toThrow(/cannot write the new cluster token/);
-    expect(resolveToken({}, newCluster(tokenFile())).token).not.toBe(a.token);
+    expect(resolveToken({}, newClusterToken(tokenFile())).token).not.toBe(a.token);
   });
 
   test('the full K10<ca-hash>::server:<secret> token of a running cluster is accepted, from K3S_TOKEN or the file', () => {
@@ -456,7 +464,7 @@ describe('the cluster token', () => {
   });
 
   test('a full token for a new cluster is refused: the first server would make a CA the token’s hash does not match', () => {
-    expect(() => resolveToken({ K3S_TOKEN: FULL }, newCluster(tokenFile()))).toThrow(
+    expect(() => resolveToken({ K3S_TOKEN: FULL }, newClusterToken(tokenFile()))).toThrow(
       /^K3S_TOKEN holds a full K10… server token, which belongs to a running cluster, but cluster\.established is false: set cluster\.established: true/,
     );
   });
@@ -465,7 +473,7 @@ describe('the cluster token', () => {
     const restoreIntro = runbookLines(production(), { name: 'restore' }, testContext(production())).join('\n');
     expect(restoreIntro).toContain('the part after "::server:"');
     const secret = FULL.slice(FULL.indexOf('::server:') + '::server:'.length);
-    const t = resolveToken({ K3S_TOKEN: secret }, newCluster(tokenFile()));
+    const t = resolveToken({ K3S_TOKEN: secret }, newClusterToken(tokenFile()));
     expect(t).toMatchObject({ token: secret, form: 'plain' });
     const [firstNode] = renderNodes(production(), t);
     expect(file(firstNode!, '/etc/rancher/k3s/token').content).toBe(`${secret}\n`);
@@ -501,7 +509,7 @@ describe('the cluster token', () => {
   test.each([0o640, 0o604, 0o660, 0o620].map((m) => [`0${m.toString(8)}`, m] as const))('a token file of mode %s is refused with the chmod to run', (_octal, mode) => {
     const f = tokenFile();
     writeToken(f, `${TEST_TOKEN}\n`, mode);
-    expect(() => resolveToken({}, newCluster(f))).toThrow(`${f} is readable or writable by group or others (mode 0${mode.toString(8)}); it holds the cluster token: run  chmod 600 ${f}`);
+    expect(() => resolveToken({}, newClusterToken(f))).toThrow(`${f} is readable or writable by group or others (mode 0${mode.toString(8)}); it holds the cluster token: run  chmod 600 ${f}`);
   });
 
   test('the summary says where the token came from and whether joining servers verify the CA, never the token', () => {
@@ -513,7 +521,7 @@ describe('the cluster token', () => {
     expect(summary(TEST_TOKEN, '.secrets/k3s-token', established)).toContain(
       'cluster token: from .secrets/k3s-token (plain secret: joining servers cannot verify the cluster CA; the full token in /var/lib/rancher/k3s/server/token lets them)',
     );
-    expect(summary(TEST_TOKEN, '.secrets/k3s-token (new)', production())).toContain('cluster token: from .secrets/k3s-token (new)');
+    expect(summary(TEST_TOKEN, '.secrets/k3s-token (new)', newCluster())).toContain('cluster token: from .secrets/k3s-token (new)');
     for (const line of full) expect(line).not.toContain(TEST_TOKEN);
   });
 
@@ -544,14 +552,14 @@ describe('the operator’s summary', () => {
     const size = fs.statSync(f).size;
     const fingerprint = fingerprintOf(fs.readFileSync(path.join(out, 'nodes', 'ubuntu-8gb-nbg1-2.record'), 'utf8'));
     expect(lines.slice(5, 9)).toEqual([
-      `${f}  first  ${size} bytes  ${((100 * size) / HETZNER_USER_DATA_LIMIT).toFixed(1)}% of 32 KiB`,
+      `${f}  join   ${size} bytes  ${((100 * size) / HETZNER_USER_DATA_LIMIT).toFixed(1)}% of 32 KiB`,
       '  # Primary IP ubuntu-8gb-nbg1-2-ipv4 must already hold 178.104.247.152, auto-delete off (README, Build a node)',
       '  hcloud primary-ip describe ubuntu-8gb-nbg1-2-ipv4',
       `  hcloud server create --name ubuntu-8gb-nbg1-2 --type cx33 --image ubuntu-24.04 --location nbg1 --primary-ipv4 ubuntu-8gb-nbg1-2-ipv4 --firewall honeydue --user-data-from-file ${f} --label honeydue/node-file=${fingerprint}`,
     ]);
     expect(lines[9]).toMatch(/ubuntu-8gb-nbg1-1\.\S+ {2}join /);
     expect(lines.filter((l) => l.includes('attach-to-network'))).toEqual([]);
-    expect(lines).toContain('cluster token: from K3S_TOKEN');
+    expect(lines).toContain('cluster token: from K3S_TOKEN (plain secret: joining servers cannot verify the cluster CA; the full token in /var/lib/rancher/k3s/server/token lets them)');
     expect(fs.readdirSync(out).sort()).toEqual(['.honeydue-synth', 'cloud-init', 'hcloud', 'nodes']);
   });
 

@@ -17,7 +17,7 @@ import { renderNodes } from '../node/render';
 import type { Config } from '../config/schema';
 import { missingTools, systemTest } from './host';
 import { explain, type Outcome, runAsync } from './process';
-import { production, tempDir, TEST_TOKEN, variant } from './support';
+import { newCluster, production, tempDir, TEST_TOKEN, variant } from './support';
 import { Lab, type Port, portKey } from './system/lab';
 import { type Applied, applyWriteFiles, removeAllRoots } from './system/overlay';
 
@@ -43,6 +43,7 @@ const VARIANTS: ReadonlyArray<readonly [string, () => Config]> = [
     () =>
       variant((r) => {
         r.cluster.privateNetwork = { cidr: '10.0.0.0/16' };
+        r.cluster.established = false;
         r.cluster.nodes.forEach((n, i) => (n.privateIPv4 = `10.0.0.${i + 2}`));
       }),
   ],
@@ -145,7 +146,7 @@ describe('real cloud-init applies write_files in a throwaway overlay root', () =
     return cache.get(key)!;
   };
 
-  const rendered = renderNodes(production(), { token: TEST_TOKEN });
+  const rendered = renderNodes(newCluster(), { token: TEST_TOKEN });
   const privateNet = renderNodes(VARIANTS.find(([l]) => l === 'private network')![1](), { token: TEST_TOKEN });
 
   /** What every node must get, with its mode: secrets 0600, ufw's rules 0640 as ufw itself writes them, the rest 0644. */

@@ -90,6 +90,8 @@ describe('a bad or unreadable config', () => {
 
 describe('the cluster token never reaches the terminal', () => {
   const established = () => variantFile((r) => (r.cluster.established = true));
+  /** The production cluster as a new one: the only kind synth makes a token for. */
+  const NEW_CLUSTER = () => variantFile((r) => (r.cluster.established = false));
 
   function tokenFileIn(cwd: string, text: string, mode = 0o600): string {
     fs.mkdirSync(path.join(cwd, '.secrets'), { mode: 0o700 });
@@ -121,7 +123,7 @@ describe('the cluster token never reaches the terminal', () => {
       },
       1,
     ],
-    ['a full token for a new cluster', () => cli(['--config', CONFIG], { K3S_TOKEN: FULL_TOKEN, CDK8S_OUTDIR: path.join(tempDir('cli-tok'), 'dist') }), 1],
+    ['a full token for a new cluster', () => cli(['--config', NEW_CLUSTER()], { K3S_TOKEN: FULL_TOKEN, CDK8S_OUTDIR: path.join(tempDir('cli-tok'), 'dist') }), 1],
     ['a malformed token', () => cli(['--config', CONFIG], { K3S_TOKEN: `${SECRET}!`, CDK8S_OUTDIR: path.join(tempDir('cli-tok'), 'dist') }), 1],
     ['an agent token', () => cli(['--config', established()], { K3S_TOKEN: FULL_TOKEN.replace('::server:', '::node:'), CDK8S_OUTDIR: path.join(tempDir('cli-tok'), 'dist') }), 1],
     ['a bad config', () => cli(['--config', variantFile((r: any) => (r.apps.worker.replicas = 2))], { K3S_TOKEN: SECRET, CDK8S_OUTDIR: path.join(tempDir('cli-tok'), 'dist') }), 1],
@@ -177,9 +179,10 @@ describe('the cluster token never reaches the terminal', () => {
     const cwd = tempDir('cli-gen');
     fs.mkdirSync(path.join(cwd, 'foreign'));
     fs.writeFileSync(path.join(cwd, 'foreign', 'x'), '');
-    expect(cli(['--config', CONFIG], { CDK8S_OUTDIR: path.join(cwd, 'foreign') }, { cwd }).status).toBe(1);
+    const config = NEW_CLUSTER();
+    expect(cli(['--config', config], { CDK8S_OUTDIR: path.join(cwd, 'foreign') }, { cwd }).status).toBe(1);
     expect(fs.existsSync(path.join(cwd, '.secrets'))).toBe(false);
-    const r = cli(['--config', CONFIG], { CDK8S_OUTDIR: path.join(cwd, 'dist') }, { cwd });
+    const r = cli(['--config', config], { CDK8S_OUTDIR: path.join(cwd, 'dist') }, { cwd });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('cluster token: from .secrets/k3s-token (new)\n');
     const token = fs.readFileSync(path.join(cwd, '.secrets', 'k3s-token'), 'utf8').trim();

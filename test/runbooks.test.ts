@@ -21,7 +21,7 @@ import { kubectlPath } from './layer';
 import { mustRun } from './process';
 import { K3S_SERVER_FLAGS, k3sArgvProblems, k3sConfigProblems } from './k3s-flags';
 import { explain, run as runArgv } from './process';
-import { production, productionRaw, tempDir, TEST_TOKEN, variant } from './support';
+import { production, productionRaw, tempDir, TEST_TOKEN, variant, variantText } from './support';
 
 const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'k3s', 'etcd-s3.json'), 'utf8')) as {
   secretKeys: string[];
@@ -327,12 +327,17 @@ describe('the rebuild’s synth step, run as printed', () => {
    * built snapshot, and the repository's own cluster.yaml (the default a step that forgot its
    * config would render).
    */
-  function checkout(): string {
+  function checkout(clusterYaml?: string): string {
     const dir = tempDir('checkout');
     // Links, not copies: a file newer than the snapshot would make the run try to rebuild it.
     fs.symlinkSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
     fs.symlinkSync(path.join(ROOT, 'build'), path.join(dir, 'build'));
-    fs.symlinkSync(path.join(ROOT, 'cluster.yaml'), path.join(dir, 'cluster.yaml'));
+    if (clusterYaml === undefined) fs.symlinkSync(path.join(ROOT, 'cluster.yaml'), path.join(dir, 'cluster.yaml'));
+    else {
+      // Dated back, for the same reason.
+      fs.writeFileSync(path.join(dir, 'cluster.yaml'), clusterYaml);
+      fs.utimesSync(path.join(dir, 'cluster.yaml'), 0, 0);
+    }
     return dir;
   }
 
@@ -364,7 +369,7 @@ describe('the rebuild’s synth step, run as printed', () => {
   });
 
   test('--rebuild is refused for a cluster that is not established, even with a token at hand, and makes no token', () => {
-    const cwd = checkout();
+    const cwd = checkout(variantText((r) => void (r.cluster.established = false)));
     const home = tempDir('npm-home');
     const r = runArgv(['env', '-i', '--chdir', cwd, `PATH=${process.env.PATH}`, `HOME=${home}`, 'npm_config_update_notifier=false', 'npm', 'run', 'synth', '--', '--rebuild', 'hetzner2']);
     expect(r.status).toBe(1);

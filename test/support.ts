@@ -35,6 +35,12 @@ export const PRODUCTION_CONFIG = path.join(ROOT, 'cluster.yaml');
 /** The production configuration, validated. */
 export const production = (): Config => loadConfig(PRODUCTION_CONFIG);
 
+/**
+ * The production cluster as a new one (cluster.established: false): what its three servers'
+ * first boots would be if they were built from empty disks, the first server starting it.
+ */
+export const newCluster = (): Config => variant((r) => void (r.cluster.established = false));
+
 /** The production YAML as data, to derive variants from. */
 export function productionRaw(): RawConfig {
   return parseAllDocuments(fs.readFileSync(PRODUCTION_CONFIG, 'utf8'))[0]!.toJS() as RawConfig;

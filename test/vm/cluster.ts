@@ -38,13 +38,15 @@ export const K3S_VERSION = 'v1.34.6+k3s1';
 
 /**
  * The production cluster.yaml with only what the test network needs changed: node
- * addresses, the operator range, and the release mirror with the stand-in's pin (http://
+ * addresses, a new cluster (not established), the operator range, and the release mirror with the stand-in's pin (http://
  * is accepted only with a pin). Everything else, the firewall's `web` policy included,
  * stays the production default, so the VMs boot what production would.
  */
 export function testConfigText(pin: string): string {
   return variantText((raw) => {
     raw.cluster.nodes = NET.nodes.map((n) => ({ name: n.name, publicIPv4: n.ip }));
+    // A new cluster: the VMs boot from empty disks, so the first server starts it.
+    raw.cluster.established = false;
     delete raw.cluster.privateNetwork;
     raw.firewall = { ...raw.firewall, operatorCidrs: [NET.operatorCidr], web: 'anywhere' };
     const releaseBaseUrl = `http://${NET.mirror.address}:${NET.mirror.port}`;
