@@ -47,7 +47,7 @@ export function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (l
   const found = tokenFor(env, config.cluster.established, opts);
   const token = found instanceof NoTokenError ? undefined : found;
   const nodes = token ? renderNodes(config, token) : [];
-  const summary = synthSummary(config, out, records, token ? { written: nodes, token } : { notWritten: `no user-data written: ${(found as NoTokenError).message}` });
+  const summary = synthSummary(config, out, records, token ? { written: nodes, token } : { notWritten: (found as NoTokenError).message });
   const staged = stageOutputs(out.dir, { config, nodes, records, bootstrapOnly: opts['bootstrap-only'] === true });
   const commit = () => {
     try {
