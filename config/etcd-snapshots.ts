@@ -33,16 +33,59 @@ function cronFieldProblem(text: string, field: (typeof CRON_FIELDS)[number]): st
   return undefined;
 }
 
+/**
+ * The values a valid cron field matches, and whether robfig/cron counts it as a star: an item
+ * `*` with no step above 1 (getRange sets its starBit, and a step of 2 or more clears it).
+ * `N/step` runs from N to the field's maximum, as robfig/cron reads it.
+ */
+function cronFieldValues(text: string, field: (typeof CRON_FIELDS)[number]): { values: Set<number>; star: boolean } {
+  const values = new Set<number>();
+  let star = false;
+  for (const item of text.split(',')) {
+    const [, all, from, to, step] = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(item)!;
+    const every = Number(step ?? 1);
+    if (all === '*' && every === 1) star = true;
+    const first = all === '*' ? field.min : Number(from);
+    const last = all === '*' || (to === undefined && step !== undefined) ? field.max : Number(to ?? from);
+    for (let v = first; v <= last; v += every) values.add(v);
+  }
+  return { values, star };
+}
+
+/** The most days each month (1-12) has: February has 29 in leap years, which come every four years. */
+const DAYS_IN_MONTH = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Why a valid schedule never fires, or undefined when it does. robfig/cron (K3s's scheduler)
+ * matches a day when day of month AND day of week match if either of them is a star, and when
+ * either matches otherwise (spec.go dayMatches). Every month has every weekday, and minute and
+ * hour always match something, so a schedule can only never fire with a star day of week and
+ * days of month that no chosen month has (30 February).
+ */
+function neverFires(fields: readonly string[]): string | undefined {
+  const [dom, month, dow] = [2, 3, 4].map((i) => cronFieldValues(fields[i]!, CRON_FIELDS[i]!));
+  if (!dow!.star || dom!.star) return undefined;
+  const real = [...month!.values].some((m) => [...dom!.values].some((d) => d <= DAYS_IN_MONTH[m]!));
+  if (real) return undefined;
+  return `no month in "${fields[3]}" has a day in "${fields[2]}", so the schedule never fires and no snapshot would ever be taken; choose days that exist in those months (February has at most 29)`;
+}
+
 export const cron = text.superRefine((spec, ctx) => {
   const fields = spec.trim().split(/\s+/);
   if (fields.length !== 5) {
     ctx.addIssue({ code: 'custom', message: `expected a 5-field cron expression (minute hour day-of-month month day-of-week) such as "0 */6 * * *", got ${fields.length} field(s)` });
     return;
   }
+  let valid = true;
   fields.forEach((f, i) => {
     const problem = cronFieldProblem(f, CRON_FIELDS[i]!);
-    if (problem) ctx.addIssue({ code: 'custom', message: `cron: ${problem}` });
+    if (problem) {
+      ctx.addIssue({ code: 'custom', message: `cron: ${problem}` });
+      valid = false;
+    }
   });
+  const never = valid ? neverFires(fields) : undefined;
+  if (never) ctx.addIssue({ code: 'custom', message: `cron: ${never}` });
 });
 
 export const etcdSnapshots = z

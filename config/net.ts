@@ -44,6 +44,59 @@ export function notANodeAddress(ip: string): string | undefined {
   return NOT_A_NODE_ADDRESS.get(addr.range());
 }
 
+/** Short names of the ranges of {@link NOT_A_NODE_ADDRESS}, to follow a CIDR in a message. */
+const RANGE_NAMES: ReadonlyMap<string, string> = new Map([
+  ['unspecified', '"this network"'],
+  ['broadcast', 'the broadcast address'],
+  ['multicast', 'multicast'],
+  ['linkLocal', 'link-local, where the metadata service lives'],
+  ['loopback', 'loopback'],
+  ['reserved', 'reserved'],
+]);
+
+/**
+ * A range of {@link NOT_A_NODE_ADDRESS} that `cidr` overlaps, as `[range, name]`; undefined when
+ * none does. Nobody connects from such a range, so it makes no sense as an operator network.
+ * The documentation networks are left out, as for node addresses.
+ */
+export function unreachableRangeOverlapping(cidr: string): readonly [string, string] | undefined {
+  if (!isCidr(cidr)) return undefined;
+  // ipaddr.js's own table of the ranges `range()` names (not in its type definitions).
+  const special = (ipaddr.IPv4.prototype as unknown as { SpecialRanges: Record<string, [ipaddr.IPv4, number] | [ipaddr.IPv4, number][]> }).SpecialRanges;
+  for (const name of NOT_A_NODE_ADDRESS.keys()) {
+    const ranges = special[name]!;
+    for (const [base, bits] of (Array.isArray(ranges[0]) ? ranges : [ranges]) as [ipaddr.IPv4, number][]) {
+      if (DOCUMENTATION.some(([b, n]) => n === bits && b.toString() === base.toString())) continue;
+      const range = `${base.toString()}/${bits}`;
+      if (cidrsOverlap(cidr, range)) return [range, RANGE_NAMES.get(name)!];
+    }
+  }
+  return undefined;
+}
+
+const toNumber = (ip: string) => ipaddr.IPv4.parse(ip).toByteArray().reduce((n, byte) => n * 256 + byte, 0);
+const toAddress = (n: number) => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+
+/**
+ * The address at `index` in a well-formed IPv4 CIDR, counted from its network address (0);
+ * a negative index counts back from its broadcast address (-1).
+ */
+export function addressAt(cidr: string, index: number): string {
+  const [base, bits] = ipaddr.IPv4.parseCIDR(cidr);
+  const network = toNumber(base.toString()) - (toNumber(base.toString()) % 2 ** (32 - bits));
+  return toAddress(index >= 0 ? network + index : network + 2 ** (32 - bits) + index);
+}
+
+/**
+ * Whether Kubernetes reads `host` as an IPv4 address: k8s.io/utils `ParseIPSloppy` takes four
+ * dot-separated decimal parts of at most 255 each, leading zeros allowed (010.0.0.1 too).
+ * An IPv6 address cannot pass the DNS name pattern, so only IPv4 is looked for.
+ */
+export function isSloppyIPv4(host: string): boolean {
+  const parts = host.split('.');
+  return parts.length === 4 && parts.every((p) => /^[0-9]+$/.test(p) && Number(p) <= 255);
+}
+
 export const ipv4Address = printable(z.ipv4({ error: 'expected an IPv4 address such as 192.0.2.10' }));
 
 /**
