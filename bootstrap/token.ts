@@ -95,13 +95,15 @@ export function resolveToken(env: NodeJS.ProcessEnv, opts: TokenOptions): Cluste
 
 /** The token's form, or a TokenError that names `source` and the fix, never the value. */
 function checked(token: string, source: string, established: boolean, fix: string): ClusterToken {
-  // A well-formed token must still be random (config/token-strength.ts); the secret follows "::server:" in the full form.
-  const weak = (FULL_TOKEN.test(token) || PLAIN_TOKEN.test(token)) && weakSecretReason(token.slice(token.lastIndexOf(':') + 1));
+  // A well-formed token must still be random (config/token-strength.ts); a full one’s secret follows "::server:".
+  const secret = token.slice(token.lastIndexOf(':') + 1);
+  const weak = (FULL_TOKEN.test(token) || PLAIN_TOKEN.test(token)) && weakSecretReason(secret);
   if (weak) {
     throw new TokenError(
       `${source} holds a cluster token that is not random: ${weak}. ` +
         (established
-          ? 'Rotate it on a server (k3s token rotate --new-token <random secret>, such as the output of openssl rand -hex 32), then use the new token'
+          ? 'Rotate it on a server (k3s token rotate --new-token <random secret>, ' +
+            'such as the output of openssl rand -hex 32), then use the new token'
           : `Use a random secret, such as the output of openssl rand -hex 32; ${fix}`),
     );
   }

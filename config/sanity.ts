@@ -1,7 +1,19 @@
 import type { z } from 'zod';
 import { NETWORK_GATEWAY_INDEX, PUBLIC_INTERFACE_GATEWAY } from './hetzner';
-import { K3S_DEFAULT_DNS_INDEX, KUBERNETES_SERVICE_INDEX, NODE_POD_CIDR_PREFIX, SERVICE_CIDR_PREFIX } from './kubernetes';
-import { addressAt, cidrContains, cidrsOverlap, notANodeAddress, prefixLength, unreachableRangeOverlapping } from './net';
+import {
+  K3S_DEFAULT_DNS_INDEX,
+  KUBERNETES_SERVICE_INDEX,
+  NODE_POD_CIDR_PREFIX,
+  SERVICE_CIDR_PREFIX,
+} from './kubernetes';
+import {
+  addressAt,
+  cidrContains,
+  cidrsOverlap,
+  notANodeAddress,
+  prefixLength,
+  unreachableRangeOverlapping,
+} from './net';
 import { RESERVED_TCP_PORTS } from './ports';
 
 /**
@@ -16,7 +28,10 @@ import { RESERVED_TCP_PORTS } from './ports';
  */
 export function checkWebPorts(c: { traefik: { webPort: number; websecurePort: number } }, ctx: z.RefinementCtx): void {
   const { webPort, websecurePort } = c.traefik;
-  for (const [field, p] of [['webPort', webPort], ['websecurePort', websecurePort]] as const) {
+  for (const [field, p] of [
+    ['webPort', webPort],
+    ['websecurePort', websecurePort],
+  ] as const) {
     const owner = RESERVED_TCP_PORTS.get(p);
     if (owner) {
       ctx.addIssue({
@@ -27,7 +42,11 @@ export function checkWebPorts(c: { traefik: { webPort: number; websecurePort: nu
     }
   }
   if (webPort === websecurePort) {
-    ctx.addIssue({ code: 'custom', path: ['traefik', 'websecurePort'], message: `port ${websecurePort} is also traefik.webPort; the two entrypoints need two ports` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['traefik', 'websecurePort'],
+      message: `port ${websecurePort} is also traefik.webPort; the two entrypoints need two ports`,
+    });
   }
 }
 
@@ -47,24 +66,44 @@ interface NetworkSlice {
  */
 export function checkNetworks(c: NetworkSlice, ctx: z.RefinementCtx): void {
   const { podCidr, serviceCidr, privateNetwork, nodes } = c.cluster;
-  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path: ['cluster', ...path], message });
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: 'custom', path: ['cluster', ...path], message });
   if (cidrsOverlap(podCidr, serviceCidr)) {
-    issue(['serviceCidr'], `${serviceCidr} overlaps cluster.podCidr ${podCidr}; pods and Services need separate networks`);
+    issue(
+      ['serviceCidr'],
+      `${serviceCidr} overlaps cluster.podCidr ${podCidr}; pods and Services need separate networks`,
+    );
   }
   if (privateNetwork) {
-    for (const [field, cidr] of [['podCidr', podCidr], ['serviceCidr', serviceCidr]] as const) {
+    for (const [field, cidr] of [
+      ['podCidr', podCidr],
+      ['serviceCidr', serviceCidr],
+    ] as const) {
       if (cidrsOverlap(cidr, privateNetwork.cidr)) {
-        issue([field], `${cidr} overlaps cluster.privateNetwork.cidr ${privateNetwork.cidr}; choose a ${field} outside the private network`);
+        issue(
+          [field],
+          `${cidr} overlaps cluster.privateNetwork.cidr ${privateNetwork.cidr}; choose a ${field} outside the private network`,
+        );
       }
     }
   }
   nodes.forEach((n, i) => {
-    for (const [field, ip] of [['publicIPv4', n.publicIPv4], ['privateIPv4', n.privateIPv4]] as const) {
+    for (const [field, ip] of [
+      ['publicIPv4', n.publicIPv4],
+      ['privateIPv4', n.privateIPv4],
+    ] as const) {
       if (ip === undefined) continue;
       const why = notANodeAddress(ip);
       if (why) issue(['nodes', i, field], `${ip} is ${why}, not an address a node can be reached at`);
-      for (const [name, cidr] of [['podCidr', podCidr], ['serviceCidr', serviceCidr]] as const) {
-        if (cidrContains(cidr, ip)) issue(['nodes', i, field], `${ip} lies inside cluster.${name} ${cidr}; a node address must be outside the pod and Service networks`);
+      for (const [name, cidr] of [
+        ['podCidr', podCidr],
+        ['serviceCidr', serviceCidr],
+      ] as const) {
+        if (cidrContains(cidr, ip))
+          issue(
+            ['nodes', i, field],
+            `${ip} lies inside cluster.${name} ${cidr}; a node address must be outside the pod and Service networks`,
+          );
       }
     }
   });
@@ -84,11 +123,15 @@ export const WORLD_PREFIX_BELOW = 8;
  * for, is not checked further: it covers everything on purpose.
  */
 export function checkOperatorCidrs(
-  c: { firewall: { operatorCidrs: readonly string[]; allowOperatorAccessFromAnywhere: boolean }; cluster: { podCidr: string; serviceCidr: string } },
+  c: {
+    firewall: { operatorCidrs: readonly string[]; allowOperatorAccessFromAnywhere: boolean };
+    cluster: { podCidr: string; serviceCidr: string };
+  },
   ctx: z.RefinementCtx,
 ): void {
   const { operatorCidrs, allowOperatorAccessFromAnywhere } = c.firewall;
-  const issue = (i: number, message: string) => ctx.addIssue({ code: 'custom', path: ['firewall', 'operatorCidrs', i], message });
+  const issue = (i: number, message: string) =>
+    ctx.addIssue({ code: 'custom', path: ['firewall', 'operatorCidrs', i], message });
   const worldWide = (cidr: string) => {
     const bits = prefixLength(cidr);
     return bits !== undefined && bits < WORLD_PREFIX_BELOW;
@@ -98,29 +141,47 @@ export function checkOperatorCidrs(
       if (!allowOperatorAccessFromAnywhere) {
         issue(
           i,
-          `${cidr} opens SSH and the Kubernetes API to (nearly) the whole internet; list your office or VPN networks instead, or, if you mean it, set firewall.allowOperatorAccessFromAnywhere: true`,
+          `${cidr} opens SSH and the Kubernetes API to (nearly) the whole internet; list your office or VPN networks ` +
+            `instead, or, if you mean it, set firewall.allowOperatorAccessFromAnywhere: true`,
         );
       }
       return;
     }
-    for (const [name, cluster] of [['podCidr', c.cluster.podCidr], ['serviceCidr', c.cluster.serviceCidr]] as const) {
+    for (const [name, cluster] of [
+      ['podCidr', c.cluster.podCidr],
+      ['serviceCidr', c.cluster.serviceCidr],
+    ] as const) {
       if (cidrsOverlap(cidr, cluster)) {
-        issue(i, `${cidr} overlaps cluster.${name} ${cluster}: those are the cluster's own addresses, which the firewall admits already, and no operator connects from them; list only the networks operators connect from`);
+        issue(
+          i,
+          `${cidr} overlaps cluster.${name} ${cluster}: those are the cluster's own addresses, which the firewall ` +
+            `admits already, and no operator connects from them; list only the networks operators connect from`,
+        );
       }
     }
     const unreachable = unreachableRangeOverlapping(cidr);
-    if (unreachable) issue(i, `${cidr} overlaps ${unreachable[0]} (${unreachable[1]}), from which no operator connects; list your office or VPN networks`);
+    if (unreachable)
+      issue(
+        i,
+        `${cidr} overlaps ${unreachable[0]} (${unreachable[1]}), from which no operator connects; list your office ` +
+          `or VPN networks`,
+      );
     // The later of two equal entries, or the narrower of two nested ones, is the one to remove.
     const cover = operatorCidrs.findIndex(
       (other, j) =>
-        j !== i && !worldWide(other) && (other === cidr ? j < i : prefixLength(other)! < prefixLength(cidr)! && cidrContains(other, cidr.split('/')[0]!)),
+        j !== i &&
+        !worldWide(other) &&
+        (other === cidr
+          ? j < i
+          : prefixLength(other)! < prefixLength(cidr)! && cidrContains(other, cidr.split('/')[0]!)),
     );
     if (cover !== -1) {
       issue(
         i,
         operatorCidrs[cover] === cidr
           ? `${cidr} is already firewall.operatorCidrs[${cover}]; remove the duplicate`
-          : `${cidr} lies inside firewall.operatorCidrs[${cover}] ${operatorCidrs[cover]}, which admits it already; remove it`,
+          : `${cidr} lies inside firewall.operatorCidrs[${cover}] ${operatorCidrs[cover]}, which admits it already; ` +
+              `remove it`,
       );
     }
   });
@@ -149,25 +210,42 @@ interface AddressSlice {
  */
 export function checkClusterAddresses(c: AddressSlice, ctx: z.RefinementCtx): void {
   const { podCidr, serviceCidr, clusterDns, privateNetwork, nodes } = c.cluster;
-  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path: ['cluster', ...path], message });
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: 'custom', path: ['cluster', ...path], message });
 
   const serviceBits = prefixLength(serviceCidr);
   if (serviceBits !== undefined && serviceBits < SERVICE_CIDR_PREFIX.shortest) {
-    issue(['serviceCidr'], `${serviceCidr} is too large: kube-apiserver refuses a service CIDR of more than 20 host bits; use a /${SERVICE_CIDR_PREFIX.shortest} or smaller, such as 10.43.0.0/16 (K3s's default)`);
+    issue(
+      ['serviceCidr'],
+      `${serviceCidr} is too large: kube-apiserver refuses a service CIDR of more than 20 host bits; use a ` +
+        `/${SERVICE_CIDR_PREFIX.shortest} or smaller, such as 10.43.0.0/16 (K3s's default)`,
+    );
   }
   if (serviceBits !== undefined && serviceBits > SERVICE_CIDR_PREFIX.longest) {
-    issue(['serviceCidr'], `${serviceCidr} is too small: kube-apiserver needs at least 8 addresses; use a /${SERVICE_CIDR_PREFIX.longest} or larger, such as 10.43.0.0/16 (K3s's default)`);
+    issue(
+      ['serviceCidr'],
+      `${serviceCidr} is too small: kube-apiserver needs at least 8 addresses; use a /${SERVICE_CIDR_PREFIX.longest} ` +
+        `or larger, such as 10.43.0.0/16 (K3s's default)`,
+    );
   }
 
   if (serviceBits !== undefined && cidrContains(serviceCidr, clusterDns)) {
     const taken: [number, string][] = [
       [0, `the network address of cluster.serviceCidr ${serviceCidr}, which Kubernetes never gives a Service`],
       [-1, `the broadcast address of cluster.serviceCidr ${serviceCidr}, which Kubernetes never gives a Service`],
-      [KUBERNETES_SERVICE_INDEX, `the address of the kubernetes Service (the API server takes the first address of cluster.serviceCidr ${serviceCidr})`],
+      [
+        KUBERNETES_SERVICE_INDEX,
+        `the address of the kubernetes Service (the API server takes the first address of cluster.serviceCidr ` +
+          `${serviceCidr})`,
+      ],
     ];
     for (const [index, what] of taken) {
       if (addressAt(serviceCidr, index) === clusterDns) {
-        issue(['clusterDns'], `${clusterDns} is ${what}; CoreDNS needs an address of its own: use ${addressAt(serviceCidr, K3S_DEFAULT_DNS_INDEX)}, K3s's default`);
+        issue(
+          ['clusterDns'],
+          `${clusterDns} is ${what}; CoreDNS needs an address of its own: use ` +
+            `${addressAt(serviceCidr, K3S_DEFAULT_DNS_INDEX)}, K3s's default`,
+        );
       }
     }
   }
@@ -179,7 +257,10 @@ export function checkClusterAddresses(c: AddressSlice, ctx: z.RefinementCtx): vo
       const needed = NODE_POD_CIDR_PREFIX - Math.ceil(Math.log2(nodes.length));
       issue(
         ['podCidr'],
-        `${podCidr} has room for ${room} node pod range(s) of /${NODE_POD_CIDR_PREFIX} but cluster.nodes lists ${nodes.length}: kube-controller-manager gives every node a /${NODE_POD_CIDR_PREFIX} (K3s sets no node-cidr-mask-size), and a node without one gets no pod network; use a /${needed} or larger, such as 10.42.0.0/16 (K3s's default)`,
+        `${podCidr} has room for ${room} node pod range(s) of /${NODE_POD_CIDR_PREFIX} but cluster.nodes lists ` +
+          `${nodes.length}: kube-controller-manager gives every node a /${NODE_POD_CIDR_PREFIX} (K3s sets no ` +
+          `node-cidr-mask-size), and a node without one gets no pod network; use a /${needed} or larger, such as ` +
+          `10.42.0.0/16 (K3s's default)`,
       );
     }
   }
@@ -196,13 +277,20 @@ export function checkClusterAddresses(c: AddressSlice, ctx: z.RefinementCtx): vo
     nodes.forEach((n, i) => {
       const taken = reserved.find(([ip]) => ip === n.privateIPv4);
       if (taken) {
-        issue(['nodes', i, 'privateIPv4'], `${n.privateIPv4} is ${taken[1]}, which Hetzner gives no server; use another address of the network, from ${addressAt(cidr, NETWORK_GATEWAY_INDEX + 1)} on`);
+        issue(
+          ['nodes', i, 'privateIPv4'],
+          `${n.privateIPv4} is ${taken[1]}, which Hetzner gives no server; use another address of the network, from ` +
+            `${addressAt(cidr, NETWORK_GATEWAY_INDEX + 1)} on`,
+        );
       }
     });
     if (outside.length > 0) {
       issue(
         ['privateNetwork', 'cidr'],
-        `${cidr} contains the public address of ${outside.map((n) => `${n.publicIPv4} (cluster.nodes[${nodes.indexOf(n)}])`).join(', ')}; the private network must lie outside the nodes' public addresses, or traffic to them would be routed into it: choose a private range such as 10.0.0.0/16`,
+        `${cidr} contains the public address of ` +
+          `${outside.map((n) => `${n.publicIPv4} (cluster.nodes[${nodes.indexOf(n)}])`).join(', ')}; the private ` +
+          `network must lie outside the nodes' public addresses, or traffic to them would be routed into it: choose ` +
+          `a private range such as 10.0.0.0/16`,
       );
     }
   }
@@ -221,7 +309,9 @@ export function checkRoutes(c: { apps: Record<'api' | 'admin', { host: string }>
       ctx.addIssue({
         code: 'custom',
         path: ['apps', app, 'host'],
-        message: `${host} is also apps.${first}.host; the Ingress routes a host's path / to one Service, so the two rules would clash: give each app its own host`,
+        message:
+          `${host} is also apps.${first}.host; the Ingress routes a host's path / to one Service, so the two ` +
+          `rules would clash: give each app its own host`,
       });
     } else {
       seen.set(host, app);
@@ -241,7 +331,10 @@ export function checkReleaseUrl(u: string, ctx: z.RefinementCtx) {
     return; // the url format check reports it
   }
   const problems = [
-    [url.username !== '' || url.password !== '' || /^[a-z]+:\/\/[^/]*@/i.test(u), 'credentials (user:password@); the URL is written into a world-readable unit: use a mirror that needs none'],
+    [
+      url.username !== '' || url.password !== '' || /^[a-z]+:\/\/[^/]*@/i.test(u),
+      'credentials (user:password@); the URL is written into a world-readable unit: use a mirror that needs none',
+    ],
     [u.includes('?'), 'a query (?…); <version>/k3s is appended to the URL, so give the base path only'],
     [u.includes('#'), 'a fragment (#…); <version>/k3s is appended to the URL, so give the base path only'],
   ] as const;

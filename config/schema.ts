@@ -75,13 +75,21 @@ const int32 = (min: number) =>
     .number()
     .int()
     .min(min)
-    .max(INT32_MAX, `expected at most ${INT32_MAX}: the Kubernetes field is a 32-bit integer (int32), so the API server refuses a larger number`);
+    .max(
+      INT32_MAX,
+      `expected at most ${INT32_MAX}: the Kubernetes field is a 32-bit integer (int32), ` +
+        'so the API server refuses a larger number',
+    );
 
 const runAsUser = z
   .number()
   .int()
   .min(1, 'runAsUser 0 is root; the pods run as non-root')
-  .max(MAX_UID, `expected a UID of at most ${MAX_UID}: Kubernetes refuses larger UIDs and GIDs (the field is 64-bit, but its check allows 0 to ${MAX_UID})`)
+  .max(
+    MAX_UID,
+    `expected a UID of at most ${MAX_UID}: Kubernetes refuses larger UIDs and GIDs ` +
+      `(the field is 64-bit, but its check allows 0 to ${MAX_UID})`,
+  )
   .describe('Numeric UID the container runs as. runAsNonRoot cannot verify a non-numeric image USER, so it is set explicitly.');
 
 /** An absolute URL path with an optional query, RFC 3986 characters only (pchar, "/", "?"). */
@@ -106,7 +114,9 @@ const probes = (startupFailureThreshold: number) =>
  * dotted quad through.
  */
 const ingressHost = dnsName.refine((host) => !isSloppyIPv4(host), {
-  message: 'an IP address is not a host name: Kubernetes refuses an Ingress rule whose host is an IP address; use the DNS name the requests carry, such as api.myhoneydue.com',
+  message:
+    'an IP address is not a host name: Kubernetes refuses an Ingress rule whose host is an IP address; ' +
+    'use the DNS name the requests carry, such as api.myhoneydue.com',
 });
 
 /** What every workload of the namespace has: its image, resources, user and environment. */
@@ -123,7 +133,9 @@ export const webApp = (defaults: { replicas: number; startupFailureThreshold: nu
   workload.extend({
     replicas: int32(1).default(defaults.replicas).describe('Pod replicas, spread across nodes.'),
     port: port.describe('Container port; the Service and the Ingress backend use the same number.'),
-    host: ingressHost.describe('Public host name routed to this workload by the Ingress: a DNS name, never an IP address, and no other app’s.'),
+    host: ingressHost.describe(
+      'Public host name routed to this workload by the Ingress: a DNS name, never an IP address, and no other app’s.',
+    ),
     probes: probes(defaults.startupFailureThreshold),
   });
 
@@ -248,18 +260,25 @@ const cluster = z
 export const K3S_MINOR = 'v1.34';
 
 const RELEASE = /^v\d+\.\d+\.\d+\+k3s\d+$/;
-const k3sVersion = text.regex(RELEASE, 'expected a K3s release version such as v1.34.6+k3s1').superRefine((version, ctx) => {
-  if (RELEASE.test(version) && !version.startsWith(`${K3S_MINOR}.`)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `${version} is not a ${K3S_MINOR}.x release: this project's K3s facts (server flags, bundled Traefik chart, token forms, upgrade image) are checked for ${K3S_MINOR} only; use a ${K3S_MINOR} release such as v1.34.6+k3s1, or re-check those facts before moving to another minor`,
-    });
-  }
-});
+const k3sVersion = text
+  .regex(RELEASE, 'expected a K3s release version such as v1.34.6+k3s1')
+  .superRefine((version, ctx) => {
+    if (RELEASE.test(version) && !version.startsWith(`${K3S_MINOR}.`)) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          `${version} is not a ${K3S_MINOR}.x release: this project's K3s facts (server flags, bundled Traefik ` +
+          `chart, token forms, upgrade image) are checked for ${K3S_MINOR} only; use a ${K3S_MINOR} release such as ` +
+          'v1.34.6+k3s1, or re-check those facts before moving to another minor',
+      });
+    }
+  });
 
 const k3s = z
   .strictObject({
-    version: k3sVersion.default('v1.34.6+k3s1').describe(`K3s release installed on the nodes: a ${K3S_MINOR}.x release, the minor whose facts this project encodes.`),
+    version: k3sVersion
+      .default('v1.34.6+k3s1')
+      .describe(`K3s release installed on the nodes: ${K3S_MINOR}.x, the minor whose facts this project encodes.`),
     sha256: text
       .regex(/^[a-f0-9]{64}$/, 'expected the sha256 of the k3s binary as 64 lower-case hex digits, copied from the release’s sha256sum-amd64.txt')
       .optional()
@@ -395,7 +414,9 @@ function checkToolEnv(c: z.output<typeof base>, ctx: z.RefinementCtx) {
         ctx.addIssue({
           code: 'custom',
           path: ['apps', app, 'env', name],
-          message: `${name} is set by the stack itself, and its value would silently replace this one: it holds ${what}. Remove it from env`,
+          message:
+            `${name} is set by the stack itself, and its value would silently replace this one: ` +
+            `it holds ${what}. Remove it from env`,
         });
       }
     }

@@ -38,12 +38,15 @@ export function repeatPeriod(secret: string): number | undefined {
  */
 export function weakSecretReason(secret: string): string | undefined {
   const period = repeatPeriod(secret);
-  if (period !== undefined) {
-    return `its secret is one ${period}-character pattern repeated, so it has no more randomness than those ${period} characters`;
-  }
+  if (period === 1) return 'its secret is one character repeated';
+  if (period !== undefined)
+    return `its secret repeats a ${period}-character pattern, so it is no more random than those ${period} characters`;
   const bits = Math.floor(estimatedBits(secret));
   if (bits < MIN_TOKEN_BITS) {
-    return `its secret has too little variety to be random (about ${bits} bits by its character counts; a random secret of that length shows far more, and at least ${MIN_TOKEN_BITS} are required)`;
+    return (
+      `its secret has too little variety to be random (about ${bits} bits by its character counts; ` +
+      `a random secret of that length shows far more, and at least ${MIN_TOKEN_BITS} are required)`
+    );
   }
   return undefined;
 }
