@@ -1,8 +1,18 @@
 import { z } from 'zod';
-import { cidrContains, dnsLabel, dnsName, ipv4Address, ipv4Cidr, ipv6Cidr, port } from './net';
+import { cidrContains, dnsLabel, dnsName, ipv4Address, ipv4Cidr, ipv6Cidr, isSloppyIPv4, port } from './net';
 import { type CapacityInput, capacityReport } from './capacity';
-import { bytes, cpuQuantity, memoryQuantity } from './quantity';
-import { checkNetworks, checkOperatorCidrs, checkReleaseUrl, checkWebPorts, WORLD_PREFIX_BELOW } from './sanity';
+import { bytes, cpuQuantity, cpuRequest, memoryAmount, memoryQuantity } from './quantity';
+import { INT32_MAX, MAX_UID } from './kubernetes';
+import { TOOL_ENV } from './tool-env';
+import {
+  checkClusterAddresses,
+  checkNetworks,
+  checkOperatorCidrs,
+  checkReleaseUrl,
+  checkRoutes,
+  checkWebPorts,
+  WORLD_PREFIX_BELOW,
+} from './sanity';
 import { printable, text } from './text';
 import { etcdSnapshots } from './etcd-snapshots';
 import { checkHetznerLimits } from './hetzner-limits';
@@ -32,9 +42,9 @@ const image = text
 
 const resources = z
   .strictObject({
-    cpu: cpuQuantity.describe('CPU request per pod.'),
-    memory: memoryQuantity.describe('Memory request per pod.'),
-    memoryLimit: memoryQuantity.describe('Memory limit per pod. No CPU limit is set: CPU limits throttle latency-sensitive Go and Node processes without protecting anything memory limits do not.'),
+    cpu: cpuRequest.describe('CPU request per pod.'),
+    memory: memoryAmount.describe('Memory request per pod.'),
+    memoryLimit: memoryAmount.describe('Memory limit per pod. No CPU limit is set: CPU limits throttle latency-sensitive Go and Node processes without protecting anything memory limits do not.'),
   })
   .refine((r) => bytes(r.memoryLimit) >= bytes(r.memory), {
     message: 'memoryLimit is below the memory request; the limit must be at least the request',
@@ -59,10 +69,30 @@ const env = z
 /** The UID (and GID) the non-root containers run as unless configured: distroless's `nonroot`. */
 const NONROOT_UID = 65532;
 
+/**
+ * A whole number that lands in an int32 field of a manifest (OpenAPI `format: int32`):
+ * Kubernetes cannot store a larger one.
+ */
+const int32 = (min: number) =>
+  z
+    .number()
+    .int()
+    .min(min)
+    .max(
+      INT32_MAX,
+      `expected at most ${INT32_MAX}: the Kubernetes field is a 32-bit integer (int32), ` +
+        'so the API server refuses a larger number',
+    );
+
 const runAsUser = z
   .number()
   .int()
   .min(1, 'runAsUser 0 is root; the pods run as non-root')
+  .max(
+    MAX_UID,
+    `expected a UID of at most ${MAX_UID}: Kubernetes refuses larger UIDs and GIDs ` +
+      `(the field is 64-bit, but its check allows 0 to ${MAX_UID})`,
+  )
   .describe('Numeric UID the container runs as. runAsNonRoot cannot verify a non-numeric image USER, so it is set explicitly.');
 
 /** An absolute URL path with an optional query, RFC 3986 characters only (pchar, "/", "?"). */
@@ -74,15 +104,23 @@ const probes = (startupFailureThreshold: number) =>
       path: text
         .regex(URL_PATH, 'expected an absolute HTTP path such as /healthz (RFC 3986 characters only; escape others as %XX)')
         .describe('HTTP path (and optional query) of the startup, readiness and liveness probes.'),
-      periodSeconds: z.number().int().min(1).default(5).describe('Probe period in seconds.'),
-      startupFailureThreshold: z
-        .number()
-        .int()
-        .min(1)
+      periodSeconds: int32(1).default(5).describe('Probe period in seconds.'),
+      startupFailureThreshold: int32(1)
         .default(startupFailureThreshold)
         .describe('Startup probe failures tolerated; periodSeconds × this is the longest allowed start.'),
     })
     .describe('HTTP probes of the workload.');
+
+/**
+ * An Ingress rule's host: a DNS name. Kubernetes refuses an IP address there (it parses the
+ * host with ParseIPSloppy, so 010.0.0.1 counts too), and the name pattern alone would let a
+ * dotted quad through.
+ */
+const ingressHost = dnsName.refine((host) => !isSloppyIPv4(host), {
+  message:
+    'an IP address is not a host name: Kubernetes refuses an Ingress rule whose host is an IP address; ' +
+    'use the DNS name the requests carry, such as api.myhoneydue.com',
+});
 
 /** What every workload of the namespace has: its image, resources, user and environment. */
 const workload = z.strictObject({
@@ -96,9 +134,11 @@ const workload = z.strictObject({
 /** One HTTP workload: the shape of apps.api and apps.admin, also used by the benchmark’s generated configs. */
 export const webApp = (defaults: { replicas: number; startupFailureThreshold: number }) =>
   workload.extend({
-    replicas: z.number().int().min(1).default(defaults.replicas).describe('Pod replicas, spread across nodes.'),
+    replicas: int32(1).default(defaults.replicas).describe('Pod replicas, spread across nodes.'),
     port: port.describe('Container port; the Service and the Ingress backend use the same number.'),
-    host: dnsName.describe('Public host name routed to this workload by the Ingress.'),
+    host: ingressHost.describe(
+      'Public host name routed to this workload by the Ingress: a DNS name, never an IP address, and no other app’s.',
+    ),
     probes: probes(defaults.startupFailureThreshold),
   });
 
@@ -122,7 +162,7 @@ const apps = z
       .strictObject({
         image,
         port: port.default(6379).describe('Redis port, used by the Service and by the REDIS_ADDR the api and worker receive.'),
-        storage: memoryQuantity.default('5Gi').describe('Size of the PersistentVolumeClaim holding the append-only file.'),
+        storage: memoryAmount.default('5Gi').describe('Size of the PersistentVolumeClaim holding the append-only file.'),
         storageClass: dnsLabel.default('local-path').describe('StorageClass of the claim. K3s ships local-path.'),
         resources,
         runAsUser: runAsUser.default(999),
@@ -212,11 +252,36 @@ const cluster = z
   })
   .describe('Nodes, networks and K3s cluster shape.');
 
-const k3sVersion = text.regex(/^v\d+\.\d+\.\d+\+k3s\d+$/, 'expected a K3s release version such as v1.34.6+k3s1');
+/**
+ * The one K3s minor release whose facts this project encodes: the server flags, the bundled
+ * Traefik chart, the token forms and the upgrade image were all checked against v1.34
+ * (test/fixtures/k3s, test/fixtures/traefik-k3s). Any v1.34 patch release is accepted (the
+ * Traefik values are tested against every chart v1.34 patches bundle); another minor may rename
+ * flags or change defaults (kube-proxy's IPVS mode is deprecated from v1.35), so it is refused
+ * until those facts are checked again.
+ */
+export const K3S_MINOR = 'v1.34';
+
+const RELEASE = /^v\d+\.\d+\.\d+\+k3s\d+$/;
+const k3sVersion = text
+  .regex(RELEASE, 'expected a K3s release version such as v1.34.6+k3s1')
+  .superRefine((version, ctx) => {
+    if (RELEASE.test(version) && !version.startsWith(`${K3S_MINOR}.`)) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          `${version} is not a ${K3S_MINOR}.x release: this project's K3s facts (server flags, bundled Traefik ` +
+          `chart, token forms, upgrade image) are checked for ${K3S_MINOR} only; use a ${K3S_MINOR} release such as ` +
+          'v1.34.6+k3s1, or re-check those facts before moving to another minor',
+      });
+    }
+  });
 
 const k3s = z
   .strictObject({
-    version: k3sVersion.default('v1.34.6+k3s1').describe('K3s release installed on the nodes.'),
+    version: k3sVersion
+      .default('v1.34.6+k3s1')
+      .describe(`K3s release installed on the nodes: ${K3S_MINOR}.x, the minor whose facts this project encodes.`),
     sha256: text
       .regex(/^[a-f0-9]{64}$/, 'expected the sha256 of the k3s binary as 64 lower-case hex digits, copied from the release’s sha256sum-amd64.txt')
       .optional()
@@ -301,6 +366,9 @@ export const configSchema = base
   .superRefine(checkNetworks)
   .superRefine(checkOperatorCidrs)
   .superRefine(checkHetznerLimits)
+  .superRefine(checkClusterAddresses)
+  .superRefine(checkRoutes)
+  .superRefine(checkToolEnv)
   .describe('honeydue-infra configuration: the cdk8s manifests and the node cloud-init files derive from it.');
 
 /** Cross-field rules of the node list; each names the field to fix. */
@@ -343,6 +411,23 @@ function checkCluster(c: z.output<typeof base>, ctx: z.RefinementCtx) {
   }
   if (!cidrContains(c.cluster.serviceCidr, c.cluster.clusterDns)) {
     ctx.addIssue({ code: 'custom', path: ['cluster', 'clusterDns'], message: `${c.cluster.clusterDns} is outside cluster.serviceCidr ${c.cluster.serviceCidr}` });
+  }
+}
+
+/** An app's `env` must not hold a variable its chart sets itself: the chart's value would silently win. */
+function checkToolEnv(c: z.output<typeof base>, ctx: z.RefinementCtx) {
+  for (const [app, vars] of Object.entries(TOOL_ENV) as [keyof typeof TOOL_ENV, Record<string, string>][]) {
+    for (const [name, what] of Object.entries(vars)) {
+      if (Object.hasOwn(c.apps[app].env, name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['apps', app, 'env', name],
+          message:
+            `${name} is set by the stack itself, and its value would silently replace this one: ` +
+            `it holds ${what}. Remove it from env`,
+        });
+      }
+    }
   }
 }
 

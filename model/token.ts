@@ -1,6 +1,7 @@
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { weakSecretReason } from '../config/token-strength';
 import { UserInputError } from '../lib/errors';
 import { PATHS } from './paths';
 
@@ -97,6 +98,18 @@ export function resolveToken(env: NodeJS.ProcessEnv, opts: TokenOptions): Cluste
 
 /** The token's form, or a TokenError that names `source` and the fix, never the value. */
 function checked(token: string, source: string, established: boolean, fix: string): ClusterToken {
+  // A well-formed token must still be random (config/token-strength.ts); a full one’s secret follows "::server:".
+  const secret = token.slice(token.lastIndexOf(':') + 1);
+  const weak = (FULL_TOKEN.test(token) || PLAIN_TOKEN.test(token)) && weakSecretReason(secret);
+  if (weak) {
+    throw new TokenError(
+      `${source} holds a cluster token that is not random: ${weak}. ` +
+        (established
+          ? 'Rotate it on a server (k3s token rotate --new-token <random secret>, ' +
+            'such as the output of openssl rand -hex 32), then use the new token'
+          : `Use a random secret, such as the output of openssl rand -hex 32; ${fix}`),
+    );
+  }
   if (FULL_TOKEN.test(token)) {
     if (!established) {
       // A full token carries the CA hash of a running cluster; a first server running

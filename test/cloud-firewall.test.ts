@@ -149,29 +149,7 @@ describe('the Cloud Firewall rules file', () => {
   });
 });
 
-describe('Hetzner’s limits are refused as config errors that name the field', () => {
-  const cidrs = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}.${i}.0/24`);
-
-  test(`more than ${HCLOUD_FIREWALL_LIMITS.sourcesPerRule} operator CIDRs: one rule could not list them`, () => {
-    expect(() => variant((r) => (r.firewall = { operatorCidrs: cidrs(101, '10.1') }))).toThrow(
-      /firewall\.operatorCidrs: the Cloud Firewall rules "k3s api from operators" and "ssh from operators" would list 101 source CIDRs each; Hetzner allows 100 per rule\. Shorten firewall\.operatorCidrs/,
-    );
-    expect(() => variant((r) => (r.firewall = { operatorCidrs: cidrs(100, '10.1') }))).not.toThrow();
-  });
-
-  test(`more than ${HCLOUD_FIREWALL_LIMITS.effectiveRules} effective rules: the biggest contributor is named`, () => {
-    const big = (nodes: number) => (r: RawConfig) => {
-      r.firewall = { operatorCidrs: cidrs(90, '10.1'), web: 'cloudflareOnly' };
-      r.cloudflare = { ipv4: cidrs(100, '10.2'), ipv6: [] };
-      r.cluster.nodes = Array.from({ length: nodes }, (_, i) => ({ name: `node-${i}`, publicIPv4: `192.0.2.${i + 1}` }));
-    };
-    // 90 operators × 2 ports + 100 Cloudflare ranges × 2 ports + nodes × 4 cluster ports
-    expect(() => variant(big(35))).toThrow(
-      /cloudflare\.ipv4: the Cloud Firewall honeydue would hold 520 effective rules \(one per source CIDR of each rule: cluster\.nodes 140, firewall\.operatorCidrs 180, cloudflare\.ipv4 200\); Hetzner allows 500\. Shorten cloudflare\.ipv4 and cloudflare\.ipv6 \(merge ranges\), or set firewall\.web to anywhere/,
-    );
-    expect(() => variant(big(29))).not.toThrow(); // 116 + 180 + 200 = 496
-  });
-});
+// Hetzner's limits refused (and just accepted) as config errors with field and message: test/config-table.test.ts.
 
 test('the limits check reads the same rules the file is written from', () => {
   const config: Config = variant((r) => (r.firewall = { operatorCidrs: ['198.51.100.0/24'], web: 'cloudflareOnly' }));
@@ -188,16 +166,7 @@ describe('Hetzner names in the config', () => {
     expect(c.cluster.nodes.map((n) => n.primaryIp)).toEqual(['ubuntu-8gb-nbg1-2-ipv4', 'hetzner2-ip', 'ubuntu-8gb-nbg1-3-ipv4']);
   });
 
-  test('two nodes cannot share a Primary IP', () => {
-    expect(() => variant((r) => (r.cluster.nodes[2]!.primaryIp = 'ubuntu-8gb-nbg1-2-ipv4'))).toThrow(
-      /cluster\.nodes\.2\.primaryIp: ubuntu-8gb-nbg1-2-ipv4 is already used by cluster\.nodes\[0\]; every node needs its own/,
-    );
-  });
-
-  test('a firewall or network name that is not one plain word is refused, so every printed command stays shell-safe', () => {
-    expect(() => variant((r) => (r.cluster.hetzner = { firewall: 'honeydue; rm -rf /' }))).toThrow(/cluster\.hetzner\.firewall: expected a lower-case DNS label/);
-    expect(() => variant((r) => (r.cluster.hetzner = { network: 'My Net' }))).toThrow(/cluster\.hetzner\.network: expected a lower-case DNS label/);
-  });
+  // Two nodes on one Primary IP, and names that are not one shell word: refused in test/config-table.test.ts.
 });
 
 describe('the limits check at config load and the rules file agree', () => {

@@ -1,5 +1,6 @@
 import type { Construct } from 'constructs';
 import type { Config } from '../../config/schema';
+import { REDIS_ADDR } from '../../config/tool-env';
 import { StackChart, type StackChartProps } from '../stack-chart';
 import type { RedisChart } from './redis';
 import { WebApp } from './web-app';
@@ -22,7 +23,7 @@ export class ApiChart extends StackChart {
       name: 'api',
       component: 'api',
       partOf: props.partOf,
-      env: { ...api.env, REDIS_ADDR: props.redis.address },
+      env: { ...api.env, [REDIS_ADDR]: props.redis.address },
     });
   }
 }

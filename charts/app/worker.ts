@@ -1,5 +1,6 @@
 import type { Construct } from 'constructs';
 import type { Config } from '../../config/schema';
+import { REDIS_ADDR } from '../../config/tool-env';
 import * as k8s from '../../imports/k8s';
 import { selectorLabels, workloadLabels } from '../labels';
 import { StackChart, type StackChartProps } from '../stack-chart';
@@ -33,7 +34,7 @@ export class WorkerChart extends StackChart {
         template: podTemplate({
           ...labels,
           ...worker,
-          env: { ...worker.env, REDIS_ADDR: props.redis.address },
+          env: { ...worker.env, [REDIS_ADDR]: props.redis.address },
         }),
       },
     });

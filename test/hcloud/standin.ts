@@ -52,7 +52,7 @@ const IMAGES = [
 /**
  * Hetzner's user-data limit (API reference, `POST /servers`: "limited to 32KiB";
  * test/fixtures/hcloud/ORIGIN.md). Restated on purpose rather than imported from
- * bootstrap/user-data.ts: the stand-in models the API, so a wrong limit in the generator's
+ * config/hetzner-limits.ts: the stand-in models the API, so a wrong limit in the generator's
  * own check fails here instead of being copied into the model it is tested against.
  */
 const USER_DATA_LIMIT = 32 * 1024;
