@@ -7,6 +7,9 @@ import { type ClusterToken, NoTokenError, resolveToken } from '../model/token';
 import { renderRecords } from '../node/record';
 import { renderNodes } from '../node/render';
 import { checkRebuildSynth, runbookLines } from '../operator/runbooks';
+import { planFor } from '../operator/plan';
+import { planExitCode } from '../operator/plan/plan';
+import { planLines } from '../operator/plan/print';
 import { runbookContext } from '../operator/runbooks/context';
 import { runbookRequest } from '../operator/runbooks/names';
 import { synthSummary } from '../operator/summary';
@@ -25,7 +28,7 @@ export interface Prepared {
 /**
  * Everything up to the point of no return: reads the command line, the config and the token,
  * renders every file and builds the new output beside the old one. Returns an exit code when
- * there is nothing to replace (--help, --version, --write-schema, --runbook, --plan).
+ * there is nothing to replace (--help, --version, --write-schema, --runbook, --plan: the plan's own code).
  */
 export function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line: string) => void): number | Prepared {
   const opts = parseOptions(argv);
@@ -41,7 +44,16 @@ export function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (l
   const config = loadConfig(configFileFrom(opts.config, env));
   const out = layout(outputDir(env));
   const records = renderRecords(config);
-  if (runbook) return done(log, ...runbookLines(config, runbook, runbookContext(opts.config, env, records)));
+  if (opts.plan) {
+    if (runbook || opts.rebuild !== undefined) throw new UsageError('--plan prints the plan and writes nothing; leave out --runbook and --rebuild');
+    const plan = planFor(config, records, out, env);
+    for (const line of planLines(plan, out)) log(line);
+    return planExitCode(plan);
+  }
+  if (runbook) {
+    const plan = runbook.name === 'rollout' ? planFor(config, records, out, env) : undefined;
+    return done(log, ...runbookLines(config, runbook, runbookContext(opts.config, env, records), plan));
+  }
   if (opts.rebuild !== undefined) checkRebuildSynth(config, opts.rebuild, env);
 
   const found = tokenFor(env, config.cluster.established, opts);

@@ -9,6 +9,8 @@ export const PATHS = {
   sysctl: '/etc/sysctl.d/99-unprivileged-ports.conf',
   modulesLoad: '/etc/modules-load.d/ipvs.conf',
   k3sConfig: '/etc/rancher/k3s/config.yaml',
+  /** Drop-ins K3s merges over config.yaml, in name order (the way a running server is changed in place). */
+  k3sConfigDropIns: '/etc/rancher/k3s/config.yaml.d',
   k3sToken: '/etc/rancher/k3s/token',
   flannelConf: '/etc/rancher/k3s/flannel-net-conf.json',
   k3sPin: '/etc/rancher/k3s/k3s.sha256',

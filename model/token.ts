@@ -138,6 +138,11 @@ function statOrUndefined(file: string): fs.Stats | undefined {
   }
 }
 
+/** Whether a token is at hand (K3S_TOKEN, or the token file), without reading it. */
+export function tokenAtHand(env: NodeJS.ProcessEnv, file: string = TOKEN_FILE): boolean {
+  return (env.K3S_TOKEN ?? '') !== '' || fs.existsSync(file);
+}
+
 /**
  * How the summary names the token: where it came from and, for a running cluster, whether
  * joining servers verify its CA (a new cluster has no CA yet, so its token is always plain).

@@ -40,7 +40,7 @@ describe('a bad command line exits 2 with the usage on stderr, and writes nothin
     ['--config= with an empty file name', ['--config='], 'error: --config needs a file name: --config path/to/cluster.yaml'],
     ['a value for a flag', ['--bootstrap-only=yes'], "error: Option '--bootstrap-only' does not take an argument"],
     ['--node without --runbook', ['--node', 'hetzner2'], 'error: --node goes with --runbook rebuild'],
-    ['an unknown runbook', ['--runbook', 'restroe'], 'error: --runbook restroe: unknown runbook; use one of etcd-secret, restore, rebuild'],
+    ['an unknown runbook', ['--runbook', 'restroe'], 'error: --runbook restroe: unknown runbook; use one of etcd-secret, restore, rebuild, adopt-snapshots, rollout'],
     ['--runbook rebuild without --node', ['--runbook', 'rebuild'], 'error: --runbook rebuild needs --node NAME (a node name or alias from cluster.nodes)'],
     ['--node with a runbook that takes none', ['--runbook', 'restore', '--node', 'hetzner2'], 'error: --node goes with --runbook rebuild, not --runbook restore'],
   ])('%s', (_name, args, firstLine) => {

@@ -4,6 +4,7 @@ import * as path from 'path';
 import { shellLine } from '../operator/shell';
 import { nodeCommands } from '../operator/hcloud';
 import { loadConfig } from '../config/load';
+import { fingerprintOf, NODE_FILE_LABEL } from '../model/node-record';
 import type { Config, RawConfig } from '../config/schema';
 import { HcloudStandin, type RecordedRequest } from './hcloud/standin';
 import { shellWords } from './hcloud/shell';
@@ -117,6 +118,9 @@ describe.each<[string, (raw: RawConfig) => void]>([
       expect(body).not.toHaveProperty('datacenter');
       const file = fs.readFileSync(path.join(out, 'cloud-init', fs.readdirSync(path.join(out, 'cloud-init')).find((f) => f.startsWith(`${n.name}.`))!));
       expect(Buffer.from(body.user_data, 'utf8').equals(file)).toBe(true);
+      // Labelled with the fingerprint of the node file's record: what npm run plan compares.
+      const record = fs.readFileSync(path.join(out, 'nodes', `${n.name}.record`), 'utf8');
+      expect(body.labels).toEqual({ [NODE_FILE_LABEL]: fingerprintOf(record) });
     });
     // Hetzner's side of it: every server came up on the address its files were rendered for.
     expect(run.state.servers.map((s) => s.public_net.ipv4.ip)).toEqual(config.cluster.nodes.map((n) => n.publicIPv4));

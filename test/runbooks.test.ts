@@ -16,6 +16,9 @@ import { runbookRequest, type RunbookName } from '../operator/runbooks/names';
 import { SERVER_DIR } from '../operator/runbooks/restore';
 import { type Command, commandLines, type Runbook, wordText } from '../operator/runbooks/runbook';
 import { synthSummary } from '../operator/summary';
+import { hcloudFirewallRules } from '../model/cloud-firewall';
+import { makePlan } from '../operator/plan/plan';
+import { rolloutRunbook } from '../operator/runbooks/rollout';
 import { commandsOf, testContext } from './runbook-commands';
 import { kubectlPath } from './layer';
 import { mustRun } from './process';
@@ -52,7 +55,21 @@ const allBooks = (): [string, Runbook][] => [
   ['restore', book('restore')],
   ['restore (established)', book('restore', undefined, established)],
   ...established.cluster.nodes.map((n): [string, Runbook] => [`rebuild ${n.name} (established)`, book('rebuild', n.name, established)]),
+  ['adopt-snapshots', book('adopt-snapshots')],
+  ['rollout (every server built by hand)', rolloutOfHandBuilt()],
 ];
+
+/** The rollout for the production cluster as it runs today: three servers built by hand, the firewall as rendered. */
+function rolloutOfHandBuilt(): Runbook {
+  const records = renderRecords(established);
+  const live = {
+    servers: established.cluster.nodes.map((n, i) => ({ id: i + 1, name: n.name, status: 'running', labels: {}, ipv4: n.publicIPv4 })),
+    firewall: { rules: hcloudFirewallRules(established), serverIds: [1, 2, 3] },
+    primaryIps: established.cluster.nodes.map((n) => ({ name: n.primaryIp, ip: n.publicIPv4, assigned: true, autoDelete: false })),
+  };
+  const plan = makePlan({ config: established, records, rules: hcloudFirewallRules(established), live, out: layout(tempDir('rollout-out')), tokenAtHand: true });
+  return rolloutRunbook(established, plan, testContext(established));
+}
 
 describe('etcdSnapshots config', () => {
   test('the servers get the schedule, the retention, etcd-s3 and the Secret name, and no other etcd-s3-* key', () => {
@@ -502,7 +519,7 @@ describe('the CLI', () => {
     } finally {
       spy.mockRestore();
     }
-    expect(errors[0]!.split('\n')[0]).toBe('error: --runbook upgrade: unknown runbook; use one of etcd-secret, restore, rebuild');
+    expect(errors[0]!.split('\n')[0]).toBe('error: --runbook upgrade: unknown runbook; use one of etcd-secret, restore, rebuild, adopt-snapshots, rollout');
     expect(errors[1]).toMatch(/^error: --node nope: no such node/);
   });
 });

@@ -58,3 +58,8 @@ export function rebuildSynthCommand(ctx: RunbookContext, nodeName: string): Comm
     argv: ['npm', 'run', 'synth', '--', `--config=${ctx.configFile}`, '--rebuild', nodeName],
   };
 }
+
+/** `npm run plan` for the same configuration and output directory, as rebuildSynthCommand. */
+export function planCommand(ctx: RunbookContext): Command {
+  return { env: [['CDK8S_OUTDIR', ctx.outdir]], argv: ['npm', 'run', 'plan', '--', `--config=${ctx.configFile}`] };
+}

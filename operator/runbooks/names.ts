@@ -1,7 +1,7 @@
 import { UsageError } from '../../lib/errors';
 
 /** The runbooks `--runbook NAME` prints; checked before any file is read. */
-export const RUNBOOKS = ['etcd-secret', 'restore', 'rebuild'] as const;
+export const RUNBOOKS = ['etcd-secret', 'restore', 'rebuild', 'adopt-snapshots', 'rollout'] as const;
 export type RunbookName = (typeof RUNBOOKS)[number];
 
 export interface RunbookRequest {

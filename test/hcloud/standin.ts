@@ -57,6 +57,36 @@ const IMAGES = [
  */
 const USER_DATA_LIMIT = 32 * 1024;
 
+/**
+ * Hetzner's label rules (API reference, "Labels"; test/fixtures/hcloud/ORIGIN.md): a key is an
+ * optional DNS-subdomain prefix of at most 253 characters and `/`, then a name of at most 63
+ * characters; a value at most 63 characters, possibly empty; names and values begin and end
+ * alphanumeric, with `-_.` between. The `hetzner.cloud/` prefix is reserved.
+ */
+const LABEL_PART = /^[a-zA-Z0-9]([a-zA-Z0-9._-]{0,61}[a-zA-Z0-9])?$/;
+function validLabels(labels: unknown): boolean {
+  if (labels === undefined) return true;
+  if (labels === null || typeof labels !== 'object') return false;
+  return Object.entries(labels as Record<string, unknown>).every(([k, v]) => {
+    const slash = k.lastIndexOf('/');
+    const [prefix, name] = slash < 0 ? [undefined, k] : [k.slice(0, slash), k.slice(slash + 1)];
+    const prefixOk = prefix === undefined || (prefix.length <= 253 && prefix !== 'hetzner.cloud' && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(prefix));
+    return prefixOk && LABEL_PART.test(name) && typeof v === 'string' && (v === '' || LABEL_PART.test(v));
+  });
+}
+
+/** The API's label selector (API reference, "Label Selector"): comma-separated `k`, `!k`, `k=v`, `k==v`, `k!=v`, all of which must hold. */
+function matchesSelector(labels: Record<string, string>, selector: string): boolean {
+  return selector.split(',').every((term) => {
+    const t = term.trim();
+    let m: RegExpMatchArray | null;
+    if ((m = t.match(/^([^!=]+)!=(.*)$/))) return labels[m[1]!] !== m[2];
+    if ((m = t.match(/^([^!=]+)==?(.*)$/))) return labels[m[1]!] === m[2];
+    if (t.startsWith('!')) return !(t.slice(1) in labels);
+    return t in labels;
+  });
+}
+
 class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
     super(message);
@@ -79,7 +109,7 @@ export class HcloudStandin {
   constructor(seed: StandinSeed) {
     this.primaryIps = seed.primaryIps.map((p) => ({
       id: this.id(), name: p.name, ip: p.ip, type: 'ipv4', labels: {}, protection: { delete: false }, dns_ptr: [],
-      assignee_id: null, assignee_type: 'unassigned', auto_delete: false, blocked: false, created: NOW, location: this.location(p.location),
+      assignee_id: null, assignee_type: 'server', auto_delete: false, blocked: false, created: NOW, location: this.location(p.location),
     }));
     this.networks = seed.networks.map((n) => ({
       id: this.id(), name: n.name, ip_range: n.ipRange, subnets: [{ type: 'cloud', ip_range: n.ipRange, network_zone: 'eu-central', gateway: null }],
@@ -155,7 +185,8 @@ export class HcloudStandin {
     let m: RegExpMatchArray | null;
     if (method === 'GET' && (m = path.match(/^\/v1\/(\w+)$/)) && lists[m[1]!]) {
       const names = q.getAll('name');
-      const found = lists[m[1]!]![1].filter((x) => !names.length || names.includes(x.name));
+      const selector = q.get('label_selector');
+      const found = lists[m[1]!]![1].filter((x) => (!names.length || names.includes(x.name)) && (selector === null || matchesSelector(x.labels ?? {}, selector)));
       return [200, { [m[1]!]: found, meta: { pagination: { page: 1, per_page: 25, previous_page: null, next_page: null, last_page: 1, total_entries: found.length } } }];
     }
     if (method === 'GET' && (m = path.match(/^\/v1\/(\w+)\/(\d+)$/)) && lists[m[1]!]) {
@@ -254,10 +285,33 @@ export class HcloudStandin {
     return { actions };
   }
 
+  /** A Cloud Firewall that exists before the commands run, with these rules (as `replace-rules` would set them). */
+  addFirewall(name: string, rules: Json[]): void {
+    this.createFirewall({ name, rules });
+  }
+
+  /**
+   * A server that runs already: on a Primary IP of that name and address (auto-delete as
+   * given: a Primary IP Hetzner made with a server has it on), with these labels, behind the
+   * named firewall or none.
+   */
+  addServer(s: { name: string; ip: string; labels?: Record<string, string>; firewall?: string; primaryIp?: string; autoDelete?: boolean }): void {
+    const ip = {
+      id: this.id(), name: s.primaryIp ?? `${s.name}-ipv4`, ip: s.ip, type: 'ipv4', labels: {}, protection: { delete: false }, dns_ptr: [],
+      assignee_id: null, assignee_type: 'server', auto_delete: s.autoDelete ?? false, blocked: false, created: NOW, location: LOCATIONS[0],
+    };
+    this.primaryIps.push(ip);
+    const fw = s.firewall === undefined ? [] : [{ firewall: this.firewalls.find((f) => f.name === s.firewall)!.id }];
+    const { server } = this.createServer({ name: s.name, server_type: 'cx33', image: 'ubuntu-24.04', location: 'nbg1', labels: s.labels ?? {}, public_net: { ipv4: ip.id }, firewalls: fw });
+    ip.auto_delete = s.autoDelete ?? false;
+    return void server;
+  }
+
   private createServer(b: Json): Json {
     if ('datacenter' in b) throw new ApiError(400, 'invalid_input', "'datacenter' was removed from the API on 2026-07-01; send 'location'");
     for (const f of ['name', 'server_type', 'image'] as const) if (b[f] === undefined) throw new ApiError(400, 'invalid_input', `invalid input in field '${f}'`);
     if (this.servers.some((s) => s.name === b.name)) throw new ApiError(409, 'uniqueness_error', 'server name is already used');
+    if (!validLabels(b.labels)) throw new ApiError(400, 'invalid_input', "invalid input in field 'labels'");
     const type = SERVER_TYPES.find((t) => t.name === b.server_type || t.id === b.server_type);
     const image = IMAGES.find((i) => i.id === b.image || i.name === b.image);
     if (!type) throw new ApiError(400, 'invalid_input', "invalid input in field 'server_type'");
@@ -312,7 +366,7 @@ export class HcloudStandin {
     this.firstBoot.delete(server.name);
     for (const ip of this.primaryIps.filter((p) => p.assignee_id === server.id)) {
       if (ip.auto_delete) this.primaryIps.splice(this.primaryIps.indexOf(ip), 1);
-      else Object.assign(ip, { assignee_id: null, assignee_type: 'unassigned' });
+      else Object.assign(ip, { assignee_id: null, assignee_type: 'server' });
     }
     for (const fw of this.firewalls) fw.applied_to = fw.applied_to.filter((a: Json) => a.server.id !== server.id);
     return { action: this.action('delete_server', [{ id: server.id, type: 'server' }]) };

@@ -1,0 +1,57 @@
+import { parse } from 'yaml';
+import { CRITICAL_CONTROL_ARGS, type CriticalControlArg, criticalValue } from '../../model/k3s-critical';
+import type { RecordData } from '../../model/node-record';
+import { PATHS } from '../../model/paths';
+
+/** What changes on a server between the record it was built from and its current one. */
+export interface RecordDiff {
+  /** Paths written with other content, mode or owner, or only by one of the two. */
+  readonly paths: readonly string[];
+  readonly ufwAdded: readonly string[];
+  readonly ufwRemoved: readonly string[];
+  /** K3s config keys whose value changes: `key: old → new`. */
+  readonly k3sKeys: readonly string[];
+  readonly runcmdChanged: boolean;
+  /** Critical control arguments whose value changes, with both values. */
+  readonly critical: readonly { readonly arg: CriticalControlArg; readonly from: unknown; readonly to: unknown }[];
+}
+
+export const readRecord = (text: string): RecordData => parse(text, { version: '1.1' }) as RecordData;
+
+const shown = (v: unknown): string => (v === undefined ? '(unset)' : JSON.stringify(v));
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/** ufw's rule lines (`### tuple ### allow tcp 22 …`) of a record's user.rules and user6.rules. */
+function ufwTuples(r: RecordData): Set<string> {
+  const files = r.files.filter((f) => f.path === PATHS.ufwUserRules || f.path === PATHS.ufwUser6Rules);
+  return new Set(files.flatMap((f) => f.content.split('\n').filter((l) => l.startsWith('### tuple ### ')).map((l) => l.slice('### tuple ### '.length).replace(/ comment=[0-9a-f]+$/, ''))));
+}
+
+export function diffRecords(before: RecordData, after: RecordData): RecordDiff {
+  const byPath = (r: RecordData) => new Map(r.files.map((f) => [f.path, f]));
+  const [b, a] = [byPath(before), byPath(after)];
+  const paths = [...new Set([...b.keys(), ...a.keys()])].filter((p) => !same(b.get(p), a.get(p)));
+  const [tb, ta] = [ufwTuples(before), ufwTuples(after)];
+  const kb = before['k3s-config'];
+  const ka = after['k3s-config'];
+  const k3sKeys = [...new Set([...Object.keys(kb), ...Object.keys(ka)])].filter((k) => !same(kb[k], ka[k])).map((k) => `${k}: ${shown(kb[k])} → ${shown(ka[k])}`);
+  return {
+    paths,
+    ufwAdded: [...ta].filter((t) => !tb.has(t)),
+    ufwRemoved: [...tb].filter((t) => !ta.has(t)),
+    k3sKeys,
+    runcmdChanged: !same(before.runcmd, after.runcmd),
+    critical: CRITICAL_CONTROL_ARGS.map((arg) => ({ arg, from: criticalValue(kb, arg), to: criticalValue(ka, arg) })).filter((c) => !same(c.from, c.to)),
+  };
+}
+
+/** The diff as indented lines for the plan. */
+export function diffLines(d: RecordDiff): string[] {
+  return [
+    ...(d.paths.length ? [`files: ${d.paths.join(', ')}`] : []),
+    ...d.ufwAdded.map((t) => `ufw + ${t}`),
+    ...d.ufwRemoved.map((t) => `ufw - ${t}`),
+    ...d.k3sKeys.map((k) => `k3s ${k}`),
+    ...(d.runcmdChanged ? ['runcmd changes'] : []),
+  ];
+}

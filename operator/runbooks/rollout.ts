@@ -1,0 +1,118 @@
+import type { Config } from '../../config/schema';
+import { UserInputError } from '../../lib/errors';
+import { etcdSnapshots } from '../../model/etcd-backup';
+import { layout } from '../../model/layout';
+import type { LiveRule } from '../plan/live';
+import { type Plan, planExitCode } from '../plan/plan';
+import { planCommand, type RunbookContext } from './context';
+import { DB_INFO, nodeLabel } from './node';
+import { rebuildRunbook } from './rebuild';
+import type { Runbook, Step } from './runbook';
+
+/** A live rule as the rules file holds it: the API's own fields, nothing empty. */
+const asFileRule = (r: LiveRule): LiveRule => ({
+  direction: r.direction,
+  protocol: r.protocol,
+  ...(r.port ? { port: r.port } : {}),
+  source_ips: r.source_ips ?? [],
+  ...(r.description ? { description: r.description } : {}),
+});
+
+/**
+ * The ordered steps that bring the running cluster to its plan, as Cluster API rolls out a
+ * control plane. First the live changes, widening before narrowing so that no peer and no
+ * operator is locked out: the firewall's rules as the union of old and new, the firewall on
+ * every server, auto-delete off on every Primary IP, then the new rules alone. Then, after an
+ * off-node snapshot younger than the rollout, each server that needs a rebuild, one at a time,
+ * with the rebuild runbook's own steps: each begins by checking that every server is Ready and
+ * etcd has all its members, so no rebuild starts before the previous one is back. Last, the
+ * plan again, which must have nothing left to do.
+ */
+export function rolloutRunbook(config: Config, plan: Plan, ctx: RunbookContext): Runbook {
+  if (plan.refused.length > 0) {
+    throw new UserInputError(
+      `--runbook rollout: the plan refuses ${plan.refused.map((r) => r.what).join('; ')}. Run npm run plan for why and what to do instead; nothing can be rolled out until the config asks for what the running cluster can take`,
+    );
+  }
+  const out = layout(ctx.outdir);
+  const fw = plan.firewall;
+  const steps: Step[] = [];
+  if (fw.missing) {
+    steps.push({
+      on: 'your machine',
+      title: `Create the Cloud Firewall ${fw.name} with its rules`,
+      commands: [{ argv: ['hcloud', 'firewall', 'create', '--name', fw.name] }, { argv: ['hcloud', 'firewall', 'replace-rules', fw.name, '--rules-file', out.firewallRulesFile] }],
+      check: `hcloud firewall describe ${fw.name} lists the rules of ${out.firewallRulesFile}.`,
+    });
+  } else if (fw.added.length > 0) {
+    const union: LiveRule[] = [...fw.current.map(asFileRule), ...fw.added];
+    const kept = `the ${fw.added.length} new rule(s) beside every rule it has now`;
+    steps.push({
+      on: 'your machine',
+      title: `Widen the Cloud Firewall ${fw.name}: ${kept}`,
+      commands: [{ argv: ['hcloud', 'firewall', 'replace-rules', fw.name, '--rules-file', '/dev/stdin'], stdin: `${JSON.stringify(union, null, 2)}\n` }],
+      check: `hcloud firewall describe ${fw.name} lists the old rules and the new ones.`,
+      why: 'replace-rules swaps the whole set at once; the union first means nothing the servers or you rely on is closed before its replacement is open.',
+    });
+  }
+  for (const name of fw.notBehind) {
+    steps.push({
+      on: 'your machine',
+      title: `Put ${name} behind the Cloud Firewall ${fw.name}`,
+      commands: [{ argv: ['hcloud', 'firewall', 'apply-to-resource', fw.name, '--type', 'server', '--server', name] }],
+      check: `ssh to ${name} and kubectl against it still answer from your machine.`,
+      why: 'a server outside the firewall is filtered only by its own UFW; the rules now admit all it needs.',
+    });
+  }
+  for (const ip of plan.autoDelete) {
+    steps.push({
+      on: 'your machine',
+      title: `Turn auto-delete off on the Primary IP ${ip}`,
+      commands: [{ argv: ['hcloud', 'primary-ip', 'update', ip, '--auto-delete=false'] }, { argv: ['hcloud', 'primary-ip', 'describe', ip] }],
+      check: 'describe shows Auto delete: no.',
+      why: 'a rebuild deletes the server; with auto-delete on, its address would go with it, and the other servers’ rules and join URLs name that address.',
+    });
+  }
+  if (!fw.missing && (fw.removed.length > 0 || fw.added.length > 0)) {
+    steps.push({
+      on: 'your machine',
+      title: `Narrow the Cloud Firewall ${fw.name} to ${out.firewallRulesFile}`,
+      commands: [{ argv: ['hcloud', 'firewall', 'replace-rules', fw.name, '--rules-file', out.firewallRulesFile] }],
+      check: `kubectl get nodes from your machine still answers, and every node is Ready: no peer and no operator was cut off.`,
+      why: 'last of the live changes: what the new rules no longer admit closes only now that everything they do admit is open.',
+    });
+  }
+  const rebuilds = plan.rebuilds;
+  if (rebuilds.length > 0) {
+    const s = etcdSnapshots(config);
+    if (!s) throw new UserInputError('--runbook rollout: the plan rebuilds servers, and a rollout starts from an off-node snapshot; set etcdSnapshots in the config (README, etcd snapshots) first');
+    const peer = config.cluster.nodes.find((n) => !rebuilds.some((r) => r.node === n)) ?? rebuilds[rebuilds.length - 1]!.node;
+    steps.push({
+      on: nodeLabel(peer),
+      title: 'Take an etcd snapshot off the servers, now',
+      commands: [{ argv: ['k3s', 'etcd-snapshot', 'save'] }, { argv: ['k3s', 'etcd-snapshot', 'ls'] }],
+      check: `ls lists an on-demand-… row whose Location is ${s.s3Url}/…, created minutes ago: younger than this rollout. Only a file:// row: the servers keep snapshots on their own disks (built by hand): run npm run -s synth -- --runbook adopt-snapshots first.`,
+      why: 'a rebuild wipes a disk; if a second server fails during the rollout, only a snapshot off the servers brings the cluster back.',
+    });
+    rebuilds.forEach((r, i) => {
+      const book = rebuildRunbook(config, r.node, ctx);
+      for (const step of book.steps) steps.push({ ...step, title: `[${i + 1}/${rebuilds.length} ${r.node.name}] ${step.title}` });
+    });
+  }
+  steps.push({
+    on: 'your machine',
+    title: 'Plan again: nothing may be left to do',
+    commands: [planCommand(ctx)],
+    check: 'it prints "No changes" and exits 0. A change left: run npm run -s synth -- --runbook rollout again.',
+  });
+  const members = config.cluster.nodes.length;
+  return {
+    title: `Roll out the plan to the cluster in ${ctx.configFile}`,
+    intro: [
+      `${planExitCode(plan) === 0 ? 'The plan has nothing to do.' : `Live changes first, widening before narrowing; then ${rebuilds.length} rebuild(s), one server at a time.`}`,
+      `etcd has ${members} members and needs ${Math.floor(members / 2) + 1}: never start a rebuild until every server is Ready and ${DB_INFO.split(' ').slice(-1)[0]} lists ${members} members.`,
+      'Run the steps in order; each check must hold before the next step.',
+    ],
+    steps,
+  };
+}
