@@ -62,8 +62,10 @@ export function etcdSecretRunbook(s: EtcdSnapshots): Runbook {
   return {
     title: `Create the Secret kube-system/${s.secretName}: etcd snapshots to ${s.location}`,
     intro: [
-      `Every server takes a snapshot on "${s.schedule}" and uploads it with the settings of this Secret. Until it exists, the`,
-      'snapshots stay on each server’s disk and K3s logs "Unable to initialize S3 client" at each one; nothing else breaks.',
+      `Every server built from its node file takes a snapshot on "${s.schedule}" and uploads it with the settings of this Secret.`,
+      'Until it exists, the snapshots stay on each server’s disk and K3s logs "Unable to initialize S3 client"; nothing else breaks.',
+      'A server built by hand (the three that run today) has no etcd-s3 in its config.yaml: its snapshots stay on its disk, Secret',
+      'or not, until it is rebuilt or given the settings in place (npm run -s synth -- --runbook adopt-snapshots).',
       'The keys: a Backblaze B2 application key limited to the bucket (read and write). They never enter the repository.',
     ],
     steps: [
