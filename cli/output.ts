@@ -5,7 +5,7 @@ import { addStack } from '../charts/stack';
 import type { Config } from '../config/schema';
 import { isSynthOutput, type StagedDir, stageDir } from '../lib/replace-dir';
 import { rereadManifests } from '../lib/reread';
-import { NODE_OUTPUTS } from '../model/layout';
+import { NODE_OUTPUTS, OUTPUT } from '../model/layout';
 import type { NodeRecord } from '../model/node-record';
 import type { RenderedNode } from '../node/render';
 import { writeNodeOutputs } from './node-outputs';
@@ -29,7 +29,23 @@ export function stageOutputs(outdir: string, o: Outputs): StagedDir {
     if (o.bootstrapOnly) carryOver(outdir, dir);
     else writeManifests(dir, outdir, o.config);
     writeNodeOutputs(dir, o.config, o.nodes, o.records);
+    fixModes(dir);
   });
+}
+
+/**
+ * Every file and directory of the output gets its mode whatever the umask: an operator's umask
+ * of 000 would otherwise leave manifests and records others could change before they are
+ * applied or committed. The node files stay 0600 in a 0700 directory: they hold the token.
+ */
+function fixModes(dir: string): void {
+  const secret = path.join(dir, OUTPUT.cloudInit);
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    const p = path.join(e.parentPath, e.name);
+    const inSecret = p === secret || p.startsWith(`${secret}${path.sep}`);
+    if (e.isDirectory()) fs.chmodSync(p, inSecret ? 0o700 : 0o755);
+    else if (e.isFile()) fs.chmodSync(p, inSecret ? 0o600 : 0o644);
+  }
 }
 
 /** The manifests, read back as kubectl will before anything is replaced (lib/reread.ts). */

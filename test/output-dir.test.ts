@@ -10,7 +10,7 @@ import * as render from '../node/render';
 import * as nodeOutputs from '../cli/node-outputs';
 import { replaceDir, SYNTH_MARKER } from '../lib/replace-dir';
 import { run } from '../main';
-import { cli, cliReadyBeforeAll, mustCli, startCli } from './cli';
+import { BLOB, cli, cliReadyBeforeAll, mustCli, startCli } from './cli';
 import { isRoot } from './host';
 import { mustRun } from './process';
 import { PRODUCTION_CONFIG as CONFIG, synthToDir, tempDir, TEST_TOKEN, tree, variantFile } from './support';
@@ -236,5 +236,18 @@ describe('the real CLI', () => {
       expect(cli(['--config', CONFIG], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out }).status).toBe(0);
       expect(tmpSiblings(out)).toEqual([]);
     });
+  });
+});
+
+describe('the operator’s umask does not weaken what synth writes', () => {
+  test.each(['000', '077'])('under umask %s: manifests, records and firewall rules 0644 in 0755 directories; the node files 0600 in a 0700 directory', (umask) => {
+    const out = path.join(tempDir('umask'), 'dist');
+    const script = `umask ${umask} && exec "$0" --snapshot-blob "$1" -- --config "$2"`;
+    mustRun(['env', `K3S_TOKEN=${TEST_TOKEN}`, `CDK8S_OUTDIR=${out}`, 'sh', '-c', script, process.execPath, BLOB, CONFIG], { timeoutMs: 60_000 });
+    const mode = (p: string) => (fs.statSync(path.join(out, p)).mode & 0o777).toString(8);
+    expect(mode('.')).toBe('755');
+    for (const f of fs.readdirSync(out).filter((x) => x.endsWith('.k8s.yaml'))) expect([f, mode(f)]).toEqual([f, '644']);
+    expect([mode('nodes'), mode('nodes/ubuntu-8gb-nbg1-2.record'), mode('hcloud'), mode('hcloud/firewall.rules')]).toEqual(['755', '644', '755', '644']);
+    expect([mode('cloud-init'), mode('cloud-init/ubuntu-8gb-nbg1-2.user-data')]).toEqual(['700', '600']);
   });
 });
