@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parse, parseAllDocuments } from 'yaml';
 import { capacityReport } from './config/capacity';
-import { capacityInput } from './config/schema';
+import { capacityInput } from './config/app-checks';
 import { bytes, millicores } from './config/quantity';
 import { kubectlPath } from './test/layer';
 import { mustRun, run } from './test/process';

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { WebApp } from '../charts/app/web-app';
 import { IngressChart } from '../charts/ingress';
 import { StackChart } from '../charts/stack-chart';
-import { webApp } from '../config/schema';
+import { webApp } from '../config/workloads';
 
 /**
  * The scale series of `npm run bench`: synthesizes N generated web workloads (Deployment,

@@ -4,7 +4,7 @@ import type { z } from 'zod';
  * Node names and aliases form one namespace: `--node X` (the runbooks) picks the node whose
  * name or alias is X, so an alias that repeats another node's alias, or equals another node's
  * name, would make X mean two servers, and a rebuild would drain and delete the wrong one.
- * Duplicate names are refused with the other per-node duplicates in schema.ts; this adds the
+ * Duplicate names are refused with the other per-node duplicates in node-checks.ts; this adds the
  * aliases. A node's alias equal to its own name is harmless (X still means one node).
  */
 export function checkNodeNames(

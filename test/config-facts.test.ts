@@ -13,7 +13,8 @@ import {
   SERVICE_CIDR_PREFIX,
 } from '../config/kubernetes';
 import { addressAt, dnsName, isSloppyIPv4 } from '../config/net';
-import { type Config, configSchema, K3S_MINOR } from '../config/schema';
+import { K3S_MINOR } from '../config/k3s';
+import { type Config, configSchema } from '../config/schema';
 import { production, synthObjects } from './support';
 
 /**
