@@ -11,8 +11,8 @@ import { JSON_SCHEMA_FILE, writeConfigJsonSchema } from './config/json-schema';
 import { configFileFrom, loadConfig } from './config/load';
 import type { Config } from './config/schema';
 import { UsageError, UserInputError } from './lib/errors';
+import { synthManifests } from './lib/manifests';
 import { isSynthOutput, type StagedDir, stageDir } from './lib/replace-dir';
-import { rereadManifests } from './lib/reread';
 import { version } from './package.json';
 import { etcdSnapshotsSummary, RUNBOOKS, runbookLines, runbookRequest } from './runbooks';
 
@@ -146,9 +146,8 @@ function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line: st
 function synthesize(dir: string, outdir: string, config: Config, nodes: readonly RenderedNode[]): void {
   const app = new App({ outdir: dir });
   addStack(app, config);
-  app.synth();
-  // Read back as kubectl will, before anything is replaced (lib/reread.ts).
-  rereadManifests(dir, app.charts.map((c) => c.toJson()), outdir);
+  // Each file read back as kubectl will, before anything is replaced (lib/manifests.ts).
+  synthManifests(app, outdir);
   writeCloudInit(path.join(dir, 'cloud-init'), nodes);
   writeHcloud(path.join(dir, 'hcloud'), config);
 }

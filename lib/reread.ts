@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import * as v8 from 'v8';
 import { isScalar, parseAllDocuments, Scalar, visit } from 'yaml';
 import { codePoint, UNREADABLE_IN_TEXT } from './chars';
 import { UserInputError } from './errors';
@@ -50,9 +51,11 @@ export function firstDifference(expected: unknown, actual: unknown, at = ''): st
     const keys = (o: object) => Object.keys(o).filter((k) => (o as Record<string, unknown>)[k] !== undefined);
     const e = expected as Record<string, unknown>;
     const a = actual as Record<string, unknown>;
-    const extra = keys(a).find((k) => !(k in e) || e[k] === undefined);
+    // Own members only: `toString` or `__proto__` in the text is a member no generator wrote.
+    const generated = new Set(keys(e));
+    const extra = keys(a).find((k) => !generated.has(k));
     if (extra !== undefined) return `${at ? `${at}.` : ''}${extra} (not generated)`;
-    for (const k of keys(e)) {
+    for (const k of generated) {
       const d = firstDifference(e[k], a[k], at ? `${at}.${k}` : k);
       if (d) return d;
     }
@@ -62,17 +65,63 @@ export function firstDifference(expected: unknown, actual: unknown, at = ''): st
 }
 
 /**
+ * A key for a generated value as the checks and the serializers see it, or undefined when it
+ * has none (a function or a symbol in it): such a value is checked in full every time. v8's
+ * structured serialization keeps what JSON would lose and what changes the YAML text or the
+ * comparison: -0, NaN, undefined, array holes, and an object reached twice (the `yaml`
+ * package writes it as an anchor and an alias). It drops prototypes: the values keyed here
+ * are plain data (cdk8s's toJson output, our generators' objects).
+ */
+function valueKey(value: unknown): string | undefined {
+  try {
+    return createHash('sha256').update(v8.serialize(value)).digest('hex');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Reads a YAML stream as a YAML 1.1 reader does and fails unless it holds exactly `expected`,
  * one document per element.
  */
 export function rereadYaml(file: string, text: string, expected: readonly unknown[]): void {
   // A (text, objects) pair this process has already verified reads the same again: parsing is
-  // a pure function of the text. The snapshot's warm-up synth verifies the production files
-  // while the snapshot is built, so an unchanged file (the vendored system-upgrade-controller,
-  // 80 KB, above all) is not parsed again on every run. The key covers the objects too: the
-  // same text with other objects is checked in full.
-  const key = `${createHash('sha256').update(text).digest('hex')}:${createHash('sha256').update(JSON.stringify(expected)).digest('hex')}`;
-  if (VERIFIED.has(key)) return;
+  // a pure function of the text. The key covers the objects too: the same text with other
+  // objects is checked in full.
+  const objects = valueKey(expected);
+  const key = objects && `${createHash('sha256').update(text).digest('hex')}:${objects}`;
+  if (key && VERIFIED.has(key)) return;
+  checkYaml(file, text, expected);
+  if (key) VERIFIED.add(key);
+}
+
+/** Keys (sha256 of the text, `valueKey` of the objects) of YAML streams that read back exactly. */
+const VERIFIED = new Set<string>();
+
+/**
+ * The text of a YAML file of `docs`, as `serialize` writes them, once it reads back as exactly
+ * `docs` (`rereadYaml`). Serializing is a pure function of the documents, so documents already
+ * serialized and verified in this process get that same text again, with neither a serialize
+ * nor a parse: the synth snapshot's warm-up does this for the production manifests while the
+ * snapshot is built (the vendored system-upgrade-controller's 80 KB above all), and a run pays
+ * one structured serialization and one hash per file. Documents that differ in any value are
+ * serialized and checked in full.
+ */
+export function checkedYamlText(file: string, docs: readonly unknown[], serialize: () => string): string {
+  const key = valueKey(docs);
+  const known = key === undefined ? undefined : SERIALIZED.get(key);
+  if (known !== undefined) return known;
+  const text = serialize();
+  checkYaml(file, text, docs);
+  if (key) SERIALIZED.set(key, text);
+  return text;
+}
+
+/** `valueKey` of the documents to the text that was written for them and read back exactly. */
+const SERIALIZED = new Map<string, string>();
+
+/** The full check behind `rereadYaml` and `checkedYamlText`: no memo. */
+function checkYaml(file: string, text: string, expected: readonly unknown[]): void {
   checkCharacters(file, '(text)', text);
   const docs = parseAllDocuments(text, { version: '1.1', uniqueKeys: true });
   const errors = docs.flatMap((d) => d.errors);
@@ -92,11 +141,7 @@ export function rereadYaml(file: string, text: string, expected: readonly unknow
     const where = firstDifference(expected[i], doc.toJS({ maxAliasCount: 0 }));
     if (where) throw new OutputMismatchError(file, expected.length > 1 ? `document ${i + 1}, ${where}` : where, 'reads differently as YAML 1.1 than it was generated');
   });
-  VERIFIED.add(key);
 }
-
-/** Keys (sha256 of the text, sha256 of the objects as JSON) of YAML streams that read back exactly. */
-const VERIFIED = new Set<string>();
 
 /** Reads a JSON text and fails unless it holds exactly `expected`. */
 export function rereadJson(file: string, text: string, expected: unknown): void {

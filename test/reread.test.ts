@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { stringify } from 'yaml';
 import * as load from '../config/load';
-import { firstDifference, OutputMismatchError, rereadCloudInit, rereadJson, rereadYaml } from '../lib/reread';
+import { checkedYamlText, firstDifference, OutputMismatchError, rereadCloudInit, rereadJson, rereadYaml } from '../lib/reread';
 import { SYNTH_MARKER } from '../lib/replace-dir';
 import { run } from '../main';
 import { production, tempDir, TEST_TOKEN } from './support';
@@ -19,6 +19,19 @@ describe('the re-read (second wall) compares what a YAML 1.1 reader sees with wh
     expect(() => rereadYaml('f.yaml', text, [{ a: 'b', count: 1 }])).not.toThrow();
     expect(() => rereadYaml('f.yaml', text, [{ a: 'b', count: '1' }])).toThrow(new OutputMismatchError('f.yaml', 'count', 'reads differently as YAML 1.1 than it was generated'));
     expect(() => rereadYaml('f.yaml', 'a: b\ncount: "1"\n', [{ a: 'b', count: 1 }])).toThrow(/^f\.yaml: count: reads differently/);
+  });
+
+  test('the memo tells apart what JSON would not: a text verified for 0 is checked in full for -0, and for null in full for NaN', () => {
+    expect(() => rereadYaml('f.yaml', 'count: 0\n', [{ count: 0 }])).not.toThrow();
+    expect(() => rereadYaml('f.yaml', 'count: 0\n', [{ count: -0 }])).toThrow(/^f\.yaml: count: reads differently/);
+    expect(() => rereadYaml('f.yaml', 'count: null\n', [{ count: null }])).not.toThrow();
+    expect(() => rereadYaml('f.yaml', 'count: null\n', [{ count: NaN }])).toThrow(/^f\.yaml: count: reads differently/);
+  });
+
+  test('a member no generator wrote is refused, also one every object has by inheritance (toString, __proto__)', () => {
+    for (const key of ['toString', '__proto__', 'constructor', 'hasOwnProperty']) {
+      expect(() => rereadYaml('f.yaml', `a: b\n${key}: x\n`, [{ a: 'b' }])).toThrow(`f.yaml: ${key} (not generated): reads differently`);
+    }
   });
 
   test('a YAML 1.2 `yes` is a boolean to a YAML 1.1 reader: refused, naming the field', () => {
@@ -66,6 +79,38 @@ describe('the re-read (second wall) compares what a YAML 1.1 reader sees with wh
     expect(() => rereadCloudInit('cloud-init/n1.yaml', text, expected, { '/etc/rancher/k3s/config.yaml': { yaml: { 'node-name': 'on' } } })).toThrow(
       /^cloud-init\/n1\.yaml write_files\[0\] \/etc\/rancher\/k3s\/config\.yaml: node-name: reads differently as YAML 1\.1/,
     );
+  });
+});
+
+describe('checkedYamlText: each set of documents is serialized once, and its text read back before it is used', () => {
+  const yaml11 = (docs: unknown[]) => () => docs.map((d) => stringify(d, { version: '1.1' })).join('---\n');
+
+  test('the same documents again (equal, not the same objects) get the verified text without a serialize or a parse', () => {
+    const serialize = jest.fn(yaml11([{ kind: 'A', count: 1 }, { kind: 'B' }]));
+    const first = checkedYamlText('m.yaml', [{ kind: 'A', count: 1 }, { kind: 'B' }], serialize);
+    expect(first).toBe('kind: A\ncount: 1\n---\nkind: B\n');
+    expect(checkedYamlText('m.yaml', [{ kind: 'A', count: 1 }, { kind: 'B' }], serialize)).toBe(first);
+    expect(serialize).toHaveBeenCalledTimes(1);
+  });
+
+  test('documents that differ in any value, even 0 and -0, are serialized and checked again', () => {
+    const serialize = jest.fn(() => 'kind: A\ncount: 0\n');
+    expect(checkedYamlText('m.yaml', [{ kind: 'A', count: 0 }], serialize)).toBe('kind: A\ncount: 0\n');
+    expect(() => checkedYamlText('m.yaml', [{ kind: 'A', count: -0 }], serialize)).toThrow(/^m\.yaml: count: reads differently as YAML 1\.1/);
+    expect(serialize).toHaveBeenCalledTimes(2);
+  });
+
+  test('a text that reads back differently is refused every time: a failure is not remembered', () => {
+    const serialize = jest.fn(() => 'kind: A\nport: "80"\n');
+    for (let i = 0; i < 2; i++) expect(() => checkedYamlText('m.yaml', [{ kind: 'A', port: 80 }], serialize)).toThrow(new OutputMismatchError('m.yaml', 'port', 'reads differently as YAML 1.1 than it was generated'));
+    expect(serialize).toHaveBeenCalledTimes(2);
+  });
+
+  test('documents with a function in them have no key: they are serialized and checked on every call', () => {
+    const docs = [{ kind: 'A', hook: () => 1 }];
+    const serialize = jest.fn(() => 'kind: A\n');
+    for (let i = 0; i < 2; i++) expect(() => checkedYamlText('m.yaml', docs, serialize)).toThrow(/^m\.yaml: hook: reads differently/);
+    expect(serialize).toHaveBeenCalledTimes(2);
   });
 });
 
