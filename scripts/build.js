@@ -9,14 +9,53 @@ const { execFileSync } = require('child_process');
 const esbuild = require('esbuild');
 const fs = require('fs');
 const path = require('path');
+const { k8sAsEsm } = require('./k8s-esm');
 
 const root = path.resolve(__dirname, '..');
 const out = path.join(root, 'build');
 
+/**
+ * Bundles the Kubernetes API module (cdk8s-plus-30/lib/imports/k8s.js) as an ES module, so that
+ * esbuild keeps only the classes the charts use (scripts/k8s-esm.js). Should the module ever
+ * take a shape the rewrite does not know, it is bundled unchanged, with a warning: slower, the same.
+ */
+const treeShakenK8s = {
+  name: 'tree-shaken-k8s',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]cdk8s-plus-30[\\/]lib[\\/]imports[\\/]k8s\.js$/ }, (args) => {
+      try {
+        const { code, exported } = k8sAsEsm(fs.readFileSync(args.path, 'utf8'));
+        const original = Object.keys(require(args.path));
+        const lost = original.filter((n) => !exported.includes(n));
+        if (lost.length > 0 || exported.length !== original.length) throw new Error(`exports differ: ${lost.slice(0, 5).join(', ')}`);
+        return { contents: code, loader: 'js', resolveDir: path.dirname(args.path) };
+      } catch (e) {
+        return { warnings: [{ text: `bundling k8s.js as CommonJS, whole: ${e.message}` }] };
+      }
+    });
+  },
+};
+
+/**
+ * cdk8s bundles its own copy of `yaml`; when it is the same version as the project's, the
+ * bundle holds one copy, not two. (The serializer's output is a function of its version.)
+ */
+const oneYaml = {
+  name: 'one-yaml',
+  setup(b) {
+    const version = (dir) => JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).version;
+    const ours = path.dirname(require.resolve('yaml/package.json', { paths: [root] }));
+    const cdk8s = path.dirname(require.resolve('cdk8s/package.json', { paths: [root] }));
+    const theirs = path.join(cdk8s, 'node_modules', 'yaml');
+    if (!fs.existsSync(theirs) || version(theirs) !== version(ours)) return;
+    b.onResolve({ filter: /^yaml$/ }, (args) => (args.importer.startsWith(cdk8s + path.sep) ? { path: require.resolve('yaml', { paths: [root] }) } : undefined));
+  },
+};
+
 /** Builds into build/, replacing the previous blob only once the new one exists. */
-function build() {
+async function build() {
   fs.mkdirSync(out, { recursive: true });
-  const result = esbuild.buildSync({
+  const result = await esbuild.build({
     entryPoints: [path.join(root, 'scripts', 'snapshot.ts')],
     bundle: true,
     platform: 'node',
@@ -26,7 +65,15 @@ function build() {
     logLevel: 'warning',
     // Input paths in the metafile are relative to this, whatever directory the build runs from.
     absWorkingDir: root,
+    // No comments, no indentation: esbuild escapes non-ASCII characters in code but not in
+    // comments, and a single one made V8 keep the whole source as a two-byte string (4 MB of
+    // the snapshot's heap). Names stay: stack traces still name the functions.
+    minifyWhitespace: true,
+    plugins: [treeShakenK8s, oneYaml],
   });
+  if (/[^\x00-\x7f]/.test(fs.readFileSync(path.join(out, 'snapshot.js'), 'latin1'))) {
+    console.warn('build/snapshot.js holds non-ASCII characters: V8 keeps its source at twice the size');
+  }
   // Inputs the snapshot was built from: a run compares their mtimes with the blob's and
   // rebuilds when one is newer, so an edit never synthesizes with stale code.
   const inputs = [
@@ -38,6 +85,9 @@ function build() {
       .filter((f) => /\.ya?ml$/.test(f))
       .map((f) => `vendor/system-upgrade-controller/${f}`),
     'package-lock.json',
+    // The build itself: its rewrites shape the bundle.
+    'scripts/build.js',
+    'scripts/k8s-esm.js',
   ];
   fs.writeFileSync(path.join(out, 'snapshot-inputs.json'), JSON.stringify(inputs));
   fs.cpSync(path.join(root, 'bootstrap', 'templates'), path.join(out, 'templates'), { recursive: true });
@@ -54,4 +104,7 @@ function build() {
   fs.renameSync(tmp, blob);
 }
 
-build();
+build().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
