@@ -53,8 +53,25 @@ export function loadConfig(file: string = DEFAULT_CONFIG_FILE, checks: readonly 
   return parseConfig(text, file, checks);
 }
 
+const NO_CHECKS: readonly ConfigCheck[] = [];
+
 /** Parses and validates YAML text; `source` names it in errors. `checks` run once the schema passes. */
-export function parseConfig(text: string, source: string, checks: readonly ConfigCheck[] = []): Config {
+export function parseConfig(text: string, source: string, checks: readonly ConfigCheck[] = NO_CHECKS): Config {
+  // A pure function of the text and the checks: a text this process has already validated
+  // with the same checks gets a copy of that result, without a parse. The synth snapshot's
+  // warm-up validates cluster.yaml while the snapshot is built, so an unchanged cluster.yaml
+  // costs a lookup (README, Performance). Failures are not kept; copies keep callers apart.
+  const known = VALIDATED.get(text);
+  if (known?.checks === checks) return structuredClone(known.config);
+  const config = validate(text, source, checks);
+  VALIDATED.set(text, { checks, config: structuredClone(config) });
+  return config;
+}
+
+/** Texts that passed `validate`, with the checks they passed and the result. */
+const VALIDATED = new Map<string, { readonly checks: readonly ConfigCheck[]; readonly config: Config }>();
+
+function validate(text: string, source: string, checks: readonly ConfigCheck[]): Config {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {

@@ -35,6 +35,11 @@ function rebuildIfStale(): number | undefined {
 }
 
 v8.startupSnapshot.setDeserializeMainFunction(() => {
+  // A synth is over in tens of milliseconds: V8's optimizing compiler never pays for itself in
+  // that time, and its background jobs compete with the synth for the CPU (on a 2-core machine,
+  // 15 ms or more of a 120 ms run; README, Performance). The interpreter and the baseline
+  // compiler run everything; the flag is V8's own, and takes effect for this process only.
+  v8.setFlagsFromString('--no-opt');
   const rebuilt = rebuildIfStale();
   if (rebuilt !== undefined) process.exitCode = rebuilt;
   else void run(process.argv.slice(1), process.env).then((code) => (process.exitCode = code));
