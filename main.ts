@@ -7,8 +7,8 @@ import { type RenderedNode, renderNodes } from './bootstrap/render';
 import { resolveToken } from './bootstrap/token';
 import { cloudInitSummary, writeCloudInit, writeHcloud } from './bootstrap/write';
 import { addStack } from './charts/stack';
-import { JSON_SCHEMA_FILE, writeConfigJsonSchema } from './config/json-schema';
 import { configFileFrom, loadConfig } from './config/load';
+import { JSON_SCHEMA_FILE } from './config/schema-file';
 import type { Config } from './config/schema';
 import { UsageError, UserInputError } from './lib/errors';
 import { synthManifests } from './lib/manifests';
@@ -93,7 +93,8 @@ function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line: st
     return 0;
   }
   if (opts['write-schema']) {
-    writeConfigJsonSchema();
+    // Loaded here: the schema (zod) stays out of a synth whose config is already validated (config/load.ts).
+    (require('./config/json-schema') as typeof import('./config/json-schema')).writeConfigJsonSchema();
     log(`wrote ${JSON_SCHEMA_FILE}`);
     return 0;
   }

@@ -2,8 +2,7 @@ import * as fs from 'fs';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { UserInputError } from '../lib/errors';
-import { type Config, configSchema } from './schema';
-import { visible } from './text';
+import type { Config } from './schema';
 
 /**
  * Most aliases (`*name`) a configuration may use. Every alias is expanded when the file is
@@ -71,6 +70,15 @@ export function parseConfig(text: string, source: string, checks: readonly Confi
 /** Texts that passed `validate`, with the checks they passed and the result. */
 const VALIDATED = new Map<string, { readonly checks: readonly ConfigCheck[]; readonly config: Config }>();
 
+/**
+ * Takes `config` as the result of validating `text` with `checks` in another process of this
+ * same code: the synth snapshot's build validates cluster.yaml in a process of its own
+ * (scripts/build.js), so that the snapshot holds the result and not the schema.
+ */
+export function rememberConfig(text: string, checks: readonly ConfigCheck[], config: Config): void {
+  VALIDATED.set(text, { checks, config: structuredClone(config) });
+}
+
 function validate(text: string, source: string, checks: readonly ConfigCheck[]): Config {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
@@ -94,6 +102,7 @@ function validate(text: string, source: string, checks: readonly ConfigCheck[]):
     }
     throw e;
   }
+  const { configSchema } = require('./schema') as typeof import('./schema');
   const schema = checks.length === 0 ? configSchema : configSchema.superRefine((c, ctx) => {
     for (const problem of checks.flatMap((check) => check(c))) ctx.addIssue({ code: 'custom', path: [...problem.path], message: problem.message });
   });
@@ -136,6 +145,7 @@ function fieldName(path: readonly PropertyKey[]): string {
     .map((seg, i) => {
       const s = String(seg);
       if (/^[A-Za-z0-9_-]+$/.test(s)) return i === 0 ? s : `.${s}`;
+      const { visible } = require('./text') as typeof import('./text');
       return `[${JSON.stringify(visible(s)).replace(/\\\\u/g, '\\u')}]`;
     })
     .join('');

@@ -88,9 +88,32 @@ async function build() {
     // The build itself: its rewrites shape the bundle.
     'scripts/build.js',
     'scripts/k8s-esm.js',
+    'scripts/validate-config.ts',
   ];
   fs.writeFileSync(path.join(out, 'snapshot-inputs.json'), JSON.stringify(inputs));
   fs.cpSync(path.join(root, 'bootstrap', 'templates'), path.join(out, 'templates'), { recursive: true });
+
+  // cluster.yaml validated in a process of its own: the snapshot's warm-up takes the result
+  // (scripts/snapshot.ts), so the snapshot holds the configuration and not zod and the schema
+  // that validated it, which load only when a run reads another text (config/load.ts).
+  const validated = path.join(out, 'validated-config.bin');
+  fs.rmSync(validated, { force: true });
+  await esbuild.build({
+    entryPoints: [path.join(root, 'scripts', 'validate-config.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    outfile: path.join(out, 'validate-config.js'),
+    logLevel: 'warning',
+    absWorkingDir: root,
+  });
+  try {
+    execFileSync(process.execPath, [path.join(out, 'validate-config.js'), 'cluster.yaml', validated], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    // An invalid cluster.yaml must not break the build: the run reports it properly. The
+    // warm-up then validates it itself, and the snapshot carries the schema.
+    console.warn(`cluster.yaml did not validate (${String(e.stderr).split('\n').find((l) => l.trim()) ?? e.message}): the snapshot carries the schema`);
+  }
 
   const blob = path.join(out, 'synth.blob');
   const tmp = `${blob}.tmp-${process.pid}`;

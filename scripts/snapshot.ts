@@ -3,6 +3,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as v8 from 'v8';
+import { RENDER_CHECKS } from '../bootstrap/config-checks';
+import { rememberConfig } from '../config/load';
+import type { Config } from '../config/schema';
 import { main, run } from '../main';
 
 /**
@@ -13,6 +16,13 @@ import { main, run } from '../main';
  */
 const warmup = fs.mkdtempSync(path.join(os.tmpdir(), 'honeydue-warmup-'));
 try {
+  // cluster.yaml as the build validated it in a process of its own (scripts/build.js): the
+  // warm-up then never loads the schema, and the snapshot does not carry it.
+  const validated = path.join('build', 'validated-config.bin');
+  if (fs.existsSync(validated)) {
+    const { text, config } = v8.deserialize(fs.readFileSync(validated)) as { text: string; config: Config };
+    rememberConfig(text, RENDER_CHECKS, config);
+  }
   main(['--config', 'cluster.yaml'], { K3S_TOKEN: 'warmup-token-never-used-by-any-node-0123456789', CDK8S_OUTDIR: path.join(warmup, 'dist') }, () => {});
 } catch {
   // A broken cluster.yaml must not break the build: the run reports it properly.

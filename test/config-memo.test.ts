@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { RENDER_CHECKS } from '../bootstrap/config-checks';
-import { type ConfigCheck, ConfigError, parseConfig } from '../config/load';
+import { type ConfigCheck, ConfigError, parseConfig, rememberConfig } from '../config/load';
 
 const TEXT = fs.readFileSync(path.join(__dirname, '..', 'cluster.yaml'), 'utf8');
 
@@ -50,5 +50,15 @@ describe('a configuration text validated once is not parsed again (config/load.t
     expect(messages[1]).toBe(messages[0]);
     expect(messages[0]).toMatch(/^bad\.yaml: invalid configuration\n.*apps\.api\.replicas: too many/);
     expect(refusing).toHaveBeenCalledTimes(2);
+  });
+
+  test('a config another process validated for a text (the snapshot build) is taken for that text and those checks only', () => {
+    const { check, checks } = counting();
+    const validated = parseConfig(TEXT, 'cluster.yaml', RENDER_CHECKS);
+    const text = `${TEXT}\n# validated elsewhere\n`;
+    rememberConfig(text, checks, { ...validated, partOf: 'validated-elsewhere' });
+    expect(parseConfig(text, 'cluster.yaml', checks).partOf).toBe('validated-elsewhere');
+    expect(check).not.toHaveBeenCalled();
+    expect(parseConfig(text, 'cluster.yaml', RENDER_CHECKS).partOf).toBe('honeydue');
   });
 });

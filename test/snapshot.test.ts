@@ -2,11 +2,13 @@
  * The synth snapshot (build/synth.blob, scripts/build.js) is built from a bundle the build
  * rewrites for start-up time: the Kubernetes API module as a tree-shaken ES module, one copy of
  * `yaml` for cdk8s and the project, and the documents the warm-up synth already serialized and
- * checked. None of that may change a byte of what synth writes.
+ * checked, and cluster.yaml validated by the build (so that the schema is loaded only for
+ * another config). None of that may change a byte of what synth writes.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { stringify } from 'yaml';
+import { configJsonSchema } from '../config/json-schema';
 import { main } from '../main';
 import { explain, run } from './process';
 import { productionRaw, tempDir } from './support';
@@ -61,4 +63,11 @@ test('and for a config whose every manifest differs from the warm-up’s, so not
   const fromSnapshot = snapshotSynth(config);
   expect(fromSnapshot['0007-upgrade-controller.k8s.yaml']).toContain('app.kubernetes.io/part-of: other-stack');
   expect(fromSnapshot).toEqual(sourceSynth(config));
+});
+
+test('--write-schema, which loads the schema the snapshot leaves out, writes what the sources write', () => {
+  const cwd = tempDir('snapshot-schema');
+  const r = run(['env', '--chdir', cwd, process.execPath, '--snapshot-blob', BLOB, '--', '--write-schema']);
+  if (r.status !== 0) throw new Error(explain(r));
+  expect(fs.readFileSync(path.join(cwd, '.schema', 'cluster.schema.json'), 'utf8')).toBe(configJsonSchema());
 });
