@@ -12,6 +12,11 @@ import { kubectlPath } from '../tools/layer';
  * the bench checks that the node file it wrote holds that token.
  * It reports; it never fails on a figure.
  *
+ * Two more rows say what the ratios leave out: the app with a config other than the one the
+ * snapshot was built with (it then loads the schema: config/load.ts), and, when
+ * NODE_EXTRA_CA_CERTS is set, node -e 0 and the app without it (Node loads those certificates
+ * at the start of every process, which adds the same time to both sides of each ratio).
+ *
  * BENCH_RUNS sets the runs per command (default 15, at least 5). BENCH_PEERS=1 adds
  * `npx cdk8s synth` and the `kubectl kustomize` peer (slow: about 1.5 s a run).
  */
@@ -29,6 +34,8 @@ interface Command {
   readonly argv: readonly string[];
   /** Renders the node files: gets a new token, and its output is checked for it. */
   readonly synth?: boolean;
+  /** Variables removed from the environment. */
+  readonly unset?: readonly string[];
 }
 
 /** 48 hex digits: a plain K3s secret ([A-Za-z0-9], 32+), new for every run. */
@@ -36,7 +43,8 @@ const newToken = () => randomBytes(24).toString('hex');
 
 function time(cmd: Command): number {
   const token = newToken();
-  const env = { ...process.env, K3S_TOKEN: token, CDK8S_OUTDIR: outdir };
+  const env: NodeJS.ProcessEnv = { ...process.env, K3S_TOKEN: token, CDK8S_OUTDIR: outdir };
+  for (const v of cmd.unset ?? []) delete env[v];
   const start = process.hrtime.bigint();
   const r = spawnSync(cmd.argv[0]!, cmd.argv.slice(1), { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -78,13 +86,26 @@ const baseline: Command = { name: 'node -e 0', argv: [nodeBin, '-e', '0'] };
 const APP = 'the app (node --snapshot-blob build/synth.blob --)';
 const STARTUP = 'start-up alone (the app with --version)';
 const NPM = 'npm run synth';
+// Another config: cluster.yaml with one host changed.
+const otherConfig = path.join(work, 'other.yaml');
+fs.writeFileSync(otherConfig, fs.readFileSync(path.join(root, 'cluster.yaml'), 'utf8').replace(/^(\s+host: )admin\./m, '$1admin2.'));
+const app = [nodeBin, '--snapshot-blob', blob, '--'];
 const main = measure([
   baseline,
-  { name: APP, argv: [nodeBin, '--snapshot-blob', blob, '--'], synth: true },
-  { name: STARTUP, argv: [nodeBin, '--snapshot-blob', blob, '--', '--version'] },
+  { name: APP, argv: app, synth: true },
+  { name: STARTUP, argv: [...app, '--version'] },
   { name: NPM, argv: ['npm', 'run', '-s', 'synth'], synth: true },
+  { name: 'the app, another config (loads the schema)', argv: [...app, '--config', otherConfig], synth: true },
 ]);
 const base = median(main.get(baseline.name)!);
+
+const CA = 'NODE_EXTRA_CA_CERTS';
+const withoutCa = process.env[CA]
+  ? measure([
+      { name: `node -e 0, without ${CA}`, argv: baseline.argv, unset: [CA] },
+      { name: `the app, without ${CA}`, argv: app, synth: true, unset: [CA] },
+    ])
+  : undefined;
 
 let peerSamples: Map<string, number[]> | undefined;
 if (peers) {
@@ -112,6 +133,7 @@ const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log(`machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${runs} alternating runs`);
 console.log(`load average (1, 5, 15 min): ${loadBefore} before, ${load()} after`);
 table('synth (a new K3S_TOKEN every run)', main, base);
+if (withoutCa) table(`without ${CA} (set here: every node process loads it at start)`, withoutCa, median(withoutCa.get(`node -e 0, without ${CA}`)!));
 if (peerSamples) table('peers', peerSamples, median(peerSamples.get(baseline.name)!));
 table('scale (chart library, generated config; includes process start)', scale, scaleBase);
 const ratio = (name: string) => (median(main.get(name)!) / base).toFixed(2);

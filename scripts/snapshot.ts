@@ -52,5 +52,12 @@ v8.startupSnapshot.setDeserializeMainFunction(() => {
   v8.setFlagsFromString('--no-opt');
   const rebuilt = rebuildIfStale();
   if (rebuilt !== undefined) process.exitCode = rebuilt;
-  else void run(process.argv.slice(1), process.env).then((code) => (process.exitCode = code));
+  else {
+    void run(process.argv.slice(1), process.env).then((code) => {
+      // Everything is written: exit now rather than tear the heap down piece by piece, unless
+      // output is still queued (pipes are asynchronous on some systems; then exit as usual).
+      if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);
+      process.exitCode = code;
+    });
+  }
 });
