@@ -75,11 +75,16 @@ const median = (xs: readonly number[]) => {
 function table(title: string, samples: Map<string, number[]>, baseline: number): void {
   console.log(`\n${title}\n| command | median s | min s | max s | × node -e 0 |\n|---|---:|---:|---:|---:|`);
   for (const [name, xs] of samples) {
-    console.log(`| ${name} | ${median(xs).toFixed(3)} | ${Math.min(...xs).toFixed(3)} | ${Math.max(...xs).toFixed(3)} | ${(median(xs) / baseline).toFixed(2)} |`);
+    const cells = [median(xs), Math.min(...xs), Math.max(...xs)].map((x) => x.toFixed(3));
+    console.log(`| ${name} | ${cells.join(' | ')} | ${(median(xs) / baseline).toFixed(2)} |`);
   }
 }
 
-const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 const loadBefore = load();
 
 const baseline: Command = { name: 'node -e 0', argv: [nodeBin, '-e', '0'] };
@@ -88,7 +93,10 @@ const STARTUP = 'start-up alone (the app with --version)';
 const NPM = 'npm run synth';
 // Another config: cluster.yaml with one host changed.
 const otherConfig = path.join(work, 'other.yaml');
-fs.writeFileSync(otherConfig, fs.readFileSync(path.join(root, 'cluster.yaml'), 'utf8').replace(/^(\s+host: )admin\./m, '$1admin2.'));
+fs.writeFileSync(
+  otherConfig,
+  fs.readFileSync(path.join(root, 'cluster.yaml'), 'utf8').replace(/^(\s+host: )admin\./m, '$1admin2.'),
+);
 const app = [nodeBin, '--snapshot-blob', blob, '--'];
 const main = measure([
   baseline,
@@ -125,15 +133,24 @@ if (peers) {
 
 const sizes = [10, 100, 1000];
 const scaleName = (n: number) => `scale: ${n} web workloads`;
-const scale = measure([baseline, ...sizes.map((n) => ({ name: scaleName(n), argv: [nodeBin, path.join(root, 'build', 'scale.js'), String(n)] }))]);
+const scale = measure([
+  baseline,
+  ...sizes.map((n) => ({ name: scaleName(n), argv: [nodeBin, path.join(root, 'build', 'scale.js'), String(n)] })),
+]);
 const scaleBase = median(scale.get(baseline.name)!);
 fs.rmSync(work, { recursive: true, force: true });
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-console.log(`machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${runs} alternating runs`);
+const memory = `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;
+console.log(`machine: ${cpu}, ${os.cpus().length} cores, ${memory}, node ${process.version}, ${runs} alternating runs`);
 console.log(`load average (1, 5, 15 min): ${loadBefore} before, ${load()} after`);
 table('synth (a new K3S_TOKEN every run)', main, base);
-if (withoutCa) table(`without ${CA} (set here: every node process loads it at start)`, withoutCa, median(withoutCa.get(`node -e 0, without ${CA}`)!));
+if (withoutCa)
+  table(
+    `without ${CA} (set here: every node process loads it at start)`,
+    withoutCa,
+    median(withoutCa.get(`node -e 0, without ${CA}`)!),
+  );
 if (peerSamples) table('peers', peerSamples, median(peerSamples.get(baseline.name)!));
 table('scale (chart library, generated config; includes process start)', scale, scaleBase);
 const ratio = (name: string) => (median(main.get(name)!) / base).toFixed(2);

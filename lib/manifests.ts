@@ -31,6 +31,10 @@ export function synthManifests(app: App, shownAs: string): void {
   const files = fs.readdirSync(app.outdir).filter((f) => f.endsWith(app.outputFileExtension));
   const unchecked = files.find((f) => !checked.has(path.resolve(app.outdir, f)));
   if (unchecked !== undefined || files.length !== app.charts.length) {
-    throw new OutputMismatchError(shownAs, unchecked ?? '(files)', `cdk8s wrote ${files.length} manifest files for ${app.charts.length} charts, not all through the re-read`);
+    throw new OutputMismatchError(
+      shownAs,
+      unchecked ?? '(files)',
+      `cdk8s wrote ${files.length} manifest files for ${app.charts.length} charts, not all through the re-read`,
+    );
   }
 }

@@ -18,7 +18,9 @@ import { UserInputError } from './errors';
  */
 export class OutputMismatchError extends UserInputError {
   constructor(file: string, field: string, problem: string) {
-    super(`${file}: ${field}: ${problem}; nothing was written. The configuration passed validation, so this is a generator bug: please report it with the configuration`);
+    super(
+      `${file}: ${field}: ${problem}; nothing was written. The configuration passed validation, so this is a generator bug: please report it with the configuration`,
+    );
   }
 }
 
@@ -27,7 +29,11 @@ function checkCharacters(file: string, field: string, text: string): void {
   const m = UNREADABLE_IN_TEXT.exec(text);
   if (!m) return;
   const line = text.slice(0, m.index).split('\n').length;
-  throw new OutputMismatchError(file, field, `line ${line} holds ${codePoint(m[0])}, which YAML 1.1 readers (cloud-init, kubectl) treat as a line break or refuse`);
+  throw new OutputMismatchError(
+    file,
+    field,
+    `line ${line} holds ${codePoint(m[0])}, which YAML 1.1 readers (cloud-init, kubectl) treat as a line break or refuse`,
+  );
 }
 
 /** The dotted path of the first place `actual` differs from `expected`, or undefined when equal. */
@@ -125,8 +131,14 @@ function checkYaml(file: string, text: string, expected: readonly unknown[]): vo
   checkCharacters(file, '(text)', text);
   const docs = parseAllDocuments(text, { version: '1.1', uniqueKeys: true });
   const errors = docs.flatMap((d) => d.errors);
-  if (errors.length > 0) throw new OutputMismatchError(file, '(text)', `not valid YAML 1.1: ${errors[0]!.message.split('\n')[0]}`);
-  if (docs.length !== expected.length) throw new OutputMismatchError(file, '(text)', `${docs.length} YAML documents where ${expected.length} were generated`);
+  if (errors.length > 0)
+    throw new OutputMismatchError(file, '(text)', `not valid YAML 1.1: ${errors[0]!.message.split('\n')[0]}`);
+  if (docs.length !== expected.length)
+    throw new OutputMismatchError(
+      file,
+      '(text)',
+      `${docs.length} YAML documents where ${expected.length} were generated`,
+    );
   docs.forEach((doc, i) => {
     // PyYAML resolves a plain `<<` or `=` to its merge and value tags, which safe_load
     // refuses; the `yaml` package reads both as strings, so look for them here.
@@ -134,12 +146,21 @@ function checkYaml(file: string, text: string, expected: readonly unknown[]): vo
       Scalar(_key, node) {
         if (isScalar(node) && node.type === Scalar.PLAIN && (node.value === '<<' || node.value === '=')) {
           const line = node.range ? text.slice(0, node.range[0]).split('\n').length : 0;
-          throw new OutputMismatchError(file, `line ${line}`, `a plain ${node.value}, which PyYAML reads as a YAML 1.1 merge or value indicator, not as text`);
+          throw new OutputMismatchError(
+            file,
+            `line ${line}`,
+            `a plain ${node.value}, which PyYAML reads as a YAML 1.1 merge or value indicator, not as text`,
+          );
         }
       },
     });
     const where = firstDifference(expected[i], doc.toJS({ maxAliasCount: 0 }));
-    if (where) throw new OutputMismatchError(file, expected.length > 1 ? `document ${i + 1}, ${where}` : where, 'reads differently as YAML 1.1 than it was generated');
+    if (where)
+      throw new OutputMismatchError(
+        file,
+        expected.length > 1 ? `document ${i + 1}, ${where}` : where,
+        'reads differently as YAML 1.1 than it was generated',
+      );
   });
 }
 
@@ -159,7 +180,8 @@ export function rereadManifests(dir: string, charts: readonly (readonly unknown[
     .readdirSync(dir)
     .filter((f) => f.endsWith('.k8s.yaml'))
     .sort();
-  if (files.length !== charts.length) throw new OutputMismatchError(shownAs, '(files)', `${files.length} manifest files for ${charts.length} charts`);
+  if (files.length !== charts.length)
+    throw new OutputMismatchError(shownAs, '(files)', `${files.length} manifest files for ${charts.length} charts`);
   files.forEach((f, i) => rereadYaml(path.join(shownAs, f), fs.readFileSync(path.join(dir, f), 'utf8'), charts[i]!));
 }
 
@@ -173,7 +195,10 @@ export type EmbeddedFile = { readonly yaml: unknown } | { readonly json: unknown
 export function rereadCloudInit(
   file: string,
   text: string,
-  expected: { readonly write_files: readonly { readonly path: string; readonly content: string }[] } & Record<string, unknown>,
+  expected: { readonly write_files: readonly { readonly path: string; readonly content: string }[] } & Record<
+    string,
+    unknown
+  >,
   embedded: Readonly<Record<string, EmbeddedFile>>,
 ): void {
   rereadYaml(file, text, [expected]);

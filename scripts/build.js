@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Builds the fast synth: one esbuild bundle of snapshot.ts, then a V8 start-up snapshot of
 // it (build/synth.blob). `npm run synth` and `cdk8s synth` run
-// `node --snapshot-blob build/synth.blob -- [args]`: no module loading, no parsing, no
-// zod schema construction at run time (README, Performance). Plain JavaScript, so that
-// building needs no build. Type-checking is `tsc --noEmit`, in `npm run build` and `npm test`.
+// `node --snapshot-blob build/synth.blob -- [args]`: no module loading, no parsing, and for
+// the committed cluster.yaml no validation at run time (README, Performance). Plain JavaScript,
+// so that building needs no build. Type-checking is `tsc --noEmit`, in `npm run build` and
+// `npm test`.
 'use strict';
 const { execFileSync } = require('child_process');
 const esbuild = require('esbuild');
@@ -27,7 +28,8 @@ const treeShakenK8s = {
         const { code, exported } = k8sAsEsm(fs.readFileSync(args.path, 'utf8'));
         const original = Object.keys(require(args.path));
         const lost = original.filter((n) => !exported.includes(n));
-        if (lost.length > 0 || exported.length !== original.length) throw new Error(`exports differ: ${lost.slice(0, 5).join(', ')}`);
+        if (lost.length > 0 || exported.length !== original.length)
+          throw new Error(`exports differ: ${lost.slice(0, 5).join(', ')}`);
         return { contents: code, loader: 'js', resolveDir: path.dirname(args.path) };
       } catch (e) {
         return { warnings: [{ text: `bundling k8s.js as CommonJS, whole: ${e.message}` }] };
@@ -48,7 +50,9 @@ const oneYaml = {
     const cdk8s = path.dirname(require.resolve('cdk8s/package.json', { paths: [root] }));
     const theirs = path.join(cdk8s, 'node_modules', 'yaml');
     if (!fs.existsSync(theirs) || version(theirs) !== version(ours)) return;
-    b.onResolve({ filter: /^yaml$/ }, (args) => (args.importer.startsWith(cdk8s + path.sep) ? { path: require.resolve('yaml', { paths: [root] }) } : undefined));
+    b.onResolve({ filter: /^yaml$/ }, (args) =>
+      args.importer.startsWith(cdk8s + path.sep) ? { path: require.resolve('yaml', { paths: [root] }) } : undefined,
+    );
   },
 };
 
@@ -81,7 +85,8 @@ async function build() {
     ...fs.readdirSync(path.join(root, 'bootstrap', 'templates')).map((f) => `bootstrap/templates/${f}`),
     // Read at module load by charts/upgrade/controller.ts, so the snapshot carries them.
     'crds/upgrade.cattle.io_plans.yaml',
-    ...fs.readdirSync(path.join(root, 'vendor', 'system-upgrade-controller'), { recursive: true })
+    ...fs
+      .readdirSync(path.join(root, 'vendor', 'system-upgrade-controller'), { recursive: true })
       .filter((f) => /\.ya?ml$/.test(f))
       .map((f) => `vendor/system-upgrade-controller/${f}`),
     'package-lock.json',
@@ -108,11 +113,15 @@ async function build() {
     absWorkingDir: root,
   });
   try {
-    execFileSync(process.execPath, [path.join(out, 'validate-config.js'), 'cluster.yaml', validated], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(process.execPath, [path.join(out, 'validate-config.js'), 'cluster.yaml', validated], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
   } catch (e) {
     // An invalid cluster.yaml must not break the build: the run reports it properly. The
     // warm-up then validates it itself, and the snapshot carries the schema.
-    console.warn(`cluster.yaml did not validate (${String(e.stderr).split('\n').find((l) => l.trim()) ?? e.message}): the snapshot carries the schema`);
+    const reason = String(e.stderr).trim().split('\n')[0] || e.message;
+    console.warn(`cluster.yaml did not validate (${reason}): the snapshot carries the schema`);
   }
 
   const blob = path.join(out, 'synth.blob');

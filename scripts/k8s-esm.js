@@ -12,8 +12,11 @@ const ts = require('typescript');
 function k8sAsEsm(source) {
   const sf = ts.createSourceFile('k8s.js', source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
   const text = (node) => source.slice(node.getStart(sf), node.end);
-  const unexpected = (node) => new Error(`unexpected statement in k8s.js at line ${sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1}: ${text(node).slice(0, 100)}`);
-  const isExports = (e) => ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === 'exports';
+  const lineOf = (node) => sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
+  const unexpected = (node) =>
+    new Error(`unexpected statement in k8s.js at line ${lineOf(node)}: ${text(node).slice(0, 100)}`);
+  const isExports = (e) =>
+    ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === 'exports';
   /** `_n = JSII_RTTI_SYMBOL_1` temporaries, by name. */
   const temporaries = new Map();
   /** Statements that set up one class or enum, by its name, in source order. */
@@ -23,7 +26,8 @@ function k8sAsEsm(source) {
   const exported = new Set();
 
   for (const st of sf.statements) {
-    if (ts.isExpressionStatement(st) && ts.isStringLiteral(st.expression) && st.expression.text === 'use strict') continue;
+    if (ts.isExpressionStatement(st) && ts.isStringLiteral(st.expression) && st.expression.text === 'use strict')
+      continue;
     if (ts.isClassDeclaration(st) && st.name) {
       group(st.name.text).push(text(st));
       continue;
@@ -51,7 +55,12 @@ function k8sAsEsm(source) {
     if (!ts.isExpressionStatement(st)) throw unexpected(st);
     const e = st.expression;
     // Object.defineProperty(exports, "__esModule", { value: true })
-    if (ts.isCallExpression(e) && e.expression.getText(sf) === 'Object.defineProperty' && e.arguments[0]?.getText(sf) === 'exports') continue;
+    if (
+      ts.isCallExpression(e) &&
+      e.expression.getText(sf) === 'Object.defineProperty' &&
+      e.arguments[0]?.getText(sf) === 'exports'
+    )
+      continue;
     if (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
       const { left, right } = e;
       if (isExports(left)) {
@@ -70,10 +79,15 @@ function k8sAsEsm(source) {
         continue;
       }
       // X[_n] = {…}, X.GVK = {…}
-      const target = ts.isElementAccessExpression(left) || ts.isPropertyAccessExpression(left) ? left.expression : undefined;
+      const target =
+        ts.isElementAccessExpression(left) || ts.isPropertyAccessExpression(left) ? left.expression : undefined;
       if (target && ts.isIdentifier(target) && groups.has(target.text)) {
         let s = text(st);
-        if (ts.isElementAccessExpression(left) && ts.isIdentifier(left.argumentExpression) && temporaries.has(left.argumentExpression.text)) {
+        if (
+          ts.isElementAccessExpression(left) &&
+          ts.isIdentifier(left.argumentExpression) &&
+          temporaries.has(left.argumentExpression.text)
+        ) {
           s = `${target.text}[${temporaries.get(left.argumentExpression.text)}]${source.slice(left.end, st.end)}`;
         } else if (ts.isElementAccessExpression(left)) {
           throw unexpected(st);

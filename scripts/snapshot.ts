@@ -11,8 +11,10 @@ import { main, run } from '../main';
 /**
  * Entry of the V8 start-up snapshot that `npm run synth` and `cdk8s synth` run
  * (scripts/build.js). Everything `main` imports is loaded and initialized while the snapshot
- * is built, and one throwaway synth of cluster.yaml runs then, so the functions a synth
- * calls are already compiled too. A run deserializes the heap and calls `run`.
+ * is built (but the config schema, which only another config needs: config/load.ts), and one
+ * throwaway synth of cluster.yaml runs then, so the functions a synth calls are already
+ * compiled, and what it serialized and validated is remembered (lib/reread.ts,
+ * config/load.ts). A run deserializes the heap and calls `run`.
  */
 const warmup = fs.mkdtempSync(path.join(os.tmpdir(), 'honeydue-warmup-'));
 try {
@@ -23,7 +25,11 @@ try {
     const { text, config } = v8.deserialize(fs.readFileSync(validated)) as { text: string; config: Config };
     rememberConfig(text, RENDER_CHECKS, config);
   }
-  main(['--config', 'cluster.yaml'], { K3S_TOKEN: 'warmup-token-never-used-by-any-node-0123456789', CDK8S_OUTDIR: path.join(warmup, 'dist') }, () => {});
+  main(
+    ['--config', 'cluster.yaml'],
+    { K3S_TOKEN: 'warmup-token-never-used-by-any-node-0123456789', CDK8S_OUTDIR: path.join(warmup, 'dist') },
+    () => {},
+  );
 } catch {
   // A broken cluster.yaml must not break the build: the run reports it properly.
 } finally {
@@ -40,8 +46,11 @@ function rebuildIfStale(): number | undefined {
   const newer = inputs.find((f) => (fs.statSync(path.join(root, f), { throwIfNoEntry: false })?.mtimeMs ?? 0) > built);
   if (!newer) return undefined;
   console.error(`${newer} changed since the last build: rebuilding the synth snapshot (type-check with npm run build)`);
-  const step = (args: string[]) => spawnSync(process.execPath, args, { stdio: 'inherit', cwd: process.cwd() }).status ?? 1;
-  return step([path.join(root, 'scripts', 'build.js')]) || step(['--snapshot-blob', blob, '--', ...process.argv.slice(1)]);
+  const step = (args: string[]) =>
+    spawnSync(process.execPath, args, { stdio: 'inherit', cwd: process.cwd() }).status ?? 1;
+  return (
+    step([path.join(root, 'scripts', 'build.js')]) || step(['--snapshot-blob', blob, '--', ...process.argv.slice(1)])
+  );
 }
 
 v8.startupSnapshot.setDeserializeMainFunction(() => {

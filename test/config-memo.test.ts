@@ -31,13 +31,17 @@ describe('a configuration text validated once is not parsed again (config/load.t
 
   test('the same text with other checks is validated again, and those checks run', () => {
     parseConfig(TEXT, 'cluster.yaml', RENDER_CHECKS);
-    const check = jest.fn<ReturnType<ConfigCheck>, Parameters<ConfigCheck>>(() => [{ path: ['partOf'], message: 'refused by this check' }]);
+    const check = jest.fn<ReturnType<ConfigCheck>, Parameters<ConfigCheck>>(() => [
+      { path: ['partOf'], message: 'refused by this check' },
+    ]);
     expect(() => parseConfig(TEXT, 'cluster.yaml', [check])).toThrow(/partOf: refused by this check/);
     expect(check).toHaveBeenCalledTimes(1);
   });
 
   test('a text that failed is refused again, with the same message: failures are not remembered', () => {
-    const refusing = jest.fn<ReturnType<ConfigCheck>, Parameters<ConfigCheck>>(() => [{ path: ['apps', 'api', 'replicas'], message: 'too many' }]);
+    const refusing = jest.fn<ReturnType<ConfigCheck>, Parameters<ConfigCheck>>(() => [
+      { path: ['apps', 'api', 'replicas'], message: 'too many' },
+    ]);
     const messages = [0, 1].map(() => {
       try {
         parseConfig(TEXT, 'bad.yaml', [refusing]);
@@ -52,7 +56,7 @@ describe('a configuration text validated once is not parsed again (config/load.t
     expect(refusing).toHaveBeenCalledTimes(2);
   });
 
-  test('a config another process validated for a text (the snapshot build) is taken for that text and those checks only', () => {
+  test('a config validated by another process (the snapshot build) is taken for that text and checks only', () => {
     const { check, checks } = counting();
     const validated = parseConfig(TEXT, 'cluster.yaml', RENDER_CHECKS);
     const text = `${TEXT}\n# validated elsewhere\n`;

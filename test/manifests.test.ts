@@ -7,7 +7,8 @@ import { OutputMismatchError } from '../lib/reread';
 import { production, tempDir } from './support';
 
 /** Every file of a directory, by name, with its bytes. */
-const files = (dir: string) => Object.fromEntries(fs.readdirSync(dir).map((f) => [f, fs.readFileSync(path.join(dir, f), 'latin1')]));
+const files = (dir: string) =>
+  Object.fromEntries(fs.readdirSync(dir).map((f) => [f, fs.readFileSync(path.join(dir, f), 'latin1')]));
 
 function stackApp(config = production()): App {
   const app = new App({ outdir: path.join(tempDir('manifests'), 'dist') });
@@ -16,7 +17,7 @@ function stackApp(config = production()): App {
 }
 
 describe('synthManifests writes what cdk8s writes, each file read back as kubectl reads it first', () => {
-  test('the files are byte for byte those of app.synth(), the first time and when every document is already known', () => {
+  test('the files are byte for byte those of app.synth(), the first time and with every document known', () => {
     const plain = stackApp();
     plain.synth();
     for (let i = 0; i < 2; i++) {
@@ -29,11 +30,17 @@ describe('synthManifests writes what cdk8s writes, each file read back as kubect
   test('a manifest that reads back differently stops the synth, naming the file as shown', () => {
     const config = production();
     // The schema refuses this value; the check must hold on its own.
-    const app = stackApp({ ...config, apps: { ...config.apps, api: { ...config.apps.api, env: { DB_SSLMODE: 'require\u2028bootcmd: x' } } } });
+    const app = stackApp({
+      ...config,
+      apps: { ...config.apps, api: { ...config.apps.api, env: { DB_SSLMODE: 'require\u2028bootcmd: x' } } },
+    });
     expect(() => synthManifests(app, 'dist')).toThrow(OutputMismatchError);
-    expect(() => synthManifests(stackApp({ ...config, apps: { ...config.apps, api: { ...config.apps.api, env: { DB_SSLMODE: 'x\u0085y' } } } }), 'dist')).toThrow(
-      /^dist\/0002-api\.k8s\.yaml: \(text\): line \d+ holds U\+0085, which YAML 1\.1 readers/,
-    );
+    expect(() =>
+      synthManifests(
+        stackApp({ ...config, apps: { ...config.apps, api: { ...config.apps.api, env: { DB_SSLMODE: 'x\u0085y' } } } }),
+        'dist',
+      ),
+    ).toThrow(/^dist\/0002-api\.k8s\.yaml: \(text\): line \d+ holds U\+0085, which YAML 1\.1 readers/);
   });
 
   test('a manifest file that did not pass through the check fails the synth (cdk8s wrote it some other way)', () => {
@@ -41,7 +48,11 @@ describe('synthManifests writes what cdk8s writes, each file read back as kubect
     fs.mkdirSync(app.outdir, { recursive: true });
     fs.writeFileSync(path.join(app.outdir, '0100-unchecked.k8s.yaml'), 'kind: Unchecked\n');
     expect(() => synthManifests(app, 'dist')).toThrow(
-      new OutputMismatchError('dist', '0100-unchecked.k8s.yaml', 'cdk8s wrote 10 manifest files for 9 charts, not all through the re-read'),
+      new OutputMismatchError(
+        'dist',
+        '0100-unchecked.k8s.yaml',
+        'cdk8s wrote 10 manifest files for 9 charts, not all through the re-read',
+      ),
     );
   });
 
@@ -50,7 +61,12 @@ describe('synthManifests writes what cdk8s writes, each file read back as kubect
     synthManifests(stackApp(), 'dist');
     expect(Yaml.save).toBe(save);
     const config = production();
-    expect(() => synthManifests(stackApp({ ...config, apps: { ...config.apps, api: { ...config.apps.api, env: { A: 'x\u2029' } } } }), 'dist')).toThrow();
+    expect(() =>
+      synthManifests(
+        stackApp({ ...config, apps: { ...config.apps, api: { ...config.apps.api, env: { A: 'x\u2029' } } } }),
+        'dist',
+      ),
+    ).toThrow();
     expect(Yaml.save).toBe(save);
   });
 });

@@ -21,7 +21,11 @@ const TOKEN = 'snapshot-test-token-0123456789abcdefghijklmnop';
 function tree(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) out[path.relative(dir, path.join(e.parentPath, e.name))] = fs.readFileSync(path.join(e.parentPath, e.name), 'latin1');
+    if (e.isFile())
+      out[path.relative(dir, path.join(e.parentPath, e.name))] = fs.readFileSync(
+        path.join(e.parentPath, e.name),
+        'latin1',
+      );
   }
   return out;
 }
@@ -29,7 +33,9 @@ function tree(dir: string): Record<string, string> {
 /** The snapshot's synth of `config`, as `npm run synth` runs it. */
 function snapshotSynth(config: string): Record<string, string> {
   const out = path.join(tempDir('snapshot-cli'), 'dist');
-  const r = run([process.execPath, '--snapshot-blob', BLOB, '--', '--config', config], { env: { PATH: process.env.PATH, K3S_TOKEN: TOKEN, CDK8S_OUTDIR: out } });
+  const r = run([process.execPath, '--snapshot-blob', BLOB, '--', '--config', config], {
+    env: { PATH: process.env.PATH, K3S_TOKEN: TOKEN, CDK8S_OUTDIR: out },
+  });
   if (r.status !== 0) throw new Error(explain(r));
   return tree(out);
 }
@@ -54,7 +60,7 @@ test('the snapshot writes byte for byte what the sources write, for the producti
   expect(fromSnapshot).toEqual(sourceSynth(config));
 });
 
-test('and for a config whose every manifest differs from the warm-up’s, so nothing in it was serialized before', () => {
+test('and for a config whose every manifest differs from the warm-up’s (nothing serialized before)', () => {
   const raw = productionRaw() as any;
   raw.partOf = 'other-stack';
   raw.apps.admin.host = 'admin.example.org';
