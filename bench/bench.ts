@@ -1,4 +1,5 @@
 import { spawnSync } from 'child_process';
+import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -6,36 +7,67 @@ import { kubectlPath } from '../test/layer';
 
 /**
  * `npm run bench`: wall time of the real commands, alternated run by run so machine noise
- * hits them alike, each reported as a ratio to `node -e 0` measured in the same run.
- * It reports; it never fails on a figure. BENCH_RUNS sets the runs per command (>= 5).
+ * hits them alike, each reported as a ratio to `node -e 0` measured in the same run. Every
+ * synth gets a new cluster token, so no cache of any kind can skip rendering the node files;
+ * the bench checks that the node file it wrote holds that token.
+ * It reports; it never fails on a figure.
+ *
+ * Two more rows say what the ratios leave out: the app with a config other than the one the
+ * snapshot was built with (it then loads the schema: config/load.ts), and, when
+ * NODE_EXTRA_CA_CERTS is set, node -e 0 and the app without it (Node loads those certificates
+ * at the start of every process, which adds the same time to both sides of each ratio).
+ *
+ * BENCH_RUNS sets the runs per command (default 15, at least 5). BENCH_PEERS=1 adds
+ * `npx cdk8s synth` and the `kubectl kustomize` peer (slow: about 1.5 s a run).
  */
 const root = path.resolve(__dirname, '..');
-const runs = Math.max(5, Number(process.env.BENCH_RUNS ?? 5));
+const runs = Math.max(5, Number(process.env.BENCH_RUNS ?? 15));
+const peers = process.env.BENCH_PEERS === '1';
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'honeydue-bench-'));
-// A fixed token and a scratch outdir: the benchmark must not touch dist/ or .secrets/.
-const env = { ...process.env, K3S_TOKEN: 'bench-token-not-used-by-any-cluster-0123456789', CDK8S_OUTDIR: path.join(work, 'dist') };
+// A scratch outdir: the benchmark must not touch dist/ or .secrets/.
+const outdir = path.join(work, 'dist');
+const blob = path.join(root, 'build', 'synth.blob');
+const nodeBin = process.execPath;
 
 interface Command {
   readonly name: string;
   readonly argv: readonly string[];
+  /** Renders the node files: gets a new token, and its output is checked for it. */
+  readonly synth?: boolean;
+  /** Variables removed from the environment. */
+  readonly unset?: readonly string[];
 }
 
+/** 48 hex digits: a plain K3s secret ([A-Za-z0-9], 32+), new for every run. */
+const newToken = () => randomBytes(24).toString('hex');
+
 function time(cmd: Command): number {
+  const token = newToken();
+  const env: NodeJS.ProcessEnv = { ...process.env, K3S_TOKEN: token, CDK8S_OUTDIR: outdir };
+  for (const v of cmd.unset ?? []) delete env[v];
   const start = process.hrtime.bigint();
   const r = spawnSync(cmd.argv[0]!, cmd.argv.slice(1), { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (r.status !== 0) throw new Error(`${cmd.name} failed (${r.status}): ${r.stderr}`);
+  if (cmd.synth) {
+    const dir = path.join(outdir, 'cloud-init');
+    const files = fs.readdirSync(dir);
+    if (files.length === 0 || !files.every((f) => fs.readFileSync(path.join(dir, f), 'utf8').includes(token))) {
+      throw new Error(`${cmd.name}: a node file in ${dir} does not hold this run's token`);
+    }
+  }
   return seconds;
 }
 
 /** Runs every command `runs` times, alternating, and returns the samples per command. */
 function measure(cmds: readonly Command[]): Map<string, number[]> {
   const samples = new Map(cmds.map((c) => [c.name, [] as number[]]));
+  for (const c of cmds) time(c); // one unrecorded round: page cache, kubectl layer
   for (let i = 0; i < runs; i++) for (const c of cmds) samples.get(c.name)!.push(time(c));
   return samples;
 }
 
-const median = (xs: number[]) => {
+const median = (xs: readonly number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
@@ -43,34 +75,89 @@ const median = (xs: number[]) => {
 function table(title: string, samples: Map<string, number[]>, baseline: number): void {
   console.log(`\n${title}\n| command | median s | min s | max s | × node -e 0 |\n|---|---:|---:|---:|---:|`);
   for (const [name, xs] of samples) {
-    console.log(`| ${name} | ${median(xs).toFixed(3)} | ${Math.min(...xs).toFixed(3)} | ${Math.max(...xs).toFixed(3)} | ${(median(xs) / baseline).toFixed(1)} |`);
+    const cells = [median(xs), Math.min(...xs), Math.max(...xs)].map((x) => x.toFixed(3));
+    console.log(`| ${name} | ${cells.join(' | ')} | ${(median(xs) / baseline).toFixed(2)} |`);
   }
 }
 
-// The peer: the same manifests as plain YAML under a generated kustomization.yaml.
-const kustomizeDir = path.join(work, 'kustomize');
-fs.mkdirSync(kustomizeDir);
-const manifests = fs.readdirSync(path.join(root, 'dist')).filter((f) => f.endsWith('.k8s.yaml'));
-for (const f of manifests) fs.copyFileSync(path.join(root, 'dist', f), path.join(kustomizeDir, f));
-fs.writeFileSync(path.join(kustomizeDir, 'kustomization.yaml'), `${JSON.stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: manifests })}\n`);
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+const loadBefore = load();
 
-const nodeBin = process.execPath;
 const baseline: Command = { name: 'node -e 0', argv: [nodeBin, '-e', '0'] };
+const APP = 'the app (node --snapshot-blob build/synth.blob --)';
+const STARTUP = 'start-up alone (the app with --version)';
+const NPM = 'npm run synth';
+// Another config: cluster.yaml with one host changed.
+const otherConfig = path.join(work, 'other.yaml');
+fs.writeFileSync(
+  otherConfig,
+  fs.readFileSync(path.join(root, 'cluster.yaml'), 'utf8').replace(/^(\s+host: )admin\./m, '$1admin2.'),
+);
+const app = [nodeBin, '--snapshot-blob', blob, '--'];
 const main = measure([
   baseline,
-  { name: 'npm run synth', argv: ['npm', 'run', '-s', 'synth'] },
-  { name: 'npx cdk8s synth', argv: ['npx', 'cdk8s', 'synth', '--no-check-upgrade', '--output', env.CDK8S_OUTDIR] },
-  { name: 'kubectl kustomize (peer)', argv: [kubectlPath(), 'kustomize', kustomizeDir] },
+  { name: APP, argv: app, synth: true },
+  { name: STARTUP, argv: [...app, '--version'] },
+  { name: NPM, argv: ['npm', 'run', '-s', 'synth'], synth: true },
+  { name: 'the app, another config (loads the schema)', argv: [...app, '--config', otherConfig], synth: true },
 ]);
 const base = median(main.get(baseline.name)!);
 
-const sizes = [10, 100, 1000];
-const scale = measure([baseline, ...sizes.map((n) => ({ name: `scale: ${n} web workloads`, argv: [nodeBin, path.join(root, 'build', 'scale.js'), String(n)] }))]);
-const scaleBase = median(scale.get(baseline.name)!);
+const CA = 'NODE_EXTRA_CA_CERTS';
+const withoutCa = process.env[CA]
+  ? measure([
+      { name: `node -e 0, without ${CA}`, argv: baseline.argv, unset: [CA] },
+      { name: `the app, without ${CA}`, argv: app, synth: true, unset: [CA] },
+    ])
+  : undefined;
 
-console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${runs} alternating runs`);
-table('synth', main, base);
-table('scale (chart library, generated config; includes process start)', scale, scaleBase);
+let peerSamples: Map<string, number[]> | undefined;
+if (peers) {
+  // The peer: the same manifests as plain YAML under a generated kustomization.yaml.
+  const kustomizeDir = path.join(work, 'kustomize');
+  fs.mkdirSync(kustomizeDir);
+  const manifests = fs.readdirSync(path.join(root, 'dist')).filter((f) => f.endsWith('.k8s.yaml'));
+  for (const f of manifests) fs.copyFileSync(path.join(root, 'dist', f), path.join(kustomizeDir, f));
+  const kustomization = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: manifests };
+  fs.writeFileSync(path.join(kustomizeDir, 'kustomization.yaml'), `${JSON.stringify(kustomization)}\n`);
+  peerSamples = measure([
+    baseline,
+    { name: 'npx cdk8s synth', argv: ['npx', 'cdk8s', 'synth', '--no-check-upgrade', '--output', outdir], synth: true },
+    { name: 'kubectl kustomize (peer)', argv: [kubectlPath(), 'kustomize', kustomizeDir] },
+  ]);
+}
+
+const sizes = [10, 100, 1000];
+const scaleName = (n: number) => `scale: ${n} web workloads`;
+const scale = measure([
+  baseline,
+  ...sizes.map((n) => ({ name: scaleName(n), argv: [nodeBin, path.join(root, 'build', 'scale.js'), String(n)] })),
+]);
+const scaleBase = median(scale.get(baseline.name)!);
 fs.rmSync(work, { recursive: true, force: true });
-const t = (n: number) => median(scale.get(`scale: ${n} web workloads`)!);
-console.log(`\nscale: t(1000)/t(100) = ${(t(1000) / t(100)).toFixed(2)}`);
+
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+const memory = `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;
+console.log(`machine: ${cpu}, ${os.cpus().length} cores, ${memory}, node ${process.version}, ${runs} alternating runs`);
+console.log(`load average (1, 5, 15 min): ${loadBefore} before, ${load()} after`);
+table('synth (a new K3S_TOKEN every run)', main, base);
+if (withoutCa)
+  table(
+    `without ${CA} (set here: every node process loads it at start)`,
+    withoutCa,
+    median(withoutCa.get(`node -e 0, without ${CA}`)!),
+  );
+if (peerSamples) table('peers', peerSamples, median(peerSamples.get(baseline.name)!));
+table('scale (chart library, generated config; includes process start)', scale, scaleBase);
+const ratio = (name: string) => (median(main.get(name)!) / base).toFixed(2);
+const t = (n: number) => median(scale.get(scaleName(n))!);
+console.log(`
+ratios to node -e 0 (medians of the same run)
+  the app:         ${ratio(APP)}
+  npm run synth:   ${ratio(NPM)}
+  start-up alone:  ${ratio(STARTUP)}
+scale: t(1000)/t(100) = ${(t(1000) / t(100)).toFixed(2)}`);

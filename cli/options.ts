@@ -1,5 +1,5 @@
 import { parseArgs } from 'util';
-import { JSON_SCHEMA_FILE } from '../config/json-schema';
+import { JSON_SCHEMA_FILE } from '../config/schema-file';
 import { UsageError } from '../lib/errors';
 import { RUNBOOKS } from '../operator/runbooks/names';
 

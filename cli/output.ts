@@ -4,7 +4,7 @@ import * as path from 'path';
 import { addStack } from '../charts/stack';
 import type { Config } from '../config/schema';
 import { isSynthOutput, type StagedDir, stageDir } from '../lib/replace-dir';
-import { rereadManifests } from '../lib/reread';
+import { synthManifests } from '../lib/manifests';
 import { NODE_OUTPUTS, OUTPUT } from '../model/layout';
 import type { NodeRecord } from '../model/node-record';
 import type { RenderedNode } from '../node/render';
@@ -48,16 +48,12 @@ function fixModes(dir: string): void {
   }
 }
 
-/** The manifests, read back as kubectl will before anything is replaced (lib/reread.ts). */
+/** The manifests, serialized once and read back as kubectl will before anything is replaced. */
 function writeManifests(dir: string, outdir: string, config: Config): void {
   const app = new App({ outdir: dir });
   addStack(app, config);
-  app.synth();
-  rereadManifests(
-    dir,
-    app.charts.map((c) => c.toJson()),
-    outdir,
-  );
+  // Each file read back as kubectl will, before anything is replaced (lib/manifests.ts).
+  synthManifests(app, outdir);
 }
 
 /**

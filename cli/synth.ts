@@ -1,4 +1,4 @@
-import { JSON_SCHEMA_FILE, writeConfigJsonSchema } from '../config/json-schema';
+import { JSON_SCHEMA_FILE } from '../config/schema-file';
 import { configFileFrom, loadConfig } from '../config/load';
 import { UsageError } from '../lib/errors';
 import type { StagedDir } from '../lib/replace-dir';
@@ -35,7 +35,8 @@ export function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (l
   if (opts.help) return done(log, usage());
   if (opts.version) return done(log, `honeydue-infra ${version}`);
   if (opts['write-schema']) {
-    writeConfigJsonSchema();
+    // Loaded here: the schema (zod) stays out of a synth whose config is already validated (config/load.ts).
+    (require('../config/json-schema') as typeof import('../config/json-schema')).writeConfigJsonSchema();
     return done(log, `wrote ${JSON_SCHEMA_FILE}`);
   }
   if (opts.config === '') throw new UsageError('--config needs a file name: --config path/to/cluster.yaml');

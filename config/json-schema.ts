@@ -2,9 +2,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
 import { configSchema } from './schema';
+import { JSON_SCHEMA_FILE } from './schema-file';
 
-/** Where `npm run schema` writes the JSON Schema that cluster.yaml's modeline points editors at. */
-export const JSON_SCHEMA_FILE = path.join('.schema', 'cluster.schema.json');
+export { JSON_SCHEMA_FILE };
 
 /**
  * The config schema as JSON Schema, for the YAML language server: the `.describe()` texts

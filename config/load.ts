@@ -2,8 +2,7 @@ import * as fs from 'fs';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { UserInputError } from '../lib/errors';
-import { type Config, configSchema } from './schema';
-import { visible } from './text';
+import type { Config } from './schema';
 
 /**
  * Most aliases (`*name`) a configuration may use. Every alias is expanded when the file is
@@ -42,6 +41,30 @@ export function loadConfig(file: string = DEFAULT_CONFIG_FILE): Config {
 
 /** Parses and validates YAML text; `source` names it in errors. */
 export function parseConfig(text: string, source: string): Config {
+  // A pure function of the text: a text this process has already validated gets a copy of
+  // that result, without a parse. The synth snapshot's warm-up validates cluster.yaml while
+  // the snapshot is built, so an unchanged cluster.yaml costs a lookup (README, Performance).
+  // Failures are not kept; copies keep callers apart.
+  const known = VALIDATED.get(text);
+  if (known) return structuredClone(known);
+  const config = validate(text, source);
+  VALIDATED.set(text, structuredClone(config));
+  return config;
+}
+
+/** Texts that passed `validate`, with the result. */
+const VALIDATED = new Map<string, Config>();
+
+/**
+ * Takes `config` as the result of validating `text` in another process of this same code: the
+ * synth snapshot's build validates cluster.yaml in a process of its own (scripts/build.js), so
+ * that the snapshot holds the result and not the schema.
+ */
+export function rememberConfig(text: string, config: Config): void {
+  VALIDATED.set(text, structuredClone(config));
+}
+
+function validate(text: string, source: string): Config {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -64,6 +87,8 @@ export function parseConfig(text: string, source: string): Config {
     }
     throw e;
   }
+  // Loaded here: the schema (zod) stays out of a run whose config is already validated.
+  const { configSchema } = require('./schema') as typeof import('./schema');
   const result = configSchema.safeParse(data ?? {});
   if (result.success) return result.data;
 
@@ -103,6 +128,7 @@ function fieldName(path: readonly PropertyKey[]): string {
     .map((seg, i) => {
       const s = String(seg);
       if (/^[A-Za-z0-9_-]+$/.test(s)) return i === 0 ? s : `.${s}`;
+      const { visible } = require('./text') as typeof import('./text');
       return `[${JSON.stringify(visible(s)).replace(/\\\\u/g, '\\u')}]`;
     })
     .join('');
