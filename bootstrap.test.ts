@@ -681,3 +681,20 @@ describe('every K3s option is a flag of the pinned release (test/fixtures/k3s)',
     }
   });
 });
+
+describe('node records', () => {
+  test.each([
+    ['production', () => production()],
+    ['a new cluster', () => newCluster()],
+    ['IPVS and a private network', () => variant((r) => {
+      r.k3s = { ...r.k3s, kubeProxyMode: 'ipvs' };
+      r.cluster.privateNetwork = { cidr: '10.0.0.0/16', interface: 'enp7s0' };
+      r.cluster.nodes.forEach((n, i) => (n.privateIPv4 = `10.0.0.${i + 2}`));
+    })],
+  ])('%s: the records a synth takes from its node files are the records rendered without any token', (_name, config) => {
+    const c = config();
+    const withToken = renderRecords(c, renderNodes(c, { token: TEST_TOKEN }));
+    expect(withToken).toEqual(renderRecords(c));
+    for (const r of withToken) expect(r.text).not.toContain(TEST_TOKEN);
+  });
+});

@@ -1,5 +1,5 @@
 import { spawnSync } from 'child_process';
-import { randomBytes } from 'crypto';
+import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -36,6 +36,8 @@ interface Command {
   readonly synth?: boolean;
   /** Variables removed from the environment. */
   readonly unset?: readonly string[];
+  /** Variables set in the environment. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** 48 hex digits: a plain K3s secret ([A-Za-z0-9], 32+), new for every run. */
@@ -43,7 +45,7 @@ const newToken = () => randomBytes(24).toString('hex');
 
 function time(cmd: Command): number {
   const token = newToken();
-  const env: NodeJS.ProcessEnv = { ...process.env, K3S_TOKEN: token, CDK8S_OUTDIR: outdir };
+  const env: NodeJS.ProcessEnv = { ...process.env, K3S_TOKEN: token, CDK8S_OUTDIR: outdir, ...cmd.env };
   for (const v of cmd.unset ?? []) delete env[v];
   const start = process.hrtime.bigint();
   const r = spawnSync(cmd.argv[0]!, cmd.argv.slice(1), { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -107,6 +109,38 @@ const main = measure([
 ]);
 const base = median(main.get(baseline.name)!);
 
+/**
+ * The plan's own cost, without hcloud's: `hcloud` on PATH is a stub that prints canned JSON of
+ * a cluster that matches this synth (every server labelled with its record's fingerprint, the
+ * firewall with the rules file's rules), so the plan does all its work and finds nothing to do.
+ * The stub's three calls are timed alone too, and taken off.
+ */
+const stubDir = path.join(work, 'stub');
+fs.mkdirSync(stubDir);
+{
+  const config = fs.readFileSync(path.join(root, 'cluster.yaml'), 'utf8');
+  const names = [...config.matchAll(/\{ name: ([\w.-]+),[^}]*publicIPv4: ([\d.]+) \}/g)].map((m) => ({ name: m[1]!, ip: m[2]! }));
+  const record = (n: string) => fs.readFileSync(path.join(outdir, 'nodes', `${n}.record`), 'utf8');
+  const fingerprint = (n: string) => createHash('sha256').update(record(n)).digest('hex').slice(0, 40);
+  const servers = names.map((n, i) => ({ id: i + 1, name: n.name, status: 'running', labels: { 'honeydue/node-file': fingerprint(n.name) }, public_net: { ipv4: { ip: n.ip } } }));
+  const rules = JSON.parse(fs.readFileSync(path.join(outdir, 'hcloud', 'firewall.rules'), 'utf8'));
+  const firewall = { rules, applied_to: servers.map((x) => ({ type: 'server', server: { id: x.id } })) };
+  const ips = names.map((n, i) => ({ name: `${n.name}-ipv4`, ip: n.ip, assignee_id: i + 1, auto_delete: false }));
+  fs.writeFileSync(path.join(stubDir, 'servers.json'), JSON.stringify(servers));
+  fs.writeFileSync(path.join(stubDir, 'firewall.json'), JSON.stringify(firewall));
+  fs.writeFileSync(path.join(stubDir, 'ips.json'), JSON.stringify(ips));
+  const script = `#!/bin/sh\ncase "$1 $2" in\n"server list") exec cat ${stubDir}/servers.json;;\n"firewall describe") exec cat ${stubDir}/firewall.json;;\n"primary-ip list") exec cat ${stubDir}/ips.json;;\nesac\nexit 1\n`;
+  fs.writeFileSync(path.join(stubDir, 'hcloud'), script, { mode: 0o755 });
+}
+const stubEnv = { PATH: `${stubDir}:${process.env.PATH}`, HCLOUD_TOKEN: 'bench-not-a-token' };
+const PLAN = 'the plan (--plan; hcloud a stub of canned JSON)';
+const STUB = 'the stub alone, its three calls';
+const planned = measure([
+  { name: APP, argv: app, synth: true },
+  { name: PLAN, argv: [...app, '--plan'], env: stubEnv },
+  { name: STUB, argv: ['sh', '-c', 'hcloud server list -o json && hcloud firewall describe x -o json && hcloud primary-ip list -o json'], env: stubEnv },
+]);
+
 const CA = 'NODE_EXTRA_CA_CERTS';
 const withoutCa = process.env[CA]
   ? measure([
@@ -153,6 +187,7 @@ if (withoutCa)
   );
 if (peerSamples) table('peers', peerSamples, median(peerSamples.get(baseline.name)!));
 table('scale (chart library, generated config; includes process start)', scale, scaleBase);
+table('the plan (ratios here to node -e 0 of the first table)', planned, base);
 const ratio = (name: string) => (median(main.get(name)!) / base).toFixed(2);
 const t = (n: number) => median(scale.get(scaleName(n))!);
 console.log(`
@@ -160,4 +195,8 @@ ratios to node -e 0 (medians of the same run)
   the app:         ${ratio(APP)}
   npm run synth:   ${ratio(NPM)}
   start-up alone:  ${ratio(STARTUP)}
-scale: t(1000)/t(100) = ${(t(1000) / t(100)).toFixed(2)}`);
+scale: t(1000)/t(100) = ${(t(1000) / t(100)).toFixed(2)}
+the plan's own cost, without hcloud's: (plan - stub) / the app's synth = ${(
+  (median(planned.get(PLAN)!) - median(planned.get(STUB)!)) /
+  median(planned.get(APP)!)
+).toFixed(2)}`);

@@ -4,6 +4,7 @@ import { UsageError } from '../lib/errors';
 import type { StagedDir } from '../lib/replace-dir';
 import { layout, outputDir } from '../model/layout';
 import { type ClusterToken, NoTokenError, resolveToken } from '../model/token';
+import type { NodeRecord } from '../model/node-record';
 import { renderRecords } from '../node/record';
 import { renderNodes } from '../node/render';
 import { checkRebuildSynth, runbookLines } from '../operator/runbooks';
@@ -44,14 +45,16 @@ export function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (l
   const runbook = runbookRequest(opts.runbook, opts.node, opts.rebuild);
   const config = loadConfig(configFileFrom(opts.config, env));
   const out = layout(outputDir(env));
-  const records = renderRecords(config);
+  // Records without the token; a synth renders them again below from its own node files.
+  const tokenless = (): NodeRecord[] => renderRecords(config);
   if (opts.plan) {
     if (runbook || opts.rebuild !== undefined) throw new UsageError('--plan prints the plan and writes nothing; leave out --runbook and --rebuild');
-    const plan = planFor(config, records, out, env);
+    const plan = planFor(config, tokenless(), out, env);
     for (const line of planLines(plan, out)) log(line);
     return planExitCode(plan);
   }
   if (runbook) {
+    const records = tokenless();
     const plan = runbook.name === 'rollout' ? planFor(config, records, out, env) : undefined;
     return done(log, ...runbookLines(config, runbook, runbookContext(opts.config, env, records), plan));
   }
@@ -60,6 +63,7 @@ export function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (l
   const found = tokenFor(env, config.cluster.established, opts);
   const token = found instanceof NoTokenError ? undefined : found;
   const nodes = token ? renderNodes(config, token) : [];
+  const records = token ? renderRecords(config, nodes) : tokenless();
   const summary = synthSummary(config, out, records, token ? { written: nodes, token } : { notWritten: (found as NoTokenError).message });
   const staged = stageOutputs(out.dir, { config, nodes, records, bootstrapOnly: opts['bootstrap-only'] === true });
   const commit = () => {

@@ -15,6 +15,7 @@ import { runcmd } from './runcmd';
 import { unprivilegedPortsSysctl } from './sysctl';
 import { ufwFiles } from './ufw';
 import { cloudConfigText } from './user-data';
+import type { WriteFile } from './write-file';
 
 export interface RenderedNode {
   readonly name: string;
@@ -26,6 +27,8 @@ export interface RenderedNode {
   readonly content: string;
   /** Its size in bytes, within Hetzner's limit. */
   readonly bytes: number;
+  /** The files it writes, as data (the token file among them). */
+  readonly files: readonly WriteFile[];
 }
 
 export class UserDataTooLargeError extends UserInputError {}
@@ -56,7 +59,7 @@ export function renderNodes(config: Config, opts: { token: string }): RenderedNo
         `${node.name}: user-data is ${bytes} bytes, over Hetzner's ${USER_DATA_LIMIT}-byte limit; shorten the operator or Cloudflare lists, or set firewall.web to anywhere`,
       );
     }
-    return { name: node.name, role, fileName, content, bytes };
+    return { name: node.name, role, fileName, content, bytes, files: writeFiles };
   });
 }
 
