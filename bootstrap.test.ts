@@ -16,7 +16,16 @@ import { run } from './main';
 import { runbookLines } from './operator/runbooks';
 import { CRITICAL_CONTROL_FLAGS, k3sConfigProblems } from './test/k3s-flags';
 import { explain, run as runProgram } from './test/process';
-import { newCluster, production, PRODUCTION_CONFIG, synthObjects, synthToDir, tempDir, TEST_TOKEN, variant } from './test/support';
+import {
+  newCluster,
+  production,
+  PRODUCTION_CONFIG,
+  synthObjects,
+  synthToDir,
+  tempDir,
+  TEST_TOKEN,
+  variant,
+} from './test/support';
 
 /** Hetzner's user-data limit (BRIEF), restated here on purpose: the tests check the generator's constant against it. */
 const HETZNER_USER_DATA_LIMIT = 32 * 1024;
@@ -109,14 +118,19 @@ describe('shell-free', () => {
 describe('what each node gets', () => {
   test('the unprivileged-ports sysctl, so Traefik binds :80/:443 as UID 65532', () => {
     for (const n of nodes) {
-      expect(file(n, '/etc/sysctl.d/99-unprivileged-ports.conf')).toMatchObject({ content: 'net.ipv4.ip_unprivileged_port_start=0\n', permissions: '0644' });
+      expect(file(n, '/etc/sysctl.d/99-unprivileged-ports.conf')).toMatchObject({
+        content: 'net.ipv4.ip_unprivileged_port_start=0\n',
+        permissions: '0644',
+      });
     }
   });
 
   test('the brief’s flannel net-conf, in the file K3s is told to use', () => {
     for (const n of nodes) {
       const conf = k3sConfig(n)['flannel-conf'];
-      expect(file(n, conf).content.trim()).toBe('{"Network":"10.42.0.0/16","EnableIPv6":false,"EnableIPv4":true,"IPv6Network":"::/0","Backend":{"Type":"vxlan"}}');
+      expect(file(n, conf).content.trim()).toBe(
+        '{"Network":"10.42.0.0/16","EnableIPv6":false,"EnableIPv4":true,"IPv6Network":"::/0","Backend":{"Type":"vxlan"}}',
+      );
     }
   });
 
@@ -141,7 +155,13 @@ describe('what each node gets', () => {
     for (const n of nodes) {
       expect(k3sConfig(n)['kube-proxy-arg']).toEqual(['proxy-mode=ipvs']);
       expect(k3sConfig(n).disable).toEqual(['servicelb']);
-      expect(file(n, '/etc/modules-load.d/ipvs.conf').content.split('\n').filter(Boolean)).toEqual(['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', 'nf_conntrack']);
+      expect(file(n, '/etc/modules-load.d/ipvs.conf').content.split('\n').filter(Boolean)).toEqual([
+        'ip_vs',
+        'ip_vs_rr',
+        'ip_vs_wrr',
+        'ip_vs_sh',
+        'nf_conntrack',
+      ]);
     }
   });
 
@@ -149,21 +169,56 @@ describe('what each node gets', () => {
     const unit = file(first, '/etc/systemd/system/k3s.service').content;
     for (const line of [
       'ExecStartPre=/usr/sbin/iptables -w -n -L ufw-user-input',
-      'Type=notify', 'KillMode=process', 'Delegate=yes', 'LimitNOFILE=1048576', 'TasksMax=infinity', 'TimeoutStartSec=0',
-      'Restart=always', 'ExecStartPre=-/sbin/modprobe br_netfilter', 'ExecStartPre=-/sbin/modprobe overlay',
-      'ExecStart=/usr/local/bin/k3s server', 'Requires=k3s-install.service metadata-guard.service', 'WantedBy=multi-user.target',
-    ]) expect(unit.split('\n')).toContain(line);
+      'Type=notify',
+      'KillMode=process',
+      'Delegate=yes',
+      'LimitNOFILE=1048576',
+      'TasksMax=infinity',
+      'TimeoutStartSec=0',
+      'Restart=always',
+      'ExecStartPre=-/sbin/modprobe br_netfilter',
+      'ExecStartPre=-/sbin/modprobe overlay',
+      'ExecStart=/usr/local/bin/k3s server',
+      'Requires=k3s-install.service metadata-guard.service',
+      'WantedBy=multi-user.target',
+    ])
+      expect(unit.split('\n')).toContain(line);
     expect(unit).toMatch(/^After=.*systemd-modules-load\.service.*k3s-install\.service.* metadata-guard\.service$/m);
   });
 
   test('by default the binary is checked against the release’s sha256sum-amd64.txt over HTTPS before it is installed', () => {
     const unit = file(first, '/etc/systemd/system/k3s-install.service').content;
-    const exec = unit.split('\n').filter((l) => l.startsWith('ExecStart=')).map((l) => l.slice('ExecStart='.length).split(' '));
-    expect(exec.map((argv) => argv[0])).toEqual(['/usr/bin/curl', '/usr/bin/curl', '/usr/bin/sha256sum', '/usr/bin/install']);
-    expect(exec[0]).toEqual(expect.arrayContaining(['--proto', '=https', '--fail', 'https://github.com/k3s-io/k3s/releases/download/v1.34.6+k3s1/k3s']));
+    const exec = unit
+      .split('\n')
+      .filter((l) => l.startsWith('ExecStart='))
+      .map((l) => l.slice('ExecStart='.length).split(' '));
+    expect(exec.map((argv) => argv[0])).toEqual([
+      '/usr/bin/curl',
+      '/usr/bin/curl',
+      '/usr/bin/sha256sum',
+      '/usr/bin/install',
+    ]);
+    expect(exec[0]).toEqual(
+      expect.arrayContaining([
+        '--proto',
+        '=https',
+        '--fail',
+        'https://github.com/k3s-io/k3s/releases/download/v1.34.6+k3s1/k3s',
+      ]),
+    );
     expect(exec[1]!.at(-1)).toBe('https://github.com/k3s-io/k3s/releases/download/v1.34.6+k3s1/sha256sum-amd64.txt');
     expect(exec[2]).toEqual(['/usr/bin/sha256sum', '--check', '--strict', '--ignore-missing', 'sha256sum-amd64.txt']);
-    expect(exec[3]).toEqual(['/usr/bin/install', '-o', 'root', '-g', 'root', '-m', '0755', 'k3s', '/usr/local/bin/k3s']);
+    expect(exec[3]).toEqual([
+      '/usr/bin/install',
+      '-o',
+      'root',
+      '-g',
+      'root',
+      '-m',
+      '0755',
+      'k3s',
+      '/usr/local/bin/k3s',
+    ]);
     expect(unit).toMatch(/^UMask=0077$/m);
   });
 
@@ -185,7 +240,8 @@ describe('what the security of a node rests on, asserted one by one', () => {
       .filter((l) => l.startsWith('ExecStart='))
       .map((l) => l.slice('ExecStart='.length).split(' '));
   const pinned = () => render(variant((r) => (r.k3s = { ...r.k3s, sha256: 'a'.repeat(64) })))[0]!;
-  const httpMirror = () => render(variant((r) => (r.k3s = { ...r.k3s, sha256: 'a'.repeat(64), releaseBaseUrl: 'http://192.0.2.10/k3s' })))[0]!;
+  const httpMirror = () =>
+    render(variant((r) => (r.k3s = { ...r.k3s, sha256: 'a'.repeat(64), releaseBaseUrl: 'http://192.0.2.10/k3s' })))[0]!;
 
   test('the kubeconfig K3s writes is readable by root only (write-kubeconfig-mode 0600): it holds cluster-admin credentials', () => {
     for (const n of nodes) expect(k3sConfig(n)['write-kubeconfig-mode']).toBe('0600');
@@ -194,18 +250,21 @@ describe('what the security of a node rests on, asserted one by one', () => {
   test.each<[string, () => RenderedNode]>([
     ['the release’s checksum list (default)', () => first],
     ['a pinned sha256', pinned],
-  ])('with %s, k3s-install.service runs sha256sum --check --strict after the download and before install, and install is the last step', (_name, node) => {
-    const steps = installSteps(node());
-    const check = steps.findIndex((argv) => argv[0] === '/usr/bin/sha256sum');
-    const download = steps.findIndex((argv) => argv[0] === '/usr/bin/curl' && argv.at(-1)!.endsWith('/k3s'));
-    const install = steps.findIndex((argv) => argv[0] === '/usr/bin/install');
-    expect(steps[check]!.slice(0, 3)).toEqual(['/usr/bin/sha256sum', '--check', '--strict']);
-    expect(download).toBeGreaterThanOrEqual(0);
-    expect(download).toBeLessThan(check);
-    expect(check).toBeLessThan(install);
-    expect(install).toBe(steps.length - 1);
-    expect(steps.filter((argv) => argv[0] === '/usr/bin/install')).toHaveLength(1);
-  });
+  ])(
+    'with %s, k3s-install.service runs sha256sum --check --strict after the download and before install, and install is the last step',
+    (_name, node) => {
+      const steps = installSteps(node());
+      const check = steps.findIndex((argv) => argv[0] === '/usr/bin/sha256sum');
+      const download = steps.findIndex((argv) => argv[0] === '/usr/bin/curl' && argv.at(-1)!.endsWith('/k3s'));
+      const install = steps.findIndex((argv) => argv[0] === '/usr/bin/install');
+      expect(steps[check]!.slice(0, 3)).toEqual(['/usr/bin/sha256sum', '--check', '--strict']);
+      expect(download).toBeGreaterThanOrEqual(0);
+      expect(download).toBeLessThan(check);
+      expect(check).toBeLessThan(install);
+      expect(install).toBe(steps.length - 1);
+      expect(steps.filter((argv) => argv[0] === '/usr/bin/install')).toHaveLength(1);
+    },
+  );
 
   test('every download from an https:// release URL may not be redirected to anything but https (--proto =https --proto-redir =https)', () => {
     for (const n of [first, pinned()]) {
@@ -251,9 +310,33 @@ describe('the metadata guard', () => {
 
   test('it drops the metadata address in raw PREROUTING (pods), mangle FORWARD (after NAT) and raw OUTPUT for every UID but root', () => {
     expect(exec(unitOf(first).content, 'ExecStart')).toEqual([
-      { ignoreFailure: false, argv: ['/usr/sbin/iptables', '-w', '-t', 'raw', '-I', 'PREROUTING', '-d', `${METADATA}/32`, ...tag] },
-      { ignoreFailure: false, argv: ['/usr/sbin/iptables', '-w', '-t', 'mangle', '-I', 'FORWARD', '-d', `${METADATA}/32`, ...tag] },
-      { ignoreFailure: false, argv: ['/usr/sbin/iptables', '-w', '-t', 'raw', '-I', 'OUTPUT', '-d', `${METADATA}/32`, '-m', 'owner', '!', '--uid-owner', '0', ...tag] },
+      {
+        ignoreFailure: false,
+        argv: ['/usr/sbin/iptables', '-w', '-t', 'raw', '-I', 'PREROUTING', '-d', `${METADATA}/32`, ...tag],
+      },
+      {
+        ignoreFailure: false,
+        argv: ['/usr/sbin/iptables', '-w', '-t', 'mangle', '-I', 'FORWARD', '-d', `${METADATA}/32`, ...tag],
+      },
+      {
+        ignoreFailure: false,
+        argv: [
+          '/usr/sbin/iptables',
+          '-w',
+          '-t',
+          'raw',
+          '-I',
+          'OUTPUT',
+          '-d',
+          `${METADATA}/32`,
+          '-m',
+          'owner',
+          '!',
+          '--uid-owner',
+          '0',
+          ...tag,
+        ],
+      },
     ]);
   });
 
@@ -282,10 +365,14 @@ describe('the metadata guard', () => {
     const other = '192.0.2.254';
     const config = variant((r) => (r.cluster.hetzner = { ...r.cluster.hetzner, metadataAddress: other }));
     const unit = unitOf(render(config)[0]!).content;
-    const destinations = ['ExecStartPre', 'ExecStart', 'ExecStop'].flatMap((k) => exec(unit, k)).map((c) => c.argv[c.argv.indexOf('-d') + 1]);
+    const destinations = ['ExecStartPre', 'ExecStart', 'ExecStop']
+      .flatMap((k) => exec(unit, k))
+      .map((c) => c.argv[c.argv.indexOf('-d') + 1]);
     expect(new Set(destinations)).toEqual(new Set([`${other}/32`]));
     expect(unit).not.toContain(METADATA);
-    const policy = synthObjects(config).find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'deny-cloud-metadata');
+    const policy = synthObjects(config).find(
+      (o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'deny-cloud-metadata',
+    );
     expect(policy?.spec.egress).toEqual([{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: [`${other}/32`] } }] }]);
   });
 });
@@ -293,7 +380,8 @@ describe('the metadata guard', () => {
 describe('firewall rules', () => {
   const config = production();
   const rules = (i: number, c: Config = config) => ufwRules(c, c.cluster.nodes[i]!);
-  const peersOf = (i: number, c: Config = config) => c.cluster.nodes.filter((_, j) => j !== i).map((n) => n.privateIPv4 ?? n.publicIPv4);
+  const peersOf = (i: number, c: Config = config) =>
+    c.cluster.nodes.filter((_, j) => j !== i).map((n) => n.privateIPv4 ?? n.publicIPv4);
   const sources = (rs: ReturnType<typeof rules>['v4'], proto: string, port: unknown) =>
     rs.filter((r) => r.proto === proto && JSON.stringify(r.port) === JSON.stringify(port)).map((r) => r.from);
 
@@ -302,23 +390,34 @@ describe('firewall rules', () => {
     expect(rules(i).v6.some((r) => r.port === 8472)).toBe(false);
   });
 
-  test.each([0, 1, 2])('node %i opens 10250 and 2379-2380 to the other nodes only, and 6443 to them and the operators', (i) => {
-    expect(sources(rules(i).v4, 'tcp', 10250)).toEqual(peersOf(i));
-    expect(sources(rules(i).v4, 'tcp', [2379, 2380])).toEqual(peersOf(i));
-    const withOps = variant((r) => (r.firewall = { ...r.firewall, operatorCidrs: ['198.51.100.0/24'] }));
-    expect(sources(rules(i, withOps).v4, 'tcp', 6443)).toEqual([...peersOf(i), '198.51.100.0/24']);
-    expect(sources(rules(i, withOps).v4, 'tcp', 22)).toEqual(['198.51.100.0/24']);
-  });
+  test.each([0, 1, 2])(
+    'node %i opens 10250 and 2379-2380 to the other nodes only, and 6443 to them and the operators',
+    (i) => {
+      expect(sources(rules(i).v4, 'tcp', 10250)).toEqual(peersOf(i));
+      expect(sources(rules(i).v4, 'tcp', [2379, 2380])).toEqual(peersOf(i));
+      const withOps = variant((r) => (r.firewall = { ...r.firewall, operatorCidrs: ['198.51.100.0/24'] }));
+      expect(sources(rules(i, withOps).v4, 'tcp', 6443)).toEqual([...peersOf(i), '198.51.100.0/24']);
+      expect(sources(rules(i, withOps).v4, 'tcp', 22)).toEqual(['198.51.100.0/24']);
+    },
+  );
 
   test('the pod and service CIDRs are allowed, as K3s needs behind UFW, but only on the pod bridge and the overlay', () => {
-    expect(rules(0).v4.filter((r) => r.proto === 'any').map((r) => `${r.from} on ${r.iface}`)).toEqual([
+    expect(
+      rules(0)
+        .v4.filter((r) => r.proto === 'any')
+        .map((r) => `${r.from} on ${r.iface}`),
+    ).toEqual([
       '10.42.0.0/16 on cni0',
       '10.42.0.0/16 on flannel.1',
       '10.43.0.0/16 on cni0',
       '10.43.0.0/16 on flannel.1',
     ]);
     const wg = variant((r) => (r.cluster.flannelBackend = 'wireguard-native'));
-    expect(rules(0, wg).v4.filter((r) => r.proto === 'any').map((r) => r.iface)).toEqual(['cni0', 'flannel-wg', 'cni0', 'flannel-wg']);
+    expect(
+      rules(0, wg)
+        .v4.filter((r) => r.proto === 'any')
+        .map((r) => r.iface),
+    ).toEqual(['cni0', 'flannel-wg', 'cni0', 'flannel-wg']);
   });
 
   test('80 and 443 are open to anywhere by default, over IPv4 and IPv6', () => {
@@ -332,7 +431,8 @@ describe('firewall rules', () => {
     const c = variant((r) => (r.firewall = { ...r.firewall, web: 'cloudflareOnly' }));
     expect(sources(rules(0, c).v4, 'tcp', 443)).toEqual(c.cloudflare.ipv4);
     expect(sources(rules(0, c).v6, 'tcp', 443)).toEqual(c.cloudflare.ipv6);
-    for (const n of renderNodes(c, { token: TEST_TOKEN })) expect(Buffer.byteLength(n.content)).toBeLessThan(HETZNER_USER_DATA_LIMIT);
+    for (const n of renderNodes(c, { token: TEST_TOKEN }))
+      expect(Buffer.byteLength(n.content)).toBeLessThan(HETZNER_USER_DATA_LIMIT);
   });
 
   test('the user.rules file carries a ### tuple ### line before each rule, as ufw writes it', () => {
@@ -363,7 +463,12 @@ describe('options change every place they affect', () => {
       r.cluster.nodes.forEach((node, i) => (node.privateIPv4 = `10.0.0.${i + 2}`));
     });
     const [a, b] = renderNodes(c, { token: TEST_TOKEN });
-    expect(k3sConfig(a!)).toMatchObject({ 'node-ip': '10.0.0.2', 'node-external-ip': '178.104.247.152', 'flannel-iface': 'enp7s0', 'tls-san': ['178.104.247.152', '10.0.0.2'] });
+    expect(k3sConfig(a!)).toMatchObject({
+      'node-ip': '10.0.0.2',
+      'node-external-ip': '178.104.247.152',
+      'flannel-iface': 'enp7s0',
+      'tls-san': ['178.104.247.152', '10.0.0.2'],
+    });
     expect(k3sConfig(b!).server).toBe('https://10.0.0.2:6443');
     const r = ufwRules(c, c.cluster.nodes[0]!).v4.filter((x) => x.port === 8472);
     expect(r).toEqual([
@@ -376,7 +481,11 @@ describe('options change every place they affect', () => {
     const c = variant((r) => (r.cluster.established = true));
     const rendered = renderNodes(c, { token: TEST_TOKEN });
     expect(rendered.map((n) => n.role)).toEqual(['join', 'join', 'join']);
-    expect(rendered.map((n) => k3sConfig(n).server)).toEqual(['https://178.105.32.198:6443', 'https://178.104.247.152:6443', 'https://178.104.247.152:6443']);
+    expect(rendered.map((n) => k3sConfig(n).server)).toEqual([
+      'https://178.105.32.198:6443',
+      'https://178.104.247.152:6443',
+      'https://178.104.247.152:6443',
+    ]);
     for (const n of rendered) expect(k3sConfig(n)['cluster-init']).toBeUndefined();
   });
 
@@ -389,25 +498,68 @@ describe('options change every place they affect', () => {
 });
 
 describe('bad input is refused with a clear error', () => {
-  const nodesOf = (...ns: [string, string][]) => (r: any) => (r.cluster.nodes = ns.map(([name, publicIPv4]) => ({ name, publicIPv4 })));
+  const nodesOf =
+    (...ns: [string, string][]) =>
+    (r: any) =>
+      (r.cluster.nodes = ns.map(([name, publicIPv4]) => ({ name, publicIPv4 })));
   test.each<[string, (r: any) => void, RegExp]>([
-    ['duplicate node names', nodesOf(['a', '192.0.2.1'], ['a', '192.0.2.2'], ['c', '192.0.2.3']), /cluster\.nodes\.1\.name: a is already used by cluster\.nodes\[0\]/],
-    ['duplicate node IPs', nodesOf(['a', '192.0.2.1'], ['b', '192.0.2.1'], ['c', '192.0.2.3']), /cluster\.nodes\.1\.publicIPv4: 192\.0\.2\.1 is already used by cluster\.nodes\[0\]/],
+    [
+      'duplicate node names',
+      nodesOf(['a', '192.0.2.1'], ['a', '192.0.2.2'], ['c', '192.0.2.3']),
+      /cluster\.nodes\.1\.name: a is already used by cluster\.nodes\[0\]/,
+    ],
+    [
+      'duplicate node IPs',
+      nodesOf(['a', '192.0.2.1'], ['b', '192.0.2.1'], ['c', '192.0.2.3']),
+      /cluster\.nodes\.1\.publicIPv4: 192\.0\.2\.1 is already used by cluster\.nodes\[0\]/,
+    ],
     ['an invalid address', nodesOf(['a', '192.0.2.300']), /cluster\.nodes\.0\.publicIPv4: expected an IPv4 address/],
-    ['an even number of servers', nodesOf(['a', '192.0.2.1'], ['b', '192.0.2.2']), /cluster\.nodes: 2 server nodes: embedded etcd needs an odd number \(1, 3, 5 …\)/],
-    ['a malformed pinned checksum', (r) => (r.k3s.sha256 = 'abc123'), /k3s\.sha256: expected the sha256 of the k3s binary as 64 lower-case hex digits/],
-    ['a malformed version', (r) => (r.k3s.version = '1.34.6'), /k3s\.version: expected a K3s release version such as v1\.34\.6\+k3s1/],
-    ['a privateIPv4 without cluster.privateNetwork', (r) => (r.cluster.nodes[0].privateIPv4 = '10.0.0.2'), /cluster\.nodes\.0\.privateIPv4: privateIPv4 is set but cluster\.privateNetwork is not/],
-    ['an Arm server type', (r) => (r.cluster.hetzner = { serverType: 'cax21' }), /cluster\.hetzner\.serverType: expected an x86 server type .* Arm \(cax…\) servers are not supported/],
-    ['an established cluster of one', (r) => {
-      r.cluster.established = true;
-      r.cluster.nodes = [r.cluster.nodes[0]];
-    }, /cluster\.established: an established cluster needs a second node to join/],
-    ['an http mirror without a pin', (r) => (r.k3s.releaseBaseUrl = 'http://mirror.example/k3s'), /k3s\.releaseBaseUrl: an http:\/\/ release URL needs k3s\.sha256 pinned/],
-    ['a private IP outside the private network', (r) => {
-      r.cluster.privateNetwork = { cidr: '10.0.0.0/24' };
-      r.cluster.nodes.forEach((n: any, i: number) => (n.privateIPv4 = `10.0.${i}.2`));
-    }, /cluster\.nodes\.1\.privateIPv4: 10\.0\.1\.2 is outside cluster\.privateNetwork\.cidr 10\.0\.0\.0\/24/],
+    [
+      'an even number of servers',
+      nodesOf(['a', '192.0.2.1'], ['b', '192.0.2.2']),
+      /cluster\.nodes: 2 server nodes: embedded etcd needs an odd number \(1, 3, 5 …\)/,
+    ],
+    [
+      'a malformed pinned checksum',
+      (r) => (r.k3s.sha256 = 'abc123'),
+      /k3s\.sha256: expected the sha256 of the k3s binary as 64 lower-case hex digits/,
+    ],
+    [
+      'a malformed version',
+      (r) => (r.k3s.version = '1.34.6'),
+      /k3s\.version: expected a K3s release version such as v1\.34\.6\+k3s1/,
+    ],
+    [
+      'a privateIPv4 without cluster.privateNetwork',
+      (r) => (r.cluster.nodes[0].privateIPv4 = '10.0.0.2'),
+      /cluster\.nodes\.0\.privateIPv4: privateIPv4 is set but cluster\.privateNetwork is not/,
+    ],
+    [
+      'an Arm server type',
+      (r) => (r.cluster.hetzner = { serverType: 'cax21' }),
+      /cluster\.hetzner\.serverType: expected an x86 server type .* Arm \(cax…\) servers are not supported/,
+    ],
+    [
+      'an established cluster of one',
+      (r) => {
+        r.cluster.established = true;
+        r.cluster.nodes = [r.cluster.nodes[0]];
+      },
+      /cluster\.established: an established cluster needs a second node to join/,
+    ],
+    [
+      'an http mirror without a pin',
+      (r) => (r.k3s.releaseBaseUrl = 'http://mirror.example/k3s'),
+      /k3s\.releaseBaseUrl: an http:\/\/ release URL needs k3s\.sha256 pinned/,
+    ],
+    [
+      'a private IP outside the private network',
+      (r) => {
+        r.cluster.privateNetwork = { cidr: '10.0.0.0/24' };
+        r.cluster.nodes.forEach((n: any, i: number) => (n.privateIPv4 = `10.0.${i}.2`));
+      },
+      /cluster\.nodes\.1\.privateIPv4: 10\.0\.1\.2 is outside cluster\.privateNetwork\.cidr 10\.0\.0\.0\/24/,
+    ],
   ])('%s', (_name, change, expected) => {
     expect(() => variant(change)).toThrow(expected);
   });
@@ -416,7 +568,9 @@ describe('bad input is refused with a clear error', () => {
     const big = variant((r) => {
       r.firewall = { ...r.firewall, operatorCidrs: Array.from({ length: 100 }, (_, i) => `198.51.100.${i}/32`) };
     });
-    expect(() => renderNodes(big, { token: TEST_TOKEN })).toThrow(/ubuntu-8gb-nbg1-2: user-data is \d+ bytes, over Hetzner's 32768-byte limit/);
+    expect(() => renderNodes(big, { token: TEST_TOKEN })).toThrow(
+      /ubuntu-8gb-nbg1-2: user-data is \d+ bytes, over Hetzner's 32768-byte limit/,
+    );
   });
 });
 
@@ -435,7 +589,11 @@ describe('the cluster token', () => {
   test('K3S_TOKEN wins over the token file', () => {
     const f = tokenFile();
     writeToken(f, `${'b'.repeat(40)}\n`);
-    expect(resolveToken({ K3S_TOKEN: TEST_TOKEN }, newClusterToken(f))).toEqual({ token: TEST_TOKEN, source: 'K3S_TOKEN', form: 'plain' });
+    expect(resolveToken({ K3S_TOKEN: TEST_TOKEN }, newClusterToken(f))).toEqual({
+      token: TEST_TOKEN,
+      source: 'K3S_TOKEN',
+      form: 'plain',
+    });
   });
 
   test('for a new cluster without K3S_TOKEN, 48+ random characters are generated, saved once into a 0600 file and reused', () => {
@@ -452,14 +610,21 @@ describe('the cluster token', () => {
   });
 
   test('the full K10<ca-hash>::server:<secret> token of a running cluster is accepted, from K3S_TOKEN or the file', () => {
-    expect(resolveToken({ K3S_TOKEN: FULL }, running(tokenFile()))).toEqual({ token: FULL, source: 'K3S_TOKEN', form: 'full' });
+    expect(resolveToken({ K3S_TOKEN: FULL }, running(tokenFile()))).toEqual({
+      token: FULL,
+      source: 'K3S_TOKEN',
+      form: 'full',
+    });
     const f = tokenFile();
     writeToken(f, `${FULL}\n`);
     expect(resolveToken({}, running(f))).toEqual({ token: FULL, source: f, form: 'full' });
   });
 
   test('the full token goes into the node’s token file as it is', () => {
-    const [n] = renderNodes(variant((r) => (r.cluster.established = true)), { token: FULL });
+    const [n] = renderNodes(
+      variant((r) => (r.cluster.established = true)),
+      { token: FULL },
+    );
     expect(file(n!, '/etc/rancher/k3s/token').content).toBe(`${FULL}\n`);
   });
 
@@ -480,11 +645,31 @@ describe('the cluster token', () => {
   });
 
   test.each<[string, string, RegExp]>([
-    ['a short secret', 'short', /^K3S_TOKEN is not a K3s server token: expected either the plain secret \(at least 32 characters/],
-    ['a CA hash of the wrong length', `K10${'0'.repeat(63)}::server:${TEST_TOKEN}`, /^K3S_TOKEN is not a K3s server token/],
-    ['an upper-case CA hash', `K10${'0123456789ABCDEF'.repeat(4)}::server:${TEST_TOKEN}`, /^K3S_TOKEN is not a K3s server token/],
-    ['an agent token', `K10${'0123456789abcdef'.repeat(4)}::node:${TEST_TOKEN}`, /^K3S_TOKEN holds an agent token \(K10…::node:…\); servers need the server token from \/var\/lib\/rancher\/k3s\/server\/token$/],
-    ['a short secret in the full form', `K10${'0123456789abcdef'.repeat(4)}::server:short`, /^K3S_TOKEN is not a K3s server token/],
+    [
+      'a short secret',
+      'short',
+      /^K3S_TOKEN is not a K3s server token: expected either the plain secret \(at least 32 characters/,
+    ],
+    [
+      'a CA hash of the wrong length',
+      `K10${'0'.repeat(63)}::server:${TEST_TOKEN}`,
+      /^K3S_TOKEN is not a K3s server token/,
+    ],
+    [
+      'an upper-case CA hash',
+      `K10${'0123456789ABCDEF'.repeat(4)}::server:${TEST_TOKEN}`,
+      /^K3S_TOKEN is not a K3s server token/,
+    ],
+    [
+      'an agent token',
+      `K10${'0123456789abcdef'.repeat(4)}::node:${TEST_TOKEN}`,
+      /^K3S_TOKEN holds an agent token \(K10…::node:…\); servers need the server token from \/var\/lib\/rancher\/k3s\/server\/token$/,
+    ],
+    [
+      'a short secret in the full form',
+      `K10${'0123456789abcdef'.repeat(4)}::server:short`,
+      /^K3S_TOKEN is not a K3s server token/,
+    ],
   ])('%s is refused, and the message never contains the token', (_name, token, expected) => {
     let message = '';
     try {
@@ -506,22 +691,34 @@ describe('the cluster token', () => {
     expect(fs.existsSync(path.dirname(f))).toBe(false);
   });
 
-  test.each([0o640, 0o604, 0o660, 0o620].map((m) => [`0${m.toString(8)}`, m] as const))('a token file of mode %s is refused with the chmod to run', (_octal, mode) => {
-    const f = tokenFile();
-    writeToken(f, `${TEST_TOKEN}\n`, mode);
-    expect(() => resolveToken({}, newClusterToken(f))).toThrow(`${f} is readable or writable by group or others (mode 0${mode.toString(8)}); it holds the cluster token: run  chmod 600 ${f}`);
-  });
+  test.each([0o640, 0o604, 0o660, 0o620].map((m) => [`0${m.toString(8)}`, m] as const))(
+    'a token file of mode %s is refused with the chmod to run',
+    (_octal, mode) => {
+      const f = tokenFile();
+      writeToken(f, `${TEST_TOKEN}\n`, mode);
+      expect(() => resolveToken({}, newClusterToken(f))).toThrow(
+        `${f} is readable or writable by group or others (mode 0${mode.toString(8)}); it holds the cluster token: run  chmod 600 ${f}`,
+      );
+    },
+  );
 
   test('the summary says where the token came from and whether joining servers verify the CA, never the token', () => {
     const established = variant((r) => (r.cluster.established = true));
     const summary = (token: string, source: string, config: Config) =>
-      synthSummary(config, layout('dist'), renderRecords(config), { written: renderNodes(config, { token }), token: { token, source, form: token.startsWith('K10') ? 'full' : 'plain' } });
+      synthSummary(config, layout('dist'), renderRecords(config), {
+        written: renderNodes(config, { token }),
+        token: { token, source, form: token.startsWith('K10') ? 'full' : 'plain' },
+      });
     const full = summary(FULL, 'K3S_TOKEN', established);
-    expect(full).toContain('cluster token: from K3S_TOKEN (full K10 server token: joining servers verify the cluster CA)');
+    expect(full).toContain(
+      'cluster token: from K3S_TOKEN (full K10 server token: joining servers verify the cluster CA)',
+    );
     expect(summary(TEST_TOKEN, '.secrets/k3s-token', established)).toContain(
       'cluster token: from .secrets/k3s-token (plain secret: joining servers cannot verify the cluster CA; the full token in /var/lib/rancher/k3s/server/token lets them)',
     );
-    expect(summary(TEST_TOKEN, '.secrets/k3s-token (new)', newCluster())).toContain('cluster token: from .secrets/k3s-token (new)');
+    expect(summary(TEST_TOKEN, '.secrets/k3s-token (new)', newCluster())).toContain(
+      'cluster token: from .secrets/k3s-token (new)',
+    );
     for (const line of full) expect(line).not.toContain(TEST_TOKEN);
   });
 
@@ -546,8 +743,13 @@ describe('the operator’s summary', () => {
     const rules = path.join(out, 'hcloud', 'firewall.rules');
     const count = JSON.parse(fs.readFileSync(rules, 'utf8')).length;
     expect(lines[0]).toMatch(new RegExp(`^${rules}  Cloud Firewall honeydue: ${count} rules, \\d+ of 500 effective$`));
-    expect(lines.slice(2, 4)).toEqual([`  hcloud firewall create --name honeydue`, `  hcloud firewall replace-rules honeydue --rules-file ${rules}`]);
-    expect(lines[4]).toBe(`${path.join(out, 'nodes')}/  what each node file writes, without the token (commit it: git diff shows what changes on which server)`);
+    expect(lines.slice(2, 4)).toEqual([
+      `  hcloud firewall create --name honeydue`,
+      `  hcloud firewall replace-rules honeydue --rules-file ${rules}`,
+    ]);
+    expect(lines[4]).toBe(
+      `${path.join(out, 'nodes')}/  what each node file writes, without the token (commit it: git diff shows what changes on which server)`,
+    );
     const f = path.join(out, 'cloud-init', renderNodes(production(), { token: TEST_TOKEN })[0]!.fileName);
     const size = fs.statSync(f).size;
     const fingerprint = fingerprintOf(fs.readFileSync(path.join(out, 'nodes', 'ubuntu-8gb-nbg1-2.record'), 'utf8'));
@@ -559,7 +761,9 @@ describe('the operator’s summary', () => {
     ]);
     expect(lines[9]).toMatch(/ubuntu-8gb-nbg1-1\.\S+ {2}join /);
     expect(lines.filter((l) => l.includes('attach-to-network'))).toEqual([]);
-    expect(lines).toContain('cluster token: from K3S_TOKEN (plain secret: joining servers cannot verify the cluster CA; the full token in /var/lib/rancher/k3s/server/token lets them)');
+    expect(lines).toContain(
+      'cluster token: from K3S_TOKEN (plain secret: joining servers cannot verify the cluster CA; the full token in /var/lib/rancher/k3s/server/token lets them)',
+    );
     expect(fs.readdirSync(out).sort()).toEqual(['.honeydue-synth', 'cloud-init', 'hcloud', 'nodes']);
   });
 
@@ -570,7 +774,10 @@ describe('the operator’s summary', () => {
       r.cluster.nodes.forEach((node, i) => (node.privateIPv4 = `10.0.0.${i + 2}`));
     });
     const nodes = renderNodes(c, { token: TEST_TOKEN });
-    const lines = synthSummary(c, layout('dist'), renderRecords(c), { written: nodes, token: { token: TEST_TOKEN, source: 'K3S_TOKEN', form: 'plain' } });
+    const lines = synthSummary(c, layout('dist'), renderRecords(c), {
+      written: nodes,
+      token: { token: TEST_TOKEN, source: 'K3S_TOKEN', form: 'plain' },
+    });
     expect(lines.filter((l) => l.includes('attach-to-network'))).toEqual(
       c.cluster.nodes.map((n) => `  hcloud server attach-to-network ${n.name} --network hd-net --ip ${n.privateIPv4}`),
     );
@@ -594,7 +801,10 @@ describe('the operator’s summary', () => {
 
 test('the rendered files match the snapshot (fixed test token)', () => {
   const out = synthToDir({ args: ['--bootstrap-only'] });
-  for (const f of fs.readdirSync(path.join(out, 'cloud-init')).filter((x) => x.endsWith('.user-data')).sort()) {
+  for (const f of fs
+    .readdirSync(path.join(out, 'cloud-init'))
+    .filter((x) => x.endsWith('.user-data'))
+    .sort()) {
     expect(fs.readFileSync(path.join(out, 'cloud-init', f), 'utf8')).toMatchSnapshot(f);
   }
 });
@@ -603,7 +813,11 @@ describe('the default install check, run for real with the unit’s own sha256su
   // The VM suite proves the pinned path end to end; its mirror has no TLS, so the default
   // path (the release's sha256sum-amd64.txt) is proven here, with the very argv the unit runs.
   const unit = file(first, '/etc/systemd/system/k3s-install.service').content;
-  const check = unit.split('\n').find((l) => l.startsWith('ExecStart=/usr/bin/sha256sum'))!.slice('ExecStart='.length).split(' ');
+  const check = unit
+    .split('\n')
+    .find((l) => l.startsWith('ExecStart=/usr/bin/sha256sum'))!
+    .slice('ExecStart='.length)
+    .split(' ');
   const sha = (data: string) => createHash('sha256').update(data).digest('hex');
 
   /** Runs the check in a staging directory holding `k3s` and the given checksum list. */
@@ -619,7 +833,8 @@ describe('the default install check, run for real with the unit’s own sha256su
   const genuine = 'genuine k3s binary';
   const releaseList = `${sha('airgap images')}  k3s-airgap-images-amd64.tar.zst\n${sha(genuine)}  k3s\n`;
 
-  test('accepts the genuine binary among the other assets the release lists', () => expect(verify(genuine, releaseList)).toBe(true));
+  test('accepts the genuine binary among the other assets the release lists', () =>
+    expect(verify(genuine, releaseList)).toBe(true));
   test('refuses a tampered binary', () => expect(verify('tampered k3s binary', releaseList)).toBe(false));
   test('refuses a list that does not name k3s at all, rather than skipping the check', () => {
     expect(verify(genuine, `${sha('airgap images')}  k3s-airgap-images-amd64.tar.zst\n`)).toBe(false);
@@ -633,23 +848,36 @@ describe('the default install check, run for real with the unit’s own sha256su
 describe('every K3s option is a flag of the pinned release (test/fixtures/k3s)', () => {
   const variants: [string, Config][] = [
     ['production', production()],
-    ['wireguard-native, private network, iptables proxy, established', variant((r) => {
-      r.cluster.flannelBackend = 'wireguard-native';
-      r.cluster.privateNetwork = { cidr: '10.0.0.0/16' };
-      r.cluster.nodes.forEach((n, i) => (n.privateIPv4 = `10.0.0.${i + 2}`));
-      r.k3s = { ...r.k3s, kubeProxyMode: 'iptables' };
-      r.cluster.established = true;
-    })],
+    [
+      'wireguard-native, private network, iptables proxy, established',
+      variant((r) => {
+        r.cluster.flannelBackend = 'wireguard-native';
+        r.cluster.privateNetwork = { cidr: '10.0.0.0/16' };
+        r.cluster.nodes.forEach((n, i) => (n.privateIPv4 = `10.0.0.${i + 2}`));
+        r.k3s = { ...r.k3s, kubeProxyMode: 'iptables' };
+        r.cluster.established = true;
+      }),
+    ],
   ];
-  test.each(variants)('%s: config.yaml, read as YAML 1.1 the way K3s reads it, has only real server flags with values of the right kind', (_name, config) => {
-    for (const n of render(config)) {
-      const text = file(n, '/etc/rancher/k3s/config.yaml').content;
-      expect(k3sConfigProblems(parse(text, { version: '1.1' }))).toEqual([]);
-    }
-  });
+  test.each(variants)(
+    '%s: config.yaml, read as YAML 1.1 the way K3s reads it, has only real server flags with values of the right kind',
+    (_name, config) => {
+      for (const n of render(config)) {
+        const text = file(n, '/etc/rancher/k3s/config.yaml').content;
+        expect(k3sConfigProblems(parse(text, { version: '1.1' }))).toEqual([]);
+      }
+    },
+  );
 
   test('the check itself bites: a misspelt key, a number where K3s wants a string, and a removed flag are reported', () => {
-    expect(k3sConfigProblems({ 'tls-sans': ['x'], 'write-kubeconfig-mode': 420, 'no-deploy': ['traefik'], 'cluster-init': 'true' })).toEqual([
+    expect(
+      k3sConfigProblems({
+        'tls-sans': ['x'],
+        'write-kubeconfig-mode': 420,
+        'no-deploy': ['traefik'],
+        'cluster-init': 'true',
+      }),
+    ).toEqual([
       'tls-sans: not a k3s server flag',
       'write-kubeconfig-mode: 420 is not a string',
       'no-deploy: not a k3s server flag',
@@ -674,7 +902,9 @@ describe('every K3s option is a flag of the pinned release (test/fixtures/k3s)',
   test('every server encrypts Secrets at rest from its first boot (secrets-encryption, a critical control flag)', () => {
     expect(CRITICAL_CONTROL_FLAGS).toContain('secrets-encryption');
     for (const config of [production(), variant((r) => (r.cluster.established = true))]) {
-      const configs = render(config).map((n) => parse(file(n, '/etc/rancher/k3s/config.yaml').content, { version: '1.1' }));
+      const configs = render(config).map((n) =>
+        parse(file(n, '/etc/rancher/k3s/config.yaml').content, { version: '1.1' }),
+      );
       expect(configs.map((c) => c['secrets-encryption'])).toEqual(configs.map(() => true));
       // The provider is left at K3s's default (aescbc) on every server alike.
       expect(configs.map((c) => c['secrets-encryption-provider'])).toEqual(configs.map(() => undefined));
@@ -686,15 +916,22 @@ describe('node records', () => {
   test.each([
     ['production', () => production()],
     ['a new cluster', () => newCluster()],
-    ['IPVS and a private network', () => variant((r) => {
-      r.k3s = { ...r.k3s, kubeProxyMode: 'ipvs' };
-      r.cluster.privateNetwork = { cidr: '10.0.0.0/16', interface: 'enp7s0' };
-      r.cluster.nodes.forEach((n, i) => (n.privateIPv4 = `10.0.0.${i + 2}`));
-    })],
-  ])('%s: the records a synth takes from its node files are the records rendered without any token', (_name, config) => {
-    const c = config();
-    const withToken = renderRecords(c, renderNodes(c, { token: TEST_TOKEN }));
-    expect(withToken).toEqual(renderRecords(c));
-    for (const r of withToken) expect(r.text).not.toContain(TEST_TOKEN);
-  });
+    [
+      'IPVS and a private network',
+      () =>
+        variant((r) => {
+          r.k3s = { ...r.k3s, kubeProxyMode: 'ipvs' };
+          r.cluster.privateNetwork = { cidr: '10.0.0.0/16', interface: 'enp7s0' };
+          r.cluster.nodes.forEach((n, i) => (n.privateIPv4 = `10.0.0.${i + 2}`));
+        }),
+    ],
+  ])(
+    '%s: the records a synth takes from its node files are the records rendered without any token',
+    (_name, config) => {
+      const c = config();
+      const withToken = renderRecords(c, renderNodes(c, { token: TEST_TOKEN }));
+      expect(withToken).toEqual(renderRecords(c));
+      for (const r of withToken) expect(r.text).not.toContain(TEST_TOKEN);
+    },
+  );
 });

@@ -16,7 +16,8 @@ const find = (kind: string, name: string) => {
   return o;
 };
 /** The stack's own workloads (the upgrade controller's Deployment is the vendored release's). */
-const podTemplates = () => [...byKind('Deployment'), ...byKind('StatefulSet')].filter((o) => o.metadata.namespace === 'honeydue');
+const podTemplates = () =>
+  [...byKind('Deployment'), ...byKind('StatefulSet')].filter((o) => o.metadata.namespace === 'honeydue');
 const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
   Object.entries(selector).every(([k, v]) => labels[k] === v);
 
@@ -24,7 +25,9 @@ describe('the workloads', () => {
   test('api runs 3 replicas on port 8000, surging one pod before removing any', () => {
     const api = find('Deployment', 'api');
     expect(api.spec.replicas).toBe(3);
-    expect(api.spec.template.spec.containers[0].ports).toEqual([{ name: 'http', containerPort: 8000, protocol: 'TCP' }]);
+    expect(api.spec.template.spec.containers[0].ports).toEqual([
+      { name: 'http', containerPort: 8000, protocol: 'TCP' },
+    ]);
     expect(api.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
   });
 
@@ -38,7 +41,11 @@ describe('the workloads', () => {
 
   test('api replicas are spread across nodes', () => {
     const [spread] = find('Deployment', 'api').spec.template.spec.topologySpreadConstraints;
-    expect(spread).toMatchObject({ topologyKey: 'kubernetes.io/hostname', maxSkew: 1, labelSelector: { matchLabels: find('Deployment', 'api').spec.selector.matchLabels } });
+    expect(spread).toMatchObject({
+      topologyKey: 'kubernetes.io/hostname',
+      maxSkew: 1,
+      labelSelector: { matchLabels: find('Deployment', 'api').spec.selector.matchLabels },
+    });
   });
 
   test('the api spread is a hard rule per node (DoNotSchedule on kubernetes.io/hostname), so no node ever holds two of the three replicas while another has none', () => {
@@ -69,7 +76,10 @@ describe('the workloads', () => {
 
   test('single-replica workloads and the StatefulSet have no spread constraint (pod-template-hash is a Deployment label)', () => {
     const single = podTemplates().filter((w) => w.kind === 'StatefulSet' || w.spec.replicas === 1);
-    expect(single.map((w) => `${w.kind}/${w.metadata.name}`).sort()).toEqual(['Deployment/worker', 'StatefulSet/redis']);
+    expect(single.map((w) => `${w.kind}/${w.metadata.name}`).sort()).toEqual([
+      'Deployment/worker',
+      'StatefulSet/redis',
+    ]);
     for (const w of single) expect(w.spec.template.spec.topologySpreadConstraints).toBeUndefined();
   });
 
@@ -102,9 +112,15 @@ describe('the workloads', () => {
     expect(c.volumeMounts).toContainEqual({ name: 'data', mountPath: '/data' });
     expect(redis.spec.volumeClaimTemplates[0]).toMatchObject({
       metadata: { name: 'data' },
-      spec: { storageClassName: 'local-path', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '5Gi' } } },
+      spec: {
+        storageClassName: 'local-path',
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: '5Gi' } },
+      },
     });
-    expect(find('Service', 'redis').spec.ports).toEqual([{ name: 'redis', port: 6379, targetPort: 'redis', protocol: 'TCP' }]);
+    expect(find('Service', 'redis').spec.ports).toEqual([
+      { name: 'redis', port: 6379, targetPort: 'redis', protocol: 'TCP' },
+    ]);
   });
 
   test.each(['api', 'admin', 'worker', 'redis'])('%s runs a pinned image from the config', (name) => {
@@ -156,20 +172,24 @@ describe('selectors', () => {
     const pdbs = byKind('PodDisruptionBudget');
     expect(pdbs.map((p) => p.metadata.name).sort()).toEqual(['admin', 'api', 'redis', 'worker']);
     for (const pdb of pdbs) {
-      const selected = podTemplates().filter((w) => matches(pdb.spec.selector.matchLabels, w.spec.template.metadata.labels));
+      const selected = podTemplates().filter((w) =>
+        matches(pdb.spec.selector.matchLabels, w.spec.template.metadata.labels),
+      );
       expect(selected.map((w) => w.metadata.name)).toEqual([pdb.metadata.name]);
     }
   });
 
   test('a workload’s selector matches its own pod template', () => {
-    for (const w of podTemplates()) expect(matches(w.spec.selector.matchLabels, w.spec.template.metadata.labels)).toBe(true);
+    for (const w of podTemplates())
+      expect(matches(w.spec.selector.matchLabels, w.spec.template.metadata.labels)).toBe(true);
   });
 });
 
 describe('disruption budgets', () => {
   const minAvailable = (name: string) => find('PodDisruptionBudget', name).spec.minAvailable;
   test('api keeps 2 of its 3 replicas through a drain', () => expect(minAvailable('api')).toBe(2));
-  test('admin keeps all but one replica', () => expect(minAvailable('admin')).toBe(production().apps.admin.replicas - 1));
+  test('admin keeps all but one replica', () =>
+    expect(minAvailable('admin')).toBe(production().apps.admin.replicas - 1));
   test('worker allows its only pod to be evicted (minAvailable 0)', () => expect(minAvailable('worker')).toBe(0));
   test('redis lets a node drain', () => expect(minAvailable('redis')).toBe(0));
 });
@@ -186,7 +206,11 @@ describe('ingress', () => {
   });
 
   test('routes api.myhoneydue.com to api:8000 and the admin host to admin:3000', () => {
-    const routes = ingress[0]!.spec.rules.map((r: any) => [r.host, r.http.paths[0].backend.service.name, r.http.paths[0].backend.service.port.number]);
+    const routes = ingress[0]!.spec.rules.map((r: any) => [
+      r.host,
+      r.http.paths[0].backend.service.name,
+      r.http.paths[0].backend.service.port.number,
+    ]);
     expect(routes).toEqual([
       ['api.myhoneydue.com', 'api', 8000],
       [production().apps.admin.host, 'admin', 3000],
@@ -227,9 +251,17 @@ describe('traefik', () => {
     expect(values.ports.web.forwardedHeaders).toEqual({ trustedIPs: trusted, insecure: false });
     expect(values.ports.websecure.forwardedHeaders).toEqual({ trustedIPs: trusted, insecure: false });
     // Non-root with the UID of the config (65532) as UID and GID, no escalation, only NET_BIND_SERVICE.
-    expect(values.podSecurityContext).toMatchObject({ runAsUser: traefik.runAsUser, runAsGroup: traefik.runAsUser, runAsNonRoot: true });
+    expect(values.podSecurityContext).toMatchObject({
+      runAsUser: traefik.runAsUser,
+      runAsGroup: traefik.runAsUser,
+      runAsNonRoot: true,
+    });
     expect(values.podSecurityContext.runAsUser).toBe(65532);
-    expect(values.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } });
+    expect(values.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] },
+    });
     // Two pods cannot hold one host port: the old pod goes before its replacement starts.
     expect(values.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } });
     // Nothing else on the public address: the traefik entry point on loopback only, metrics off
@@ -248,17 +280,32 @@ describe('labels and names', () => {
   test('names are the stable names, without hash suffixes', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
       [
-        'Namespace/honeydue', 'NetworkPolicy/deny-cloud-metadata',
-        'StatefulSet/redis', 'Service/redis', 'PodDisruptionBudget/redis',
-        'Deployment/api', 'Service/api', 'PodDisruptionBudget/api',
-        'Deployment/admin', 'Service/admin', 'PodDisruptionBudget/admin',
-        'Deployment/worker', 'PodDisruptionBudget/worker',
+        'Namespace/honeydue',
+        'NetworkPolicy/deny-cloud-metadata',
+        'StatefulSet/redis',
+        'Service/redis',
+        'PodDisruptionBudget/redis',
+        'Deployment/api',
+        'Service/api',
+        'PodDisruptionBudget/api',
+        'Deployment/admin',
+        'Service/admin',
+        'PodDisruptionBudget/admin',
+        'Deployment/worker',
+        'PodDisruptionBudget/worker',
         'Ingress/honeydue',
         'HelmChartConfig/traefik',
-        'Namespace/system-upgrade', 'CustomResourceDefinition/plans.upgrade.cattle.io', 'ServiceAccount/system-upgrade',
-        'Role/system-upgrade-controller', 'ClusterRole/system-upgrade-controller', 'ClusterRole/system-upgrade-controller-drainer',
-        'RoleBinding/system-upgrade', 'ClusterRoleBinding/system-upgrade', 'ClusterRoleBinding/system-upgrade-drainer',
-        'ConfigMap/default-controller-env', 'Deployment/system-upgrade-controller',
+        'Namespace/system-upgrade',
+        'CustomResourceDefinition/plans.upgrade.cattle.io',
+        'ServiceAccount/system-upgrade',
+        'Role/system-upgrade-controller',
+        'ClusterRole/system-upgrade-controller',
+        'ClusterRole/system-upgrade-controller-drainer',
+        'RoleBinding/system-upgrade',
+        'ClusterRoleBinding/system-upgrade',
+        'ClusterRoleBinding/system-upgrade-drainer',
+        'ConfigMap/default-controller-env',
+        'Deployment/system-upgrade-controller',
         'Plan/k3s-server',
       ].sort(),
     );
@@ -266,7 +313,10 @@ describe('labels and names', () => {
 
   test('everything but the Traefik config and the upgrade controller lives in the honeydue namespace', () => {
     const clusterScoped = ['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'];
-    const elsewhere = objects.filter((x) => x.kind === 'HelmChartConfig' || x.metadata.namespace === 'system-upgrade' || clusterScoped.includes(x.kind));
+    const elsewhere = objects.filter(
+      (x) =>
+        x.kind === 'HelmChartConfig' || x.metadata.namespace === 'system-upgrade' || clusterScoped.includes(x.kind),
+    );
     expect(elsewhere).toHaveLength(14);
     for (const o of objects.filter((x) => !elsewhere.includes(x))) expect(o.metadata.namespace).toBe('honeydue');
     for (const o of objects.filter((x) => clusterScoped.includes(x.kind))) expect(o.metadata.namespace).toBeUndefined();
@@ -283,7 +333,9 @@ describe('labels and names', () => {
   });
 
   test('the namespace enforces the restricted Pod Security Standard the pods are built to', () => {
-    expect(find('Namespace', 'honeydue').metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
+    expect(find('Namespace', 'honeydue').metadata.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'restricted',
+    });
   });
 });
 
@@ -302,14 +354,20 @@ describe('capacity', () => {
   test('the pods’ requests fit on two CX33 nodes besides the system pods, so one node can drain', () => {
     const config = production();
     const report = capacityReport(capacityInput(config));
-    const perNode = { cpu: millicores('4') - millicores(config.cluster.systemReserved.cpu), memory: bytes('8Gi') - bytes(config.cluster.systemReserved.memory) };
+    const perNode = {
+      cpu: millicores('4') - millicores(config.cluster.systemReserved.cpu),
+      memory: bytes('8Gi') - bytes(config.cluster.systemReserved.memory),
+    };
     expect(report.requested.cpu).toBeLessThanOrEqual(2 * perNode.cpu);
     expect(report.requested.memory).toBeLessThanOrEqual(2 * perNode.memory);
     // The sum really covers every pod: recount it from the synthesized manifests.
     const recount = podTemplates().reduce(
       (sum, w) => {
         const [c] = w.spec.template.spec.containers;
-        return { cpu: sum.cpu + w.spec.replicas * millicores(c.resources.requests.cpu), memory: sum.memory + w.spec.replicas * bytes(c.resources.requests.memory) };
+        return {
+          cpu: sum.cpu + w.spec.replicas * millicores(c.resources.requests.cpu),
+          memory: sum.memory + w.spec.replicas * bytes(c.resources.requests.memory),
+        };
       },
       { cpu: 0, memory: 0 },
     );
@@ -321,12 +379,22 @@ describe('capacity', () => {
 
 describe('dist/', () => {
   const dist = synthToDir();
-  const files = fs.readdirSync(dist).filter((f) => f.endsWith('.yaml')).sort();
-  const docs = (f: string) => parseAllDocuments(fs.readFileSync(path.join(dist, f), 'utf8')).map((d) => d.toJS() as KubeObject);
+  const files = fs
+    .readdirSync(dist)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
+  const docs = (f: string) =>
+    parseAllDocuments(fs.readFileSync(path.join(dist, f), 'utf8')).map((d) => d.toJS() as KubeObject);
 
   test('holds only Kubernetes manifests at its top level, the synth marker, and cloud-init/, hcloud/ and nodes/ beside them', () => {
     expect(fs.readdirSync(dist).sort()).toEqual([...files, '.honeydue-synth', 'cloud-init', 'hcloud', 'nodes'].sort());
-    for (const f of files) for (const o of docs(f)) expect(o).toMatchObject({ apiVersion: expect.any(String), kind: expect.any(String), metadata: { name: expect.any(String) } });
+    for (const f of files)
+      for (const o of docs(f))
+        expect(o).toMatchObject({
+          apiVersion: expect.any(String),
+          kind: expect.any(String),
+          metadata: { name: expect.any(String) },
+        });
   });
 
   test('the Namespace comes first in kubectl apply -f order (files by name, then documents)', () => {
@@ -342,7 +410,12 @@ describe('dist/', () => {
   test('kubectl -R -f dist (recursive) reads exactly the manifests’ objects: never the node files, which hold the cluster token', () => {
     const r = run([kubectlPath(), 'label', '--local', '-R', '-f', dist, 'x=y', '-o', 'name']);
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
-    const expected = objects.map((o) => `${o.kind.toLowerCase()}.${o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : ''}/${o.metadata.name}`.replace('./', '/'));
+    const expected = objects.map((o) =>
+      `${o.kind.toLowerCase()}.${o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : ''}/${o.metadata.name}`.replace(
+        './',
+        '/',
+      ),
+    );
     expect(r.stdout.trim().split('\n').sort()).toEqual(expected.sort());
     expect(r.stdout).not.toContain(TEST_TOKEN);
     // The node files really are there for kubectl to skip.
@@ -363,8 +436,10 @@ describe('dist/', () => {
       'rbac.authorization.k8s.io/v1/Role': 'kubernetes-models/rbac.authorization.k8s.io/v1/Role',
       'rbac.authorization.k8s.io/v1/ClusterRole': 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole',
       'rbac.authorization.k8s.io/v1/RoleBinding': 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding',
-      'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding',
-      'apiextensions.k8s.io/v1/CustomResourceDefinition': 'kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition',
+      'rbac.authorization.k8s.io/v1/ClusterRoleBinding':
+        'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding',
+      'apiextensions.k8s.io/v1/CustomResourceDefinition':
+        'kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition',
     };
     const crdKinds = ['helm.cattle.io/v1', 'upgrade.cattle.io/v1'];
     let validated = 0;
@@ -396,15 +471,25 @@ describe('dist/', () => {
 
   test('the committed dist/ manifests and node records are what the current code and cluster.yaml synthesize', () => {
     const committed = path.join(__dirname, 'dist');
-    const manifests = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith('.k8s.yaml')).sort();
+    const manifests = (dir: string) =>
+      fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.k8s.yaml'))
+        .sort();
     expect(manifests(committed)).toEqual(files);
     for (const f of files) {
-      expect({ file: f, text: fs.readFileSync(path.join(committed, f), 'utf8') }).toEqual({ file: f, text: fs.readFileSync(path.join(dist, f), 'utf8') });
+      expect({ file: f, text: fs.readFileSync(path.join(committed, f), 'utf8') }).toEqual({
+        file: f,
+        text: fs.readFileSync(path.join(dist, f), 'utf8'),
+      });
     }
     const records = (dir: string) => fs.readdirSync(path.join(dir, 'nodes')).sort();
     expect(records(committed)).toEqual(records(dist));
     for (const f of records(dist)) {
-      expect({ file: f, text: fs.readFileSync(path.join(committed, 'nodes', f), 'utf8') }).toEqual({ file: f, text: fs.readFileSync(path.join(dist, 'nodes', f), 'utf8') });
+      expect({ file: f, text: fs.readFileSync(path.join(committed, 'nodes', f), 'utf8') }).toEqual({
+        file: f,
+        text: fs.readFileSync(path.join(dist, 'nodes', f), 'utf8'),
+      });
     }
   });
 
@@ -420,7 +505,13 @@ test('npx cdk8s synth and npm run synth write the same manifests', () => {
   const cdk8sSynth = ['npx', 'cdk8s', 'synth', '--no-check-upgrade', '--output', viaCli];
   mustRun(cdk8sSynth, { cwd: __dirname, env, timeoutMs: 60_000 });
   mustRun(['npm', 'run', '-s', 'synth'], { cwd: __dirname, env: { ...env, CDK8S_OUTDIR: viaNpm }, timeoutMs: 60_000 });
-  const read = (dir: string) => Object.fromEntries(fs.readdirSync(dir).filter((f) => f.endsWith('.k8s.yaml')).map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')]));
+  const read = (dir: string) =>
+    Object.fromEntries(
+      fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.k8s.yaml'))
+        .map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')]),
+    );
   expect(Object.keys(read(viaCli))).toEqual(Object.keys(read(path.join(__dirname, 'dist'))));
   expect(read(viaCli)).toEqual(read(viaNpm));
 }, 60_000);

@@ -6,7 +6,12 @@ import { configFileFrom, loadConfig } from './config/load';
 describe('the production configuration', () => {
   test('cluster.yaml validates and holds the brief’s values', () => {
     const c = loadConfig(path.join(__dirname, 'cluster.yaml'));
-    expect(c.apps.api).toMatchObject({ replicas: 3, port: 8000, host: 'api.myhoneydue.com', probes: { startupFailureThreshold: 48 } });
+    expect(c.apps.api).toMatchObject({
+      replicas: 3,
+      port: 8000,
+      host: 'api.myhoneydue.com',
+      probes: { startupFailureThreshold: 48 },
+    });
     expect(c.apps.admin).toMatchObject({ port: 3000, probes: { path: '/', startupFailureThreshold: 24 } });
     expect(c.apps.worker.replicas).toBe(1);
     expect(c.apps.redis.port).toBe(6379);
@@ -15,8 +20,16 @@ describe('the production configuration', () => {
       ['ubuntu-8gb-nbg1-1', '178.105.32.198'],
       ['ubuntu-8gb-nbg1-3', '178.104.249.189'],
     ]);
-    expect(c.cluster).toMatchObject({ podCidr: '10.42.0.0/16', serviceCidr: '10.43.0.0/16', clusterDns: '10.43.0.10', flannelBackend: 'vxlan' });
-    expect(c.k3s).toMatchObject({ version: 'v1.34.6+k3s1', releaseBaseUrl: 'https://github.com/k3s-io/k3s/releases/download' });
+    expect(c.cluster).toMatchObject({
+      podCidr: '10.42.0.0/16',
+      serviceCidr: '10.43.0.0/16',
+      clusterDns: '10.43.0.10',
+      flannelBackend: 'vxlan',
+    });
+    expect(c.k3s).toMatchObject({
+      version: 'v1.34.6+k3s1',
+      releaseBaseUrl: 'https://github.com/k3s-io/k3s/releases/download',
+    });
   });
 
   test('--config wins over HONEYDUE_CONFIG, which wins over cluster.yaml', () => {

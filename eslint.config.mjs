@@ -32,7 +32,10 @@ const layerRules = Object.entries(MAY_IMPORT).map(([layer, allowed]) => ({
             group: reaching(l),
             message: `${layer}/ may import only ${allowed.join(', ')} (eslint.config.mjs, LAYERS)`,
           })),
-          { group: ['**/main', '../main', '**/test/**', '../test/**'], message: `${layer}/ must not import main.ts or the tests` },
+          {
+            group: ['**/main', '../main', '**/test/**', '../test/**'],
+            message: `${layer}/ must not import main.ts or the tests`,
+          },
         ],
       },
     ],
@@ -40,13 +43,40 @@ const layerRules = Object.entries(MAY_IMPORT).map(([layer, allowed]) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['imports/**', 'dist/**', 'build/**', 'node_modules/**', 'vendor/**', 'coverage/**', 'test/fixtures/**', '.schema/**', 'crds/**'] },
+  {
+    ignores: [
+      'imports/**',
+      'dist/**',
+      'build/**',
+      'node_modules/**',
+      'vendor/**',
+      'coverage/**',
+      'test/fixtures/**',
+      '.schema/**',
+      'crds/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { console: 'readonly', process: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly', Buffer: 'readonly', setImmediate: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
+    languageOptions: {
+      globals: {
+        console: 'readonly',
+        process: 'readonly',
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
+        Buffer: 'readonly',
+        setImmediate: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+      },
+    },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       // `require` of the generated JSON and of optional modules.
       '@typescript-eslint/no-require-imports': 'off',
     },

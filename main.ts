@@ -8,4 +8,5 @@ export { main, run } from './cli/run';
 export { parseOptions, usage } from './cli/options';
 
 // Guarded so that importing main (tests, the snapshot entry) does not run it.
-if (typeof module !== 'undefined' && require.main === module) void run(process.argv.slice(2), process.env).then((code) => (process.exitCode = code));
+if (typeof module !== 'undefined' && require.main === module)
+  void run(process.argv.slice(2), process.env).then((code) => (process.exitCode = code));

@@ -119,10 +119,19 @@ const stubDir = path.join(work, 'stub');
 fs.mkdirSync(stubDir);
 {
   const config = fs.readFileSync(path.join(root, 'cluster.yaml'), 'utf8');
-  const names = [...config.matchAll(/\{ name: ([\w.-]+),[^}]*publicIPv4: ([\d.]+) \}/g)].map((m) => ({ name: m[1]!, ip: m[2]! }));
+  const names = [...config.matchAll(/\{ name: ([\w.-]+),[^}]*publicIPv4: ([\d.]+) \}/g)].map((m) => ({
+    name: m[1]!,
+    ip: m[2]!,
+  }));
   const record = (n: string) => fs.readFileSync(path.join(outdir, 'nodes', `${n}.record`), 'utf8');
   const fingerprint = (n: string) => createHash('sha256').update(record(n)).digest('hex').slice(0, 40);
-  const servers = names.map((n, i) => ({ id: i + 1, name: n.name, status: 'running', labels: { 'honeydue/node-file': fingerprint(n.name) }, public_net: { ipv4: { ip: n.ip } } }));
+  const servers = names.map((n, i) => ({
+    id: i + 1,
+    name: n.name,
+    status: 'running',
+    labels: { 'honeydue/node-file': fingerprint(n.name) },
+    public_net: { ipv4: { ip: n.ip } },
+  }));
   const rules = JSON.parse(fs.readFileSync(path.join(outdir, 'hcloud', 'firewall.rules'), 'utf8'));
   const firewall = { rules, applied_to: servers.map((x) => ({ type: 'server', server: { id: x.id } })) };
   const ips = names.map((n, i) => ({ name: `${n.name}-ipv4`, ip: n.ip, assignee_id: i + 1, auto_delete: false }));
@@ -138,7 +147,15 @@ const STUB = 'the stub alone, its three calls';
 const planned = measure([
   { name: APP, argv: app, synth: true },
   { name: PLAN, argv: [...app, '--plan'], env: stubEnv },
-  { name: STUB, argv: ['sh', '-c', 'hcloud server list -o json && hcloud firewall describe x -o json && hcloud primary-ip list -o json'], env: stubEnv },
+  {
+    name: STUB,
+    argv: [
+      'sh',
+      '-c',
+      'hcloud server list -o json && hcloud firewall describe x -o json && hcloud primary-ip list -o json',
+    ],
+    env: stubEnv,
+  },
 ]);
 
 const CA = 'NODE_EXTRA_CA_CERTS';

@@ -23,11 +23,20 @@ const generated = JSON.stringify(
   Object.fromEntries(
     Array.from({ length: n }, (_, i) => [
       `web-${i}`,
-      { image: `registry.example/web-${i}:1.0.${i}`, port: 8000 + (i % 1000), host: `web-${i}.example.com`, probes: { path: '/healthz' }, resources: { cpu: '50m', memory: '64Mi', memoryLimit: '128Mi' } },
+      {
+        image: `registry.example/web-${i}:1.0.${i}`,
+        port: 8000 + (i % 1000),
+        host: `web-${i}.example.com`,
+        probes: { path: '/healthz' },
+        resources: { cpu: '50m', memory: '64Mi', memoryLimit: '128Mi' },
+      },
     ]),
   ),
 );
-const apps = Object.entries(JSON.parse(generated) as Record<string, unknown>).map(([name, raw]) => ({ name, ...schema.parse(raw) }));
+const apps = Object.entries(JSON.parse(generated) as Record<string, unknown>).map(([name, raw]) => ({
+  name,
+  ...schema.parse(raw),
+}));
 
 const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'honeydue-scale-'));
 try {

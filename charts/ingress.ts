@@ -29,7 +29,13 @@ export class IngressChart extends StackChart {
         rules: props.routes.map((r) => ({
           host: r.host,
           http: {
-            paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: r.serviceName, port: { number: r.port } } } }],
+            paths: [
+              {
+                path: '/',
+                pathType: 'Prefix',
+                backend: { service: { name: r.serviceName, port: { number: r.port } } },
+              },
+            ],
           },
         })),
       },

@@ -20,7 +20,10 @@ export class NamespaceChart extends StackChart {
       metadata: {
         name: props.name,
         // Every pod here is built to the restricted standard; the API server now refuses any that is not.
-        labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' },
+        labels: {
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce-version': 'latest',
+        },
       },
     });
 

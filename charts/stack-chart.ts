@@ -12,6 +12,10 @@ export interface StackChartProps {
 /** A chart of the honeydue stack: stable object names (no hash suffix) and the stack labels. */
 export class StackChart extends Chart {
   constructor(scope: Construct, id: string, props: StackChartProps) {
-    super(scope, id, { namespace: props.namespace, labels: stackLabels(props.partOf), disableResourceNameHashes: true });
+    super(scope, id, {
+      namespace: props.namespace,
+      labels: stackLabels(props.partOf),
+      disableResourceNameHashes: true,
+    });
   }
 }

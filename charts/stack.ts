@@ -17,7 +17,11 @@ import { K3sServerPlanChart } from './upgrade/plan';
  */
 export function addStack(app: App, config: Config) {
   const { partOf, namespace: ns, apps } = config;
-  const namespace = new NamespaceChart(app, 'namespace', { partOf, name: ns, metadataAddress: config.cluster.hetzner.metadataAddress });
+  const namespace = new NamespaceChart(app, 'namespace', {
+    partOf,
+    name: ns,
+    metadataAddress: config.cluster.hetzner.metadataAddress,
+  });
   const redis = new RedisChart(app, 'redis', { partOf, namespace: ns, redis: apps.redis });
   const api = new ApiChart(app, 'api', { partOf, namespace: ns, api: apps.api, redis });
   const admin = new AdminChart(app, 'admin', { partOf, namespace: ns, admin: apps.admin });
@@ -39,6 +43,11 @@ export function addStack(app: App, config: Config) {
   for (const chart of [redis, api, admin, worker, ingress]) chart.addDependency(namespace);
   // The Plan's file follows the controller's, whose file holds the Plan CRD.
   const upgradeController = new UpgradeControllerChart(app, 'upgrade-controller', { partOf });
-  const upgradePlan = new K3sServerPlanChart(app, 'upgrade-plan', { partOf, controller: upgradeController, version: config.k3s.version, servers: config.cluster.nodes.length });
+  const upgradePlan = new K3sServerPlanChart(app, 'upgrade-plan', {
+    partOf,
+    controller: upgradeController,
+    version: config.k3s.version,
+    servers: config.cluster.nodes.length,
+  });
   return { namespace, redis, api, admin, worker, ingress, traefik, upgradeController, upgradePlan };
 }

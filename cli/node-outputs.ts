@@ -11,7 +11,12 @@ import type { RenderedNode } from '../node/render';
  * because it holds the cluster token; each node's token-free record; and the Cloud Firewall's
  * rules file. The records and the rules hold no secret: they are committed and reviewed.
  */
-export function writeNodeOutputs(dir: string, config: Config, nodes: readonly RenderedNode[], records: readonly NodeRecord[]): void {
+export function writeNodeOutputs(
+  dir: string,
+  config: Config,
+  nodes: readonly RenderedNode[],
+  records: readonly NodeRecord[],
+): void {
   const out = layout(dir);
   fs.mkdirSync(out.cloudInitDir, { recursive: true, mode: 0o700 });
   for (const n of nodes) fs.writeFileSync(path.join(out.cloudInitDir, n.fileName), n.content, { mode: 0o600 });

@@ -9,12 +9,22 @@ import { RUNBOOKS } from '../operator/runbooks/names';
  */
 const OPTIONS = [
   { name: 'config', arg: 'FILE', help: 'the configuration to read (default: $HONEYDUE_CONFIG, else cluster.yaml)' },
-  { name: 'bootstrap-only', help: 'replace only the node files (cloud-init/, nodes/) and the Cloud Firewall rules (hcloud/)' },
+  {
+    name: 'bootstrap-only',
+    help: 'replace only the node files (cloud-init/, nodes/) and the Cloud Firewall rules (hcloud/)',
+  },
   { name: 'write-schema', help: `write the configuration's JSON Schema to ${JSON_SCHEMA_FILE} and exit` },
   { name: 'runbook', arg: 'NAME', help: `print a runbook and exit, writing nothing: ${RUNBOOKS.join(', ')}` },
   { name: 'node', arg: 'NODE', help: 'the node a runbook is for (rebuild): a name or alias from cluster.nodes' },
-  { name: 'rebuild', arg: 'NODE', help: "render for a rebuild of NODE: refused unless cluster.established and the running cluster's token is at hand" },
-  { name: 'plan', help: 'compare this synth with the servers at Hetzner (read with hcloud) and print what changes; writes nothing. Exit 0 no change, 2 changes, 1 refused or error' },
+  {
+    name: 'rebuild',
+    arg: 'NODE',
+    help: "render for a rebuild of NODE: refused unless cluster.established and the running cluster's token is at hand",
+  },
+  {
+    name: 'plan',
+    help: 'compare this synth with the servers at Hetzner (read with hcloud) and print what changes; writes nothing. Exit 0 no change, 2 changes, 1 refused or error',
+  },
   { name: 'help', help: 'print this help and exit' },
   { name: 'version', help: 'print the version and exit' },
 ] as const satisfies readonly { name: string; arg?: string; help: string }[];

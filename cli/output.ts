@@ -62,6 +62,7 @@ function writeManifests(dir: string, outdir: string, config: Config): void {
  */
 function carryOver(outdir: string, dir: string): void {
   for (const entry of isSynthOutput(outdir) ? fs.readdirSync(outdir) : []) {
-    if (!NODE_OUTPUTS.includes(entry)) fs.cpSync(path.join(outdir, entry), path.join(dir, entry), { recursive: true, preserveTimestamps: true });
+    if (!NODE_OUTPUTS.includes(entry))
+      fs.cpSync(path.join(outdir, entry), path.join(dir, entry), { recursive: true, preserveTimestamps: true });
   }
 }

@@ -6,7 +6,11 @@ import { prepare } from './synth';
  * Synthesizes dist/ (see `usage`). Everything is rendered before anything is replaced, and the
  * old output is replaced only as a whole. Returns the exit code; throws on bad input.
  */
-export function main(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line: string) => void = console.log): number {
+export function main(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void = console.log,
+): number {
   const p = prepare(argv, env, log);
   if (typeof p === 'number') return p;
   p.commit();

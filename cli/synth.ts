@@ -31,7 +31,11 @@ export interface Prepared {
  * renders every file and builds the new output beside the old one. Returns an exit code when
  * there is nothing to replace (--help, --version, --write-schema, --runbook, --plan: the plan's own code).
  */
-export function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (line: string) => void): number | Prepared {
+export function prepare(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): number | Prepared {
   const opts = parseOptions(argv);
   if (opts.help) return done(log, usage());
   if (opts.version) return done(log, `honeydue-infra ${version}`);
@@ -48,7 +52,8 @@ export function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (l
   // Records without the token; a synth renders them again below from its own node files.
   const tokenless = (): NodeRecord[] => renderRecords(config);
   if (opts.plan) {
-    if (runbook || opts.rebuild !== undefined) throw new UsageError('--plan prints the plan and writes nothing; leave out --runbook and --rebuild');
+    if (runbook || opts.rebuild !== undefined)
+      throw new UsageError('--plan prints the plan and writes nothing; leave out --runbook and --rebuild');
     const plan = planFor(config, tokenless(), out, env);
     for (const line of planLines(plan, out)) log(line);
     return planExitCode(plan);
@@ -64,7 +69,12 @@ export function prepare(argv: readonly string[], env: NodeJS.ProcessEnv, log: (l
   const token = found instanceof NoTokenError ? undefined : found;
   const nodes = token ? renderNodes(config, token) : [];
   const records = token ? renderRecords(config, nodes) : tokenless();
-  const summary = synthSummary(config, out, records, token ? { written: nodes, token } : { notWritten: (found as NoTokenError).message });
+  const summary = synthSummary(
+    config,
+    out,
+    records,
+    token ? { written: nodes, token } : { notWritten: (found as NoTokenError).message },
+  );
   const staged = stageOutputs(out.dir, { config, nodes, records, bootstrapOnly: opts['bootstrap-only'] === true });
   const commit = () => {
     try {

@@ -6,7 +6,10 @@ import { bytes, millicores } from './quantity';
  */
 export interface CapacityInput {
   /** Every workload: how many pods, and what each requests. */
-  readonly workloads: readonly { readonly replicas: number; readonly requests: { readonly cpu: string; readonly memory: string } }[];
+  readonly workloads: readonly {
+    readonly replicas: number;
+    readonly requests: { readonly cpu: string; readonly memory: string };
+  }[];
   readonly nodes: number;
   readonly nodeCapacity: { readonly cpu: string; readonly memory: string };
   readonly systemReserved: { readonly cpu: string; readonly memory: string };

@@ -16,14 +16,23 @@ const node = z
     // runs as root: a name alphabet (no spaces, `#`, quotes or YAML indicators) keeps it a
     // name in a comment for every reader, whatever a YAML parser counts as a line break.
     alias: text
-      .regex(/^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/, 'expected a short name such as hetzner1: letters, digits, ".", "_" and "-", at most 63 characters, starting and ending with a letter or digit')
+      .regex(
+        /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/,
+        'expected a short name such as hetzner1: letters, digits, ".", "_" and "-", at most 63 characters, starting and ending with a letter or digit',
+      )
       .optional()
-      .describe('Name the runbooks use for this node ("hetzner1"). Letters, digits, ".", "_" and "-" only: it is written into the cloud-init file\'s header comment.'),
+      .describe(
+        'Name the runbooks use for this node ("hetzner1"). Letters, digits, ".", "_" and "-" only: it is written into the cloud-init file\'s header comment.',
+      ),
     publicIPv4: ipv4Address.describe('Public IPv4 address of the server.'),
-    privateIPv4: ipv4Address.optional().describe('Address on the Hetzner private network; required on every node when cluster.privateNetwork is set.'),
+    privateIPv4: ipv4Address
+      .optional()
+      .describe('Address on the Hetzner private network; required on every node when cluster.privateNetwork is set.'),
     primaryIp: hetznerName
       .optional()
-      .describe('Name of the Hetzner Primary IP that holds publicIPv4 (auto-delete off, so it outlives a rebuilt server); `hcloud server create --primary-ipv4` gives it to the server. Default: `<name>-ipv4`.'),
+      .describe(
+        'Name of the Hetzner Primary IP that holds publicIPv4 (auto-delete off, so it outlives a rebuilt server); `hcloud server create --primary-ipv4` gives it to the server. Default: `<name>-ipv4`.',
+      ),
   })
   .transform((n) => ({ ...n, primaryIp: n.primaryIp ?? `${n.name}-ipv4` }))
   .describe('One K3s server node.');
@@ -32,13 +41,17 @@ const capacity = z.strictObject({ cpu: cpuQuantity, memory: memoryQuantity });
 
 export const cluster = z
   .strictObject({
-    podCidr: ipv4Cidr.default('10.42.0.0/16').describe('Cluster-wide pod CIDR (K3s default); also allowed through UFW.'),
+    podCidr: ipv4Cidr
+      .default('10.42.0.0/16')
+      .describe('Cluster-wide pod CIDR (K3s default); also allowed through UFW.'),
     serviceCidr: ipv4Cidr.default('10.43.0.0/16').describe('Service CIDR (K3s default); also allowed through UFW.'),
     clusterDns: ipv4Address.default('10.43.0.10').describe('CoreDNS Service address; must lie inside serviceCidr.'),
     flannelBackend: z
       .enum(FLANNEL_BACKENDS)
       .default('vxlan')
-      .describe('Flannel backend. vxlan (UDP 8472, unencrypted) or wireguard-native (UDP 51820, encrypted node-to-node: the planned next step).'),
+      .describe(
+        'Flannel backend. vxlan (UDP 8472, unencrypted) or wireguard-native (UDP 51820, encrypted node-to-node: the planned next step).',
+      ),
     privateNetwork: z
       .strictObject({
         cidr: ipv4Cidr.describe('CIDR of the Hetzner private network; every node privateIPv4 must lie inside it.'),
@@ -48,41 +61,67 @@ export const cluster = z
           .describe('Interface of the private network on the nodes (enp7s0 on CX servers); Flannel binds to it.'),
       })
       .optional()
-      .describe('Hetzner private network. When set, node-ip, flannel-iface and the node-to-node firewall rules use the private addresses.'),
-    nodeCapacity: capacity.prefault({ cpu: '4', memory: '8Gi' }).describe('Allocatable size of one node (CX33: 4 vCPU, 8 GB).'),
+      .describe(
+        'Hetzner private network. When set, node-ip, flannel-iface and the node-to-node firewall rules use the private addresses.',
+      ),
+    nodeCapacity: capacity
+      .prefault({ cpu: '4', memory: '8Gi' })
+      .describe('Allocatable size of one node (CX33: 4 vCPU, 8 GB).'),
     systemReserved: capacity
       .prefault({ cpu: '1', memory: '2Gi' })
-      .describe('Per node, what K3s itself (apiserver, etcd, kubelet), CoreDNS, Traefik, metrics-server and local-path use; subtracted before the capacity check.'),
+      .describe(
+        'Per node, what K3s itself (apiserver, etcd, kubelet), CoreDNS, Traefik, metrics-server and local-path use; subtracted before the capacity check.',
+      ),
     hetzner: z
       .strictObject({
         serverType: text
-          .regex(/^(cx|cpx|ccx)\d+$/, 'expected an x86 server type (cx…, cpx…, ccx…): the nodes install the amd64 k3s binary, so Arm (cax…) servers are not supported')
+          .regex(
+            /^(cx|cpx|ccx)\d+$/,
+            'expected an x86 server type (cx…, cpx…, ccx…): the nodes install the amd64 k3s binary, so Arm (cax…) servers are not supported',
+          )
           .default('cx33')
           .describe('Server type of the nodes (CX33: 4 vCPU, 8 GB). x86 only: the nodes install the amd64 k3s binary.'),
-        image: text.regex(/^[a-z0-9.-]+$/, 'expected a Hetzner image name such as ubuntu-24.04').default('ubuntu-24.04').describe('Hetzner image the nodes boot.'),
+        image: text
+          .regex(/^[a-z0-9.-]+$/, 'expected a Hetzner image name such as ubuntu-24.04')
+          .default('ubuntu-24.04')
+          .describe('Hetzner image the nodes boot.'),
         location: text
           .regex(/^[a-z0-9-]+$/, 'expected a Hetzner location such as nbg1')
           .default('nbg1')
-          .describe('Hetzner location of the servers and their Primary IPs (nbg1: Nuremberg). A Primary IP serves only servers in its own location. Hetzner takes a location, not a datacenter, for both since 2026-07-01.'),
+          .describe(
+            'Hetzner location of the servers and their Primary IPs (nbg1: Nuremberg). A Primary IP serves only servers in its own location. Hetzner takes a location, not a datacenter, for both since 2026-07-01.',
+          ),
         firewall: hetznerName
           .default('honeydue')
-          .describe('Name of the Hetzner Cloud Firewall every node carries: its rules (dist/hcloud/firewall.rules) are rendered from the same data as UFW, for the public interface.'),
+          .describe(
+            'Name of the Hetzner Cloud Firewall every node carries: its rules (dist/hcloud/firewall.rules) are rendered from the same data as UFW, for the public interface.',
+          ),
         network: hetznerName
           .default('honeydue')
-          .describe('Name of the Hetzner private network the nodes join at their privateIPv4 (`hcloud server attach-to-network`). Used only with cluster.privateNetwork.'),
+          .describe(
+            'Name of the Hetzner private network the nodes join at their privateIPv4 (`hcloud server attach-to-network`). Used only with cluster.privateNetwork.',
+          ),
         metadataAddress: ipv4Address
           .default('169.254.169.254')
-          .describe('Hetzner metadata service. It serves the user-data, cluster token included, to anything on the node that asks: metadata-guard.service drops what pods and non-root host processes send to it, and the honeydue namespace also denies its pods egress to it.'),
+          .describe(
+            'Hetzner metadata service. It serves the user-data, cluster token included, to anything on the node that asks: metadata-guard.service drops what pods and non-root host processes send to it, and the honeydue namespace also denies its pods egress to it.',
+          ),
       })
       .prefault({})
-      .describe('Hetzner facts: what the printed hcloud commands name and ask for (server type, image, location, firewall, network), and the metadata service.'),
+      .describe(
+        'Hetzner facts: what the printed hcloud commands name and ask for (server type, image, location, firewall, network), and the metadata service.',
+      ),
     established: z
       .boolean()
       .default(false)
-      .describe('Set once the cluster is running: then no node gets cluster-init, and a rebuilt first node joins the second listed node instead of starting a second, separate cluster.'),
+      .describe(
+        'Set once the cluster is running: then no node gets cluster-init, and a rebuilt first node joins the second listed node instead of starting a second, separate cluster.',
+      ),
     nodes: z
       .array(node)
       .min(1, 'expected at least one server node')
-      .describe('K3s server nodes. The first is the cluster-init server; the others join it. An odd count keeps an etcd quorum.'),
+      .describe(
+        'K3s server nodes. The first is the cluster-init server; the others join it. An odd count keeps an etcd quorum.',
+      ),
   })
   .describe('Nodes, networks and K3s cluster shape.');

@@ -68,8 +68,10 @@ function neverFires(fields: readonly string[]): string | undefined {
   if (!dow!.star || dom!.star) return undefined;
   const real = [...month!.values].some((m) => [...dom!.values].some((d) => d <= DAYS_IN_MONTH[m]!));
   if (real) return undefined;
-  return `no month in "${fields[3]}" has a day in "${fields[2]}", so the schedule never fires and no snapshot would ` +
-    `ever be taken; choose days that exist in those months (February has at most 29)`;
+  return (
+    `no month in "${fields[3]}" has a day in "${fields[2]}", so the schedule never fires and no snapshot would ` +
+    `ever be taken; choose days that exist in those months (February has at most 29)`
+  );
 }
 
 export const cron = text.superRefine((spec, ctx) => {

@@ -7,7 +7,10 @@ import { ipv4Cidr, ipv6Cidr } from './net';
 export const cloudflare = z
   .strictObject({
     ipv4: z.array(ipv4Cidr).min(1).describe('Cloudflare’s published IPv4 ranges (https://www.cloudflare.com/ips-v4).'),
-    ipv6: z.array(ipv6Cidr).default([]).describe('Cloudflare’s published IPv6 ranges (https://www.cloudflare.com/ips-v6).'),
+    ipv6: z
+      .array(ipv6Cidr)
+      .default([])
+      .describe('Cloudflare’s published IPv6 ranges (https://www.cloudflare.com/ips-v6).'),
   })
   .describe('Cloudflare edge ranges: Traefik trusts X-Forwarded-* only from them, and UFW can limit :80/:443 to them.');
 

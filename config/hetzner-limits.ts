@@ -33,7 +33,14 @@ function publicGroups(c: Config): PublicGroup[] {
   const groups: PublicGroup[] = [
     ...(c.cluster.privateNetwork
       ? []
-      : [{ field: ['cluster', 'nodes'], ports: ports.peers, descriptions: ports.peers.map(inboundDescription.peers), sources: c.cluster.nodes.length }]),
+      : [
+          {
+            field: ['cluster', 'nodes'],
+            ports: ports.peers,
+            descriptions: ports.peers.map(inboundDescription.peers),
+            sources: c.cluster.nodes.length,
+          },
+        ]),
     {
       field: ['firewall', 'operatorCidrs'],
       ports: ports.operators,
@@ -52,7 +59,9 @@ function publicGroups(c: Config): PublicGroup[] {
 
 /** What to do about a list that is too long. */
 const fix = (field: readonly string[]): string =>
-  field[0] === 'cloudflare' ? 'Shorten cloudflare.ipv4 and cloudflare.ipv6 (merge ranges), or set firewall.web to anywhere' : `Shorten ${field.join('.')}`;
+  field[0] === 'cloudflare'
+    ? 'Shorten cloudflare.ipv4 and cloudflare.ipv6 (merge ranges), or set firewall.web to anywhere'
+    : `Shorten ${field.join('.')}`;
 
 /**
  * Refuses a configuration whose Cloud Firewall would exceed Hetzner's limits, naming the field
@@ -64,7 +73,11 @@ export function checkHetznerLimits(c: Config, ctx: z.RefinementCtx): void {
   const name = c.cluster.hetzner.firewall;
   const rules = groups.reduce((n, g) => n + g.ports.length, 0);
   if (rules > maxRules) {
-    ctx.addIssue({ code: 'custom', path: ['cluster', 'hetzner', 'firewall'], message: `the Cloud Firewall ${name} would hold ${rules} rules; Hetzner allows ${maxRules} per firewall` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['cluster', 'hetzner', 'firewall'],
+      message: `the Cloud Firewall ${name} would hold ${rules} rules; Hetzner allows ${maxRules} per firewall`,
+    });
   }
   for (const g of groups.filter((x) => x.sources > sourcesPerRule)) {
     const many = g.ports.length > 1;

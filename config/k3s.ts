@@ -36,26 +36,44 @@ export const k3s = z
       .default('v1.34.6+k3s1')
       .describe(`K3s release installed on the nodes: ${K3S_MINOR}.x, the minor whose facts this project encodes.`),
     sha256: text
-      .regex(/^[a-f0-9]{64}$/, 'expected the sha256 of the k3s binary as 64 lower-case hex digits, copied from the release’s sha256sum-amd64.txt')
+      .regex(
+        /^[a-f0-9]{64}$/,
+        'expected the sha256 of the k3s binary as 64 lower-case hex digits, copied from the release’s sha256sum-amd64.txt',
+      )
       .optional()
-      .describe('Pin of the k3s binary’s sha256 (from the release’s sha256sum-amd64.txt). Unset: the binary is checked against sha256sum-amd64.txt fetched from the same release over HTTPS, as install.sh does.'),
-    releaseBaseUrl: printable(z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://github.com/k3s-io/k3s/releases/download' }))
+      .describe(
+        'Pin of the k3s binary’s sha256 (from the release’s sha256sum-amd64.txt). Unset: the binary is checked against sha256sum-amd64.txt fetched from the same release over HTTPS, as install.sh does.',
+      ),
+    releaseBaseUrl: printable(
+      z.url({
+        protocol: /^https?$/,
+        error: 'expected an http(s) URL such as https://github.com/k3s-io/k3s/releases/download',
+      }),
+    )
       .superRefine(checkReleaseUrl)
-      .regex(/^[A-Za-z0-9_:/.,=+~-]+$/, 'the URL may only contain letters, digits and _:/.,=+~- (it is placed in a systemd unit)')
+      .regex(
+        /^[A-Za-z0-9_:/.,=+~-]+$/,
+        'the URL may only contain letters, digits and _:/.,=+~- (it is placed in a systemd unit)',
+      )
       .transform((u) => u.replace(/\/+$/, ''))
       .default('https://github.com/k3s-io/k3s/releases/download')
-      .describe('Where <version>/k3s and <version>/sha256sum-amd64.txt are downloaded from: the official releases, or a private or air-gapped mirror. http:// is accepted only with sha256 pinned. No credentials, query or fragment: the URL is written into a world-readable systemd unit.'),
+      .describe(
+        'Where <version>/k3s and <version>/sha256sum-amd64.txt are downloaded from: the official releases, or a private or air-gapped mirror. http:// is accepted only with sha256 pinned. No credentials, query or fragment: the URL is written into a world-readable systemd unit.',
+      ),
     kubeProxyMode: z
       .enum(['ipvs', 'iptables'])
       .default('ipvs')
-      .describe('kube-proxy mode. K3s defaults to iptables; ipvs adds the proxy-mode flag and loads the ip_vs modules at boot. servicelb is disabled either way.'),
+      .describe(
+        'kube-proxy mode. K3s defaults to iptables; ipvs adds the proxy-mode flag and loads the ip_vs modules at boot. servicelb is disabled either way.',
+      ),
   })
   .superRefine((k, ctx) => {
     if (k.releaseBaseUrl.startsWith('http://') && !k.sha256) {
       ctx.addIssue({
         code: 'custom',
         path: ['releaseBaseUrl'],
-        message: 'an http:// release URL needs k3s.sha256 pinned: without TLS only the pin proves the binary is genuine. Use https:// or set k3s.sha256',
+        message:
+          'an http:// release URL needs k3s.sha256 pinned: without TLS only the pin proves the binary is genuine. Use https:// or set k3s.sha256',
       });
     }
   })
@@ -63,9 +81,13 @@ export const k3s = z
 
 export const traefik = z
   .strictObject({
-    webPort: port.default(80).describe('Host port of the web entrypoint; Cloudflare Flexible SSL sends plain HTTP here.'),
+    webPort: port
+      .default(80)
+      .describe('Host port of the web entrypoint; Cloudflare Flexible SSL sends plain HTTP here.'),
     websecurePort: port.default(443).describe('Host port of the websecure entrypoint.'),
-    runAsUser: runAsUser.default(NONROOT_UID).describe('UID and GID Traefik runs as; binding :80 as non-root needs ip_unprivileged_port_start=0 on the node.'),
+    runAsUser: runAsUser
+      .default(NONROOT_UID)
+      .describe('UID and GID Traefik runs as; binding :80 as non-root needs ip_unprivileged_port_start=0 on the node.'),
   })
   .prefault({})
   .describe('The K3s-bundled Traefik, reconfigured as a hostNetwork DaemonSet.');

@@ -34,7 +34,9 @@ export function loadConfig(file: string = DEFAULT_CONFIG_FILE): Config {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigError(file, [`cannot read the file (${(e as NodeJS.ErrnoException).code ?? e}); pass an existing file with --config or HONEYDUE_CONFIG`]);
+    throw new ConfigError(file, [
+      `cannot read the file (${(e as NodeJS.ErrnoException).code ?? e}); pass an existing file with --config or HONEYDUE_CONFIG`,
+    ]);
   }
   return parseConfig(text, file);
 }
@@ -104,7 +106,10 @@ function validate(text: string, source: string): Config {
     return '';
   };
   const present = (p: readonly PropertyKey[]) => doc.hasIn(p as (string | number)[]);
-  throw new ConfigError(source, result.error.issues.map((issue) => describeIssue(issue, located(issue.path), present(issue.path))));
+  throw new ConfigError(
+    source,
+    result.error.issues.map((issue) => describeIssue(issue, located(issue.path), present(issue.path))),
+  );
 }
 
 function describeIssue(issue: z.core.$ZodIssue, where: string, present: boolean): string {

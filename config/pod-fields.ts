@@ -16,7 +16,8 @@ export const image = text
     'expected an image reference such as ghcr.io/owner/name:1.2.3',
   )
   .refine((ref) => /:[A-Za-z0-9_][A-Za-z0-9_.-]*$|@sha256:/.test(ref.replace(/^[^/]*:[0-9]+\//, '')), {
-    message: 'image has no tag; pin a version tag (name:1.2.3) or a digest (name@sha256:…) so every node runs the same build',
+    message:
+      'image has no tag; pin a version tag (name:1.2.3) or a digest (name@sha256:…) so every node runs the same build',
   })
   .refine((ref) => !/:latest(@|$)/.test(ref), {
     message: 'image uses the mutable tag "latest"; pin a version tag or a digest so a restart cannot change the build',
@@ -27,7 +28,9 @@ export const resources = z
   .strictObject({
     cpu: cpuRequest.describe('CPU request per pod.'),
     memory: memoryAmount.describe('Memory request per pod.'),
-    memoryLimit: memoryAmount.describe('Memory limit per pod. No CPU limit is set: CPU limits throttle latency-sensitive Go and Node processes without protecting anything memory limits do not.'),
+    memoryLimit: memoryAmount.describe(
+      'Memory limit per pod. No CPU limit is set: CPU limits throttle latency-sensitive Go and Node processes without protecting anything memory limits do not.',
+    ),
   })
   .refine((r) => bytes(r.memoryLimit) >= bytes(r.memory), {
     message: 'memoryLimit is below the memory request; the limit must be at least the request',
@@ -62,4 +65,6 @@ export const runAsUser = z
     `expected a UID of at most ${MAX_UID}: Kubernetes refuses larger UIDs and GIDs ` +
       `(the field is 64-bit, but its check allows 0 to ${MAX_UID})`,
   )
-  .describe('Numeric UID the container runs as. runAsNonRoot cannot verify a non-numeric image USER, so it is set explicitly.');
+  .describe(
+    'Numeric UID the container runs as. runAsNonRoot cannot verify a non-numeric image USER, so it is set explicitly.',
+  );

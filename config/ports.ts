@@ -45,7 +45,9 @@ export interface InboundPort {
  * Cloudflare. One table: the model's allowances (model/inbound.ts) add the sources to it, and
  * the Cloud Firewall's limits (./hetzner-limits.ts) count the rules it becomes.
  */
-export function inboundPorts(c: InboundPortsInput): Readonly<Record<'peers' | 'operators' | 'web', readonly InboundPort[]>> {
+export function inboundPorts(
+  c: InboundPortsInput,
+): Readonly<Record<'peers' | 'operators' | 'web', readonly InboundPort[]>> {
   const overlay = OVERLAY_PORTS[c.cluster.flannelBackend];
   return {
     peers: [

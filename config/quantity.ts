@@ -33,12 +33,12 @@ export function bytes(q: string): number {
 export const cpuRequest = cpuQuantity.refine((q) => !CPU.test(q) || millicores(q) > 0, {
   message:
     'a CPU quantity of 0 asks for nothing: the scheduler and the capacity check would count the pod as free; give ' +
-      'what it needs, such as "100m"',
+    'what it needs, such as "100m"',
 });
 
 /** A memory quantity that is not zero: no pod runs, and no volume holds data, in 0 bytes. */
 export const memoryAmount = memoryQuantity.refine((q) => !MEMORY.test(q) || bytes(q) > 0, {
   message:
     'a memory quantity of 0 is never enough: no pod runs and no volume holds data in 0 bytes; give the size it ' +
-      'needs, such as "256Mi"',
+    'needs, such as "256Mi"',
 });

@@ -26,7 +26,11 @@ import { apps } from './workloads';
 
 const base = z.strictObject({
   namespace: dnsLabel.default('honeydue').describe('Namespace of the workloads.'),
-  partOf: dnsLabel.default('honeydue').describe('Value of app.kubernetes.io/part-of on every object; `kubectl apply --prune -l app.kubernetes.io/part-of=<this>` relies on it.'),
+  partOf: dnsLabel
+    .default('honeydue')
+    .describe(
+      'Value of app.kubernetes.io/part-of on every object; `kubectl apply --prune -l app.kubernetes.io/part-of=<this>` relies on it.',
+    ),
   apps,
   ingressClassName: dnsLabel.default('traefik').describe('IngressClass of the Ingress.'),
   traefik,

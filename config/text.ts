@@ -23,7 +23,6 @@ const NAMES: Readonly<Record<number, string>> = {
   0xfeff: 'BYTE ORDER MARK',
 };
 
-
 /** The first character of `s` the policy refuses, with its index, or undefined. */
 export function unreadableChar(s: string): { char: string; index: number } | undefined {
   const m = UNREADABLE.exec(s);

@@ -9,25 +9,36 @@ import { text } from './text';
 const secretNames = z
   .array(dnsName)
   .default([])
-  .describe('Secrets whose keys become environment variables (envFrom). They are created out of band (see README); manifests only reference them.');
+  .describe(
+    'Secrets whose keys become environment variables (envFrom). They are created out of band (see README); manifests only reference them.',
+  );
 
 const env = z
   .record(
     text.regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name in UPPER_SNAKE_CASE'),
     // cdk8s writes these two unquoted, and PyYAML reads a bare << or = as a YAML 1.1 merge or value indicator.
-    text.refine((v) => v !== '<<' && v !== '=', 'a value of exactly "<<" or "=" is read by YAML 1.1 readers (PyYAML) as a merge or value indicator; choose another value'),
+    text.refine(
+      (v) => v !== '<<' && v !== '=',
+      'a value of exactly "<<" or "=" is read by YAML 1.1 readers (PyYAML) as a merge or value indicator; choose another value',
+    ),
   )
   .default({})
-  .describe('Plain, non-secret environment variables. Values are any printable text: no control characters, Unicode line or paragraph separators or byte-order mark.');
+  .describe(
+    'Plain, non-secret environment variables. Values are any printable text: no control characters, Unicode line or paragraph separators or byte-order mark.',
+  );
 
 /** An absolute URL path with an optional query, RFC 3986 characters only (pchar, "/", "?"). */
-const URL_PATH = /^\/([A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*(\?([A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*)?$/;
+const URL_PATH =
+  /^\/([A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*(\?([A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*)?$/;
 
 const probes = (startupFailureThreshold: number) =>
   z
     .strictObject({
       path: text
-        .regex(URL_PATH, 'expected an absolute HTTP path such as /healthz (RFC 3986 characters only; escape others as %XX)')
+        .regex(
+          URL_PATH,
+          'expected an absolute HTTP path such as /healthz (RFC 3986 characters only; escape others as %XX)',
+        )
         .describe('HTTP path (and optional query) of the startup, readiness and liveness probes.'),
       periodSeconds: int32(1).default(5).describe('Probe period in seconds.'),
       startupFailureThreshold: int32(1)
@@ -72,12 +83,15 @@ export const apps = z
     api: webApp({ replicas: 3, startupFailureThreshold: 48 }).describe(
       'Go HTTP API (also serves the marketing landing page). startupFailureThreshold 48 × 5 s = 240 s: MigrateWithLock serializes migrations across the replicas on first boot.',
     ),
-    admin: webApp({ replicas: 2, startupFailureThreshold: 24 }).describe('Next.js admin UI. Probe path "/": "/admin/" returns 404 and got pods killed.'),
+    admin: webApp({ replicas: 2, startupFailureThreshold: 24 }).describe(
+      'Next.js admin UI. Probe path "/": "/admin/" returns 404 and got pods killed.',
+    ),
     worker: workload
       .extend({
         replicas: z
           .literal(1, {
-            error: 'worker replicas must be exactly 1: the Asynq scheduler inside the worker is a singleton, and a second replica would enqueue every scheduled job twice',
+            error:
+              'worker replicas must be exactly 1: the Asynq scheduler inside the worker is a singleton, and a second replica would enqueue every scheduled job twice',
           })
           .default(1)
           .describe('Always 1: the Asynq scheduler is a singleton.'),
@@ -86,8 +100,12 @@ export const apps = z
     redis: z
       .strictObject({
         image,
-        port: port.default(6379).describe('Redis port, used by the Service and by the REDIS_ADDR the api and worker receive.'),
-        storage: memoryAmount.default('5Gi').describe('Size of the PersistentVolumeClaim holding the append-only file.'),
+        port: port
+          .default(6379)
+          .describe('Redis port, used by the Service and by the REDIS_ADDR the api and worker receive.'),
+        storage: memoryAmount
+          .default('5Gi')
+          .describe('Size of the PersistentVolumeClaim holding the append-only file.'),
         storageClass: dnsLabel.default('local-path').describe('StorageClass of the claim. K3s ships local-path.'),
         resources,
         runAsUser: runAsUser.default(999),

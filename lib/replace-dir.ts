@@ -36,8 +36,13 @@ export function checkReplaceable(dir: string, what: string): void {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return;
-    if (code === 'ENOTDIR') throw new OutputDirError(`${what} ${dir} is a file, not a directory; remove it or choose another output directory (CDK8S_OUTDIR)`);
-    throw new OutputDirError(`cannot read ${what} ${dir} (${code}); fix its permissions or choose another output directory (CDK8S_OUTDIR)`);
+    if (code === 'ENOTDIR')
+      throw new OutputDirError(
+        `${what} ${dir} is a file, not a directory; remove it or choose another output directory (CDK8S_OUTDIR)`,
+      );
+    throw new OutputDirError(
+      `cannot read ${what} ${dir} (${code}); fix its permissions or choose another output directory (CDK8S_OUTDIR)`,
+    );
   }
   if (entries.length > 0 && !entries.includes(SYNTH_MARKER)) {
     throw new OutputDirError(
@@ -70,9 +75,14 @@ export function stageDir(target: string, build: (dir: string) => void, mode = 0o
   try {
     parentStat = fs.statSync(parent);
   } catch {
-    throw new OutputDirError(`the parent directory of ${target} does not exist: create it (mkdir -p ${path.dirname(target)}) or choose another output directory (CDK8S_OUTDIR)`);
+    throw new OutputDirError(
+      `the parent directory of ${target} does not exist: create it (mkdir -p ${path.dirname(target)}) or choose another output directory (CDK8S_OUTDIR)`,
+    );
   }
-  if (!parentStat.isDirectory()) throw new OutputDirError(`the parent of ${target}, ${path.dirname(target)}, is not a directory; choose another output directory (CDK8S_OUTDIR)`);
+  if (!parentStat.isDirectory())
+    throw new OutputDirError(
+      `the parent of ${target}, ${path.dirname(target)}, is not a directory; choose another output directory (CDK8S_OUTDIR)`,
+    );
   checkReplaceable(target, 'the output directory');
   removeStale(parent, base);
 
@@ -80,7 +90,9 @@ export function stageDir(target: string, build: (dir: string) => void, mode = 0o
   try {
     tmp = fs.mkdtempSync(path.join(parent, `.${base}.tmp-${process.pid}-`));
   } catch (e) {
-    throw new OutputDirError(`cannot create a directory in ${path.dirname(target)} (${(e as NodeJS.ErrnoException).code}): synth builds ${target} beside it; make it writable or choose another output directory (CDK8S_OUTDIR)`);
+    throw new OutputDirError(
+      `cannot create a directory in ${path.dirname(target)} (${(e as NodeJS.ErrnoException).code}): synth builds ${target} beside it; make it writable or choose another output directory (CDK8S_OUTDIR)`,
+    );
   }
   const remove = () => fs.rmSync(tmp, { recursive: true, force: true });
   try {
@@ -105,7 +117,9 @@ export function stageDir(target: string, build: (dir: string) => void, mode = 0o
         // Put the old content back: the target is either old or new, never missing.
         if (hadTarget && fs.existsSync(old) && !fs.existsSync(abs)) fs.renameSync(old, abs);
         remove();
-        throw new OutputDirError(`cannot replace ${target} (${(e as NodeJS.ErrnoException).code ?? e}); it is left as it was`);
+        throw new OutputDirError(
+          `cannot replace ${target} (${(e as NodeJS.ErrnoException).code ?? e}); it is left as it was`,
+        );
       }
       if (hadTarget) fs.rmSync(old, { recursive: true, force: true });
     },

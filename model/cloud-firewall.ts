@@ -19,7 +19,13 @@ export interface HcloudFirewallRule {
 
 /** A CIDR as the API takes it (and as the CLI sends it back): a bare address becomes a /32. */
 const asCidr = (family: 4 | 6, from: string | undefined): string =>
-  from === undefined ? (family === 4 ? '0.0.0.0/0' : '::/0') : from.includes('/') ? from : `${from}/${family === 4 ? 32 : 128}`;
+  from === undefined
+    ? family === 4
+      ? '0.0.0.0/0'
+      : '::/0'
+    : from.includes('/')
+      ? from
+      : `${from}/${family === 4 ? 32 : 128}`;
 
 /**
  * The public allowances of the one Cloud Firewall every node of the cluster carries. Its
@@ -55,4 +61,5 @@ export function hcloudFirewallRulesText(config: Config): string {
 }
 
 /** Effective rules, as Hetzner counts them: every source CIDR of every rule. */
-export const effectiveRules = (rules: readonly HcloudFirewallRule[]): number => rules.reduce((n, r) => n + r.source_ips.length, 0);
+export const effectiveRules = (rules: readonly HcloudFirewallRule[]): number =>
+  rules.reduce((n, r) => n + r.source_ips.length, 0);

@@ -43,7 +43,12 @@ export const CREDENTIAL_ENV: Readonly<Record<(typeof CREDENTIAL_KEYS)[number], s
 export function etcdSnapshots(config: Config): EtcdSnapshots | undefined {
   const s = config.etcdSnapshots;
   if (!s) return undefined;
-  const where = { 'etcd-s3-endpoint': s.endpoint, 'etcd-s3-region': s.region, 'etcd-s3-bucket': s.bucket, 'etcd-s3-folder': s.folder };
+  const where = {
+    'etcd-s3-endpoint': s.endpoint,
+    'etcd-s3-region': s.region,
+    'etcd-s3-bucket': s.bucket,
+    'etcd-s3-folder': s.folder,
+  };
   return {
     k3sConfig: {
       'etcd-snapshot-schedule-cron': s.schedule,

@@ -35,7 +35,10 @@ export interface Allowance extends InboundPort {
  * the web ports from anywhere or from Cloudflare. The node-only rules for pod traffic
  * (interface-bound, no port) are UFW's own and go between the operators' and the web rules.
  */
-export function allowances(config: Config, peers: readonly NodeConfig[]): { cluster: Allowance[]; operators: Allowance[]; web: Allowance[] } {
+export function allowances(
+  config: Config,
+  peers: readonly NodeConfig[],
+): { cluster: Allowance[]; operators: Allowance[]; web: Allowance[] } {
   const { cluster, firewall, cloudflare } = config;
   const ports = inboundPorts(config);
   const iface = cluster.privateNetwork?.interface;
@@ -68,5 +71,9 @@ export function allowances(config: Config, peers: readonly NodeConfig[]): { clus
     field: cloudflareOnly ? ['cloudflare', 'ipv4'] : ['firewall', 'web'],
     sources: webSources,
   });
-  return { cluster: ports.peers.map(fromPeers), operators: ports.operators.map(fromOperators), web: ports.web.map(web) };
+  return {
+    cluster: ports.peers.map(fromPeers),
+    operators: ports.operators.map(fromOperators),
+    web: ports.web.map(web),
+  };
 }

@@ -30,4 +30,5 @@ export const KUBE_PROXY_MODES: Readonly<Record<Config['k3s']['kubeProxyMode'], K
   iptables: { modules: [], runcmd: [], k3sConfig: {} },
 };
 
-export const kubeProxy = (k3s: Pick<Config['k3s'], 'kubeProxyMode'>): KubeProxyPlan => KUBE_PROXY_MODES[k3s.kubeProxyMode];
+export const kubeProxy = (k3s: Pick<Config['k3s'], 'kubeProxyMode'>): KubeProxyPlan =>
+  KUBE_PROXY_MODES[k3s.kubeProxyMode];

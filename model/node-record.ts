@@ -29,7 +29,8 @@ export const NODE_FILE_LABEL = 'honeydue/node-file';
  * The fingerprint of a record: the first 40 hex digits of its SHA-256 (160 bits, as a git
  * commit id). A whole SHA-256 in hex is 64 characters, one over Hetzner's label value limit.
  */
-export const fingerprintOf = (recordText: string): string => createHash('sha256').update(recordText).digest('hex').slice(0, 40);
+export const fingerprintOf = (recordText: string): string =>
+  createHash('sha256').update(recordText).digest('hex').slice(0, 40);
 
 /** The record's file name in dist/nodes/: not .yaml, .yml or .json, so kubectl never reads it. */
 export const recordFileName = (node: { readonly name: string }): string => `${node.name}.record`;
@@ -38,7 +39,12 @@ export const recordFileName = (node: { readonly name: string }): string => `${no
 export interface RecordData {
   readonly node: string;
   readonly role: 'first' | 'join';
-  readonly files: readonly { readonly path: string; readonly owner: string; readonly permissions: string; readonly content: string }[];
+  readonly files: readonly {
+    readonly path: string;
+    readonly owner: string;
+    readonly permissions: string;
+    readonly content: string;
+  }[];
   readonly runcmd: readonly (readonly string[])[];
   readonly 'k3s-config': Readonly<Record<string, unknown>>;
 }

@@ -30,4 +30,5 @@ export const OVERLAYS: Readonly<Record<FlannelBackend, Overlay>> = {
 };
 
 /** The overlay of a cluster's configured backend. */
-export const overlay = (cluster: { readonly flannelBackend: FlannelBackend }): Overlay => OVERLAYS[cluster.flannelBackend];
+export const overlay = (cluster: { readonly flannelBackend: FlannelBackend }): Overlay =>
+  OVERLAYS[cluster.flannelBackend];

@@ -67,15 +67,24 @@ export function resolveToken(env: NodeJS.ProcessEnv, opts: TokenOptions): Cluste
   if (st) {
     if (!st.isFile()) throw new TokenError(`${file} is not a regular file; it must hold the cluster token`);
     if ((st.mode & 0o077) !== 0) {
-      throw new TokenError(`${file} is readable or writable by group or others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}); it holds the cluster token: run  chmod 600 ${file}`);
+      throw new TokenError(
+        `${file} is readable or writable by group or others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}); it holds the cluster token: run  chmod 600 ${file}`,
+      );
     }
     let text: string;
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (e) {
-      throw new TokenError(`cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}); it must hold the cluster token`);
+      throw new TokenError(
+        `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}); it must hold the cluster token`,
+      );
     }
-    return checked(text.trim(), file, opts.established, 'fix it, or delete it to generate a new one before any node is built');
+    return checked(
+      text.trim(),
+      file,
+      opts.established,
+      'fix it, or delete it to generate a new one before any node is built',
+    );
   }
   if (opts.established) {
     throw new NoTokenError(
@@ -90,7 +99,9 @@ export function resolveToken(env: NodeJS.ProcessEnv, opts: TokenOptions): Cluste
       // 'wx': never overwrite a token another run wrote meanwhile; nodes already built use it.
       fs.writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
     } catch (e) {
-      throw new TokenError(`cannot write the new cluster token to ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}); set K3S_TOKEN, or run where ${file} can be created`);
+      throw new TokenError(
+        `cannot write the new cluster token to ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}); set K3S_TOKEN, or run where ${file} can be created`,
+      );
     }
   };
   return { token, source: `${file} (new)`, form: 'plain', save };
@@ -122,7 +133,9 @@ function checked(token: string, source: string, established: boolean, fix: strin
   }
   if (PLAIN_TOKEN.test(token)) return { token, source, form: 'plain' };
   if (/^K10[^:]*::node:/.test(token)) {
-    throw new TokenError(`${source} holds an agent token (K10…::node:…); servers need the server token from ${SERVER_TOKEN_PATH}`);
+    throw new TokenError(
+      `${source} holds an agent token (K10…::node:…); servers need the server token from ${SERVER_TOKEN_PATH}`,
+    );
   }
   throw new TokenError(
     `${source} is not a K3s server token: expected either the plain secret (${SECRET_RULE}) or the full form K10<64 hex digits>::server:<secret> from ${SERVER_TOKEN_PATH}; ${fix}`,
@@ -134,7 +147,9 @@ function statOrUndefined(file: string): fs.Stats | undefined {
     return fs.statSync(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new TokenError(`cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}); it must hold the cluster token`);
+    throw new TokenError(
+      `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}); it must hold the cluster token`,
+    );
   }
 }
 

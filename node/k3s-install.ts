@@ -39,9 +39,11 @@ export function installCommands(k3s: Config['k3s']): string[][] {
   const verify = k3s.sha256
     ? [['/usr/bin/sha256sum', '--check', '--strict', PATHS.k3sPin]]
     : [fetch(CHECKSUMS), ['/usr/bin/sha256sum', '--check', '--strict', '--ignore-missing', CHECKSUMS]];
-  return [fetch('k3s'), ...verify, ['/usr/bin/install', '-o', 'root', '-g', 'root', '-m', '0755', 'k3s', PATHS.k3sBinary]].map((argv) =>
-    argv.map(plainWord),
-  );
+  return [
+    fetch('k3s'),
+    ...verify,
+    ['/usr/bin/install', '-o', 'root', '-g', 'root', '-m', '0755', 'k3s', PATHS.k3sBinary],
+  ].map((argv) => argv.map(plainWord));
 }
 
 /** k3s-install.service, k3s.service and, when pinned, the checksum file the install checks. */
@@ -58,7 +60,15 @@ export function k3sInstallFiles(k3s: Config['k3s']): WriteFile[] {
       }),
       '0644',
     ),
-    rootFile(PATHS.k3sUnit, renderTemplate('k3s.service', { binary: PATHS.k3sBinary, ufwGateChain: UFW_GATE_CHAIN, metadataGuard: METADATA_GUARD_UNIT }), '0644'),
+    rootFile(
+      PATHS.k3sUnit,
+      renderTemplate('k3s.service', {
+        binary: PATHS.k3sBinary,
+        ufwGateChain: UFW_GATE_CHAIN,
+        metadataGuard: METADATA_GUARD_UNIT,
+      }),
+      '0644',
+    ),
   ];
   // sha256sum's check format: "<hash>  <file>", the file relative to the unit's working directory.
   if (k3s.sha256) files.push(rootFile(PATHS.k3sPin, `${k3s.sha256}  k3s\n`, '0644'));

@@ -45,15 +45,39 @@ export interface MetadataGuardRule {
 export function metadataGuardRules(address: string): MetadataGuardRule[] {
   const dst = ['-d', `${plainWord(address)}/32`];
   return [
-    { table: 'raw', chain: 'PREROUTING', match: dst, catches: 'what pods, or anything else arriving on an interface, send to it' },
+    {
+      table: 'raw',
+      chain: 'PREROUTING',
+      match: dst,
+      catches: 'what pods, or anything else arriving on an interface, send to it',
+    },
     { table: 'mangle', chain: 'FORWARD', match: dst, catches: 'forwarded traffic that NAT turned towards it' },
-    { table: 'raw', chain: 'OUTPUT', match: [...dst, '-m', 'owner', '!', '--uid-owner', String(ROOT_UID)], catches: 'what host processes other than root send to it' },
+    {
+      table: 'raw',
+      chain: 'OUTPUT',
+      match: [...dst, '-m', 'owner', '!', '--uid-owner', String(ROOT_UID)],
+      catches: 'what host processes other than root send to it',
+    },
   ];
 }
 
 /** The argv that inserts (`-I`, first in the chain) or deletes (`-D`) one rule. */
 export function ruleArgv(rule: MetadataGuardRule, action: '-I' | '-D'): string[] {
-  return [PATHS.iptables, '-w', '-t', rule.table, action, rule.chain, ...rule.match, '-m', 'comment', '--comment', COMMENT, '-j', 'DROP'];
+  return [
+    PATHS.iptables,
+    '-w',
+    '-t',
+    rule.table,
+    action,
+    rule.chain,
+    ...rule.match,
+    '-m',
+    'comment',
+    '--comment',
+    COMMENT,
+    '-j',
+    'DROP',
+  ];
 }
 
 /** metadata-guard.service: the rules above, as argv lines of a oneshot unit ordered after ufw and before K3s. */

@@ -25,7 +25,12 @@ export function renderRecords(config: Config, rendered?: readonly RenderedNode[]
     const data: RecordData = {
       node: node.name,
       role: joinTarget(config.cluster, node) ? 'join' : 'first',
-      files: files.map((f) => ({ path: f.path, owner: f.owner ?? 'root:root', permissions: f.permissions, content: f.content })),
+      files: files.map((f) => ({
+        path: f.path,
+        owner: f.owner ?? 'root:root',
+        permissions: f.permissions,
+        content: f.content,
+      })),
       runcmd: runcmd(kubeProxy(config.k3s)),
       'k3s-config': k3sConfig(config, node),
     };

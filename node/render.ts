@@ -49,10 +49,15 @@ export function renderNodes(config: Config, opts: { token: string }): RenderedNo
       runcmd: commands,
     });
     // Read back as cloud-init and K3s will, before anything is written (lib/reread.ts).
-    rereadCloudInit(`${OUTPUT.cloudInit}/${fileName}`, content, { write_files: writeFiles, runcmd: commands }, {
-      [PATHS.k3sConfig]: { yaml: k3sConfig(config, node) },
-      [PATHS.flannelConf]: { json: flannelNetConf(config.cluster) },
-    });
+    rereadCloudInit(
+      `${OUTPUT.cloudInit}/${fileName}`,
+      content,
+      { write_files: writeFiles, runcmd: commands },
+      {
+        [PATHS.k3sConfig]: { yaml: k3sConfig(config, node) },
+        [PATHS.flannelConf]: { json: flannelNetConf(config.cluster) },
+      },
+    );
     const bytes = Buffer.byteLength(content);
     if (bytes > USER_DATA_LIMIT) {
       throw new UserDataTooLargeError(

@@ -34,7 +34,9 @@ export function renderTemplate(name: string, data: Record<string, unknown>): str
  */
 export function plainWord(value: string): string {
   if (!/^[A-Za-z0-9_@:/.,=+~-]+$/.test(value)) {
-    throw new Error(`refusing to place ${JSON.stringify(value)} in a unit or rule file: only letters, digits and _@:/.,=+~- are allowed`);
+    throw new Error(
+      `refusing to place ${JSON.stringify(value)} in a unit or rule file: only letters, digits and _@:/.,=+~- are allowed`,
+    );
   }
   return value;
 }

@@ -22,7 +22,9 @@ export interface UfwRule {
 
 /** The UFW rules of an allowance for one IP family: one rule per source, as `ufw allow` takes them. */
 export function ufwRulesOf(a: Allowance, family: 4 | 6): UfwRule[] {
-  return a.sources.filter((s) => s.family === family).map((s) => ({ proto: a.proto, port: a.port, from: s.from, iface: a.iface, comment: s.comment }));
+  return a.sources
+    .filter((s) => s.family === family)
+    .map((s) => ({ proto: a.proto, port: a.port, from: s.from, iface: a.iface, comment: s.comment }));
 }
 
 /**
@@ -58,7 +60,8 @@ export function ufwRules(config: Config, node: NodeConfig): { v4: UfwRule[]; v6:
 export function ufwRuleText(rule: UfwRule, family: 4 | 6): { tuple: string; lines: string[] } {
   const any = family === 4 ? '0.0.0.0/0' : '::/0';
   const chain = userInputChain(family);
-  const port = rule.port === undefined ? 'any' : typeof rule.port === 'number' ? String(rule.port) : rule.port.join(':');
+  const port =
+    rule.port === undefined ? 'any' : typeof rule.port === 'number' ? String(rule.port) : rule.port.join(':');
   // ufw writes a single host without its prefix length: /32 in IPv4, /128 in IPv6. A shorter
   // prefix stays: an IPv6 /32 (one of Cloudflare's ranges) is a network, not a host.
   const from = rule.from === undefined ? any : rule.from.replace(family === 4 ? /\/32$/ : /\/128$/, '');
@@ -68,7 +71,11 @@ export function ufwRuleText(rule: UfwRule, family: 4 | 6): { tuple: string; line
   const match = [
     ...(rule.iface ? ['-i', rule.iface] : []),
     ...(rule.proto === 'any' ? [] : ['-p', rule.proto]),
-    ...(rule.port === undefined ? [] : typeof rule.port === 'number' ? ['--dport', port] : ['-m', 'multiport', '--dports', port]),
+    ...(rule.port === undefined
+      ? []
+      : typeof rule.port === 'number'
+        ? ['--dport', port]
+        : ['-m', 'multiport', '--dports', port]),
     ...(rule.from === undefined ? [] : ['-s', from]),
   ];
   return { tuple, lines: [['-A', chain, ...match, '-j', 'ACCEPT'].map(plainWord).join(' ')] };

@@ -25,9 +25,25 @@ export function nodeCommands(config: Config, node: NodeConfig, file: string, fin
   const { serverType, image, location, firewall, network } = config.cluster.hetzner;
   const privateIp = config.cluster.privateNetwork ? node.privateIPv4 : undefined;
   const create = [
-    'hcloud', 'server', 'create', '--name', node.name, '--type', serverType, '--image', image, '--location', location,
-    '--primary-ipv4', node.primaryIp, '--firewall', firewall, '--user-data-from-file', file,
-    '--label', `${NODE_FILE_LABEL}=${fingerprint}`,
+    'hcloud',
+    'server',
+    'create',
+    '--name',
+    node.name,
+    '--type',
+    serverType,
+    '--image',
+    image,
+    '--location',
+    location,
+    '--primary-ipv4',
+    node.primaryIp,
+    '--firewall',
+    firewall,
+    '--user-data-from-file',
+    file,
+    '--label',
+    `${NODE_FILE_LABEL}=${fingerprint}`,
   ];
   return [
     ['hcloud', 'primary-ip', 'describe', node.primaryIp],

@@ -49,7 +49,9 @@ export function synthSummary(config: Config, out: Layout, records: readonly Node
           `cluster token: ${describeToken(files.token, config.cluster.established)}`,
         ]),
     ...(config.firewall.operatorCidrs.length === 0
-      ? ['note: firewall.operatorCidrs is empty: SSH and the Kubernetes API are closed to everyone but the nodes; use the Hetzner console, or add your CIDRs to the config.']
+      ? [
+          'note: firewall.operatorCidrs is empty: SSH and the Kubernetes API are closed to everyone but the nodes; use the Hetzner console, or add your CIDRs to the config.',
+        ]
       : []),
     etcdSnapshotsLine(config),
   ];

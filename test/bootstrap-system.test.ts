@@ -22,7 +22,8 @@ import { Lab, type Port, portKey } from './system/lab';
 import { type Applied, applyWriteFiles, removeAllRoots } from './system/overlay';
 
 /** The brief's Flannel net-conf, byte for byte. */
-const BRIEF_NET_CONF = '{"Network":"10.42.0.0/16","EnableIPv6":false,"EnableIPv4":true,"IPv6Network":"::/0","Backend":{"Type":"vxlan"}}';
+const BRIEF_NET_CONF =
+  '{"Network":"10.42.0.0/16","EnableIPv6":false,"EnableIPv4":true,"IPv6Network":"::/0","Backend":{"Type":"vxlan"}}';
 
 /** The production servers, as the brief lists them; the first one starts the cluster. */
 const BRIEF_NODES = [
@@ -48,7 +49,10 @@ const VARIANTS: ReadonlyArray<readonly [string, () => Config]> = [
       }),
   ],
   ['pinned k3s sha256', () => variant((r) => void (r.k3s = { ...r.k3s, sha256: FAKE_PIN }))],
-  ['cloudflare-only web with operator CIDRs', () => variant((r) => void (r.firewall = { operatorCidrs: ['198.51.100.0/24'], web: 'cloudflareOnly' }))],
+  [
+    'cloudflare-only web with operator CIDRs',
+    () => variant((r) => void (r.firewall = { operatorCidrs: ['198.51.100.0/24'], web: 'cloudflareOnly' })),
+  ],
 ];
 
 /** Passes when the command exited 0; on failure the received value shows the command and everything it printed. */
@@ -119,7 +123,9 @@ describe('cloud-init schema', () => {
   for (const [label, config] of VARIANTS) {
     it(`every node file of the ${label} config is valid cloud-config for cloud-init 22.4, with no deprecated keys`, async () => {
       const nodes = renderNodes(config(), { token: TEST_TOKEN });
-      const results = await Promise.all(nodes.map((n) => schema(`${label.replace(/\W+/g, '-')}-${n.fileName}`, n.content)));
+      const results = await Promise.all(
+        nodes.map((n) => schema(`${label.replace(/\W+/g, '-')}-${n.fileName}`, n.content)),
+      );
       for (const r of results) {
         expectExit0(r);
         expect(r.stdout).toMatch(/^Valid cloud-config: /m);
@@ -130,7 +136,10 @@ describe('cloud-init schema', () => {
   }
 
   it('rejects write_files[].source, so the passes above come from a schema that knows 22.4 lacks it', async () => {
-    const r = await schema('with-source.yaml', '#cloud-config\nwrite_files:\n  - path: /etc/x\n    source: { uri: "https://example.com/x" }\n');
+    const r = await schema(
+      'with-source.yaml',
+      '#cloud-config\nwrite_files:\n  - path: /etc/x\n    source: { uri: "https://example.com/x" }\n',
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("'source' was unexpected");
   }, 30_000);
@@ -167,7 +176,8 @@ describe('real cloud-init applies write_files in a throwaway overlay root', () =
 
   BRIEF_NODES.forEach((expected, i) => {
     const node = rendered[i]!;
-    const k3sConfig = () => parse(applied(node.name, node.content).root.read('/etc/rancher/k3s/config.yaml')) as Record<string, unknown>;
+    const k3sConfig = () =>
+      parse(applied(node.name, node.content).root.read('/etc/rancher/k3s/config.yaml')) as Record<string, unknown>;
 
     it(`${expected.name} (${expected.role}): cloud-init exits 0 and writes exactly the node's files, each root-owned with its mode`, () => {
       expect(node.name).toBe(expected.name);
@@ -179,7 +189,8 @@ describe('real cloud-init applies write_files in a throwaway overlay root', () =
       expect(written).toEqual(Object.keys(EXPECTED_MODES).sort());
       const modes = Object.fromEntries(written.map((f) => [f, octal(root.stat(f).mode)]));
       expect(modes).toEqual(EXPECTED_MODES);
-      for (const f of written) expect({ f, uid: root.stat(f).uid, gid: root.stat(f).gid }).toEqual({ f, uid: 0, gid: 0 });
+      for (const f of written)
+        expect({ f, uid: root.stat(f).uid, gid: root.stat(f).gid }).toEqual({ f, uid: 0, gid: 0 });
     }, 30_000);
 
     it(`${expected.name}: the K3s config parses as YAML and ${
@@ -210,7 +221,9 @@ describe('real cloud-init applies write_files in a throwaway overlay root', () =
 
     it(`${expected.name}: the sysctl lets Traefik bind :80 as non-root and modules-load.d loads the IPVS modules`, () => {
       const { root } = applied(node.name, node.content);
-      expect(root.read('/etc/sysctl.d/99-unprivileged-ports.conf').split('\n')).toContain('net.ipv4.ip_unprivileged_port_start=0');
+      expect(root.read('/etc/sysctl.d/99-unprivileged-ports.conf').split('\n')).toContain(
+        'net.ipv4.ip_unprivileged_port_start=0',
+      );
       const modules = root
         .read('/etc/modules-load.d/ipvs.conf')
         .split('\n')
@@ -263,7 +276,18 @@ describe('real cloud-init applies write_files in a throwaway overlay root', () =
 });
 
 describe('firewall: real ufw in network namespaces', () => {
-  const missing = missingTools(['cloud-init', 'unshare', 'chroot', 'mount', 'ufw', 'iptables', 'ip6tables', 'ip', 'ss', 'socat']);
+  const missing = missingTools([
+    'cloud-init',
+    'unshare',
+    'chroot',
+    'mount',
+    'ufw',
+    'iptables',
+    'ip6tables',
+    'ip',
+    'ss',
+    'socat',
+  ]);
   const it = systemTest(missing);
 
   /** The lab's K3s servers: TEST-NET-1 addresses, node-1 first. */
@@ -295,7 +319,8 @@ describe('firewall: real ufw in network namespaces', () => {
     { proto: 'udp', port: 51820 },
   ];
   /** The full reachability table with `reached` exactly for `open`: one assertion shows every port at once. */
-  const only = (...open: string[]) => Object.fromEntries(PORTS.map((p) => [portKey(p), open.includes(portKey(p)) ? 'reached' : 'blocked']));
+  const only = (...open: string[]) =>
+    Object.fromEntries(PORTS.map((p) => [portKey(p), open.includes(portKey(p)) ? 'reached' : 'blocked']));
 
   /** `ufw status` rule lines as [to, action, from] plus the comment ufw shows. */
   function statusRules(status: string) {
@@ -344,7 +369,13 @@ describe('firewall: real ufw in network namespaces', () => {
 
   const scenarios = [
     { backend: 'vxlan', overlay: 'udp/8472', closedOverlay: 'udp/51820', tag: 'vx', overlayIface: 'flannel.1' },
-    { backend: 'wireguard-native', overlay: 'udp/51820', closedOverlay: 'udp/8472', tag: 'wg', overlayIface: 'flannel-wg' },
+    {
+      backend: 'wireguard-native',
+      overlay: 'udp/51820',
+      closedOverlay: 'udp/8472',
+      tag: 'wg',
+      overlayIface: 'flannel-wg',
+    },
   ] as const;
 
   for (const { backend, overlay, closedOverlay, tag, overlayIface } of scenarios) {
@@ -363,7 +394,9 @@ describe('firewall: real ufw in network namespaces', () => {
         beforeUfw = await lab.reach('stranger', 'node1', PORTS);
         const node1 = renderNodes(labConfig(backend), { token: TEST_TOKEN })[0]!;
         ufw = enableUfw(node1.content, `ufw-${tag}`, lab.ns('node1'));
-        const [peer, stranger, operator] = await Promise.all(['peer', 'stranger', 'operator'].map((from) => lab!.reach(from, 'node1', PORTS)));
+        const [peer, stranger, operator] = await Promise.all(
+          ['peer', 'stranger', 'operator'].map((from) => lab!.reach(from, 'node1', PORTS)),
+        );
         afterUfw = { peer: peer!, stranger: stranger!, operator: operator! };
       }, 90_000);
 
@@ -394,7 +427,10 @@ describe('firewall: real ufw in network namespaces', () => {
             `6443/tcp | ALLOW IN | ${OPERATORS}`,
             `22/tcp | ALLOW IN | ${OPERATORS}`,
             // Pod and Service sources only on the pod bridge and the overlay, never on eth0.
-            ...['cni0', overlayIface].flatMap((i) => [`Anywhere on ${i} | ALLOW IN | 10.42.0.0/16`, `Anywhere on ${i} | ALLOW IN | 10.43.0.0/16`]),
+            ...['cni0', overlayIface].flatMap((i) => [
+              `Anywhere on ${i} | ALLOW IN | 10.42.0.0/16`,
+              `Anywhere on ${i} | ALLOW IN | 10.43.0.0/16`,
+            ]),
             '80/tcp | ALLOW IN | Anywhere',
             '443/tcp | ALLOW IN | Anywhere',
             '80/tcp (v6) | ALLOW IN | Anywhere (v6)',
@@ -416,7 +452,9 @@ describe('firewall: real ufw in network namespaces', () => {
       });
 
       it(`node-2 reaches the ${backend} overlay (${overlay}), the kubelet, etcd, the API and the web ports, but not ${closedOverlay} or SSH`, () => {
-        expect(afterUfw!.peer).toEqual(only(overlay, 'tcp/10250', 'tcp/2379', 'tcp/2380', 'tcp/6443', 'tcp/80', 'tcp/443'));
+        expect(afterUfw!.peer).toEqual(
+          only(overlay, 'tcp/10250', 'tcp/2379', 'tcp/2380', 'tcp/6443', 'tcp/80', 'tcp/443'),
+        );
       });
 
       it('a stranger (203.0.113.66) reaches only HTTP and HTTPS: no overlay, kubelet, etcd, API or SSH', () => {
@@ -431,7 +469,10 @@ describe('firewall: real ufw in network namespaces', () => {
 
   // The variants whose rules take other forms: interface-bound rules on the private network,
   // and many source CIDRs (IPv4 and IPv6) for Cloudflare-only web ports.
-  for (const [label, tag] of [['private network', 'pn'], ['cloudflare-only web with operator CIDRs', 'cf']] as const) {
+  for (const [label, tag] of [
+    ['private network', 'pn'],
+    ['cloudflare-only web with operator CIDRs', 'cf'],
+  ] as const) {
     it(`ufw accepts the ${label} config's rules as cloud-init wrote them, rewrites them unchanged and lists one rule per tuple`, () => {
       const config = VARIANTS.find(([l]) => l === label)![1]();
       const node1 = renderNodes(config, { token: TEST_TOKEN })[0]!;
@@ -474,7 +515,10 @@ describe('firewall: real ufw in network namespaces', () => {
       const netns = lab.ns('node1');
       const before = root.run(gate, { netns });
       // iptables-nft 1.8.9 calls a missing chain "incompatible", 1.8.10 "No chain/target/match": both exit 1.
-      expect({ status: before.status, stderr: before.stderr }).toEqual({ status: 1, stderr: expect.stringContaining(gate.at(-1)!) });
+      expect({ status: before.status, stderr: before.stderr }).toEqual({
+        status: 1,
+        stderr: expect.stringContaining(gate.at(-1)!),
+      });
       expectExit0(root.run(['ufw', '--force', 'enable'], { netns }));
       expectExit0(root.run(gate, { netns }));
     } finally {

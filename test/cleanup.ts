@@ -26,7 +26,9 @@ interface Action {
  * every test file of a worker, and per-module state would add a set of signal listeners for
  * each file (Node warns past ten) and leave an earlier file's list unreachable.
  */
-const registry = ((realProcess as unknown as Record<symbol, { actions: Action[]; handlersInstalled: boolean }>)[Symbol.for('honeydue.test.cleanup')] ??= {
+const registry = ((realProcess as unknown as Record<symbol, { actions: Action[]; handlersInstalled: boolean }>)[
+  Symbol.for('honeydue.test.cleanup')
+] ??= {
   actions: [],
   handlersInstalled: false,
 });
@@ -85,7 +87,11 @@ function runAction(action: Action): void {
 function installHandlers(): void {
   if (registry.handlersInstalled) return;
   registry.handlersInstalled = true;
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
     realProcess.once(signal, () => {
       realProcess.stderr.write(`\n${signal}: cleaning up the test resources\n`);
       cleanupAll();

@@ -22,13 +22,26 @@ describe('--help and --version', () => {
     const r = cli(['--help'], { HONEYDUE_CONFIG: '/nonexistent/cluster.yaml', CDK8S_OUTDIR: out }, { cwd });
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
     expect(r.stdout).toMatch(/^usage: /);
-    for (const option of ['--config FILE', '--bootstrap-only', '--write-schema', '--runbook NAME', '--node NODE', '--help', '--version']) expect(r.stdout).toContain(`  ${option} `);
+    for (const option of [
+      '--config FILE',
+      '--bootstrap-only',
+      '--write-schema',
+      '--runbook NAME',
+      '--node NODE',
+      '--help',
+      '--version',
+    ])
+      expect(r.stdout).toContain(`  ${option} `);
     expect(fs.readdirSync(cwd)).toEqual([]);
   });
 
   test('--version prints the package version and exits 0', () => {
     const r = cli(['--version']);
-    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: `honeydue-infra ${version}\n`, stderr: '' });
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
+      status: 0,
+      stdout: `honeydue-infra ${version}\n`,
+      stderr: '',
+    });
   });
 });
 
@@ -37,12 +50,28 @@ describe('a bad command line exits 2 with the usage on stderr, and writes nothin
     ['a misspelt option', ['--confg', 'x.yaml'], "error: Unknown option '--confg'"],
     ['an extra argument', ['extra'], "error: Unexpected argument 'extra'"],
     ['--config without a file', ['--config'], "error: Option '--config <value>' argument missing"],
-    ['--config= with an empty file name', ['--config='], 'error: --config needs a file name: --config path/to/cluster.yaml'],
+    [
+      '--config= with an empty file name',
+      ['--config='],
+      'error: --config needs a file name: --config path/to/cluster.yaml',
+    ],
     ['a value for a flag', ['--bootstrap-only=yes'], "error: Option '--bootstrap-only' does not take an argument"],
     ['--node without --runbook', ['--node', 'hetzner2'], 'error: --node goes with --runbook rebuild'],
-    ['an unknown runbook', ['--runbook', 'restroe'], 'error: --runbook restroe: unknown runbook; use one of etcd-secret, restore, rebuild, adopt-snapshots, rollout'],
-    ['--runbook rebuild without --node', ['--runbook', 'rebuild'], 'error: --runbook rebuild needs --node NAME (a node name or alias from cluster.nodes)'],
-    ['--node with a runbook that takes none', ['--runbook', 'restore', '--node', 'hetzner2'], 'error: --node goes with --runbook rebuild, not --runbook restore'],
+    [
+      'an unknown runbook',
+      ['--runbook', 'restroe'],
+      'error: --runbook restroe: unknown runbook; use one of etcd-secret, restore, rebuild, adopt-snapshots, rollout',
+    ],
+    [
+      '--runbook rebuild without --node',
+      ['--runbook', 'rebuild'],
+      'error: --runbook rebuild needs --node NAME (a node name or alias from cluster.nodes)',
+    ],
+    [
+      '--node with a runbook that takes none',
+      ['--runbook', 'restore', '--node', 'hetzner2'],
+      'error: --node goes with --runbook rebuild, not --runbook restore',
+    ],
   ])('%s', (_name, args, firstLine) => {
     const cwd = tempDir('cli-usage');
     const r = cli(args, { K3S_TOKEN: SECRET, CDK8S_OUTDIR: path.join(cwd, 'dist') }, { cwd });
@@ -56,13 +85,20 @@ describe('a bad command line exits 2 with the usage on stderr, and writes nothin
 
 describe('a bad or unreadable config', () => {
   test.each<[string, () => string, RegExp]>([
-    ['a release URL with ;', () => variantFile((r: any) => (r.k3s.releaseBaseUrl = 'https://example.com/a;b')), /^ {2}- line \d+, k3s\.releaseBaseUrl: /m],
+    [
+      'a release URL with ;',
+      () => variantFile((r: any) => (r.k3s.releaseBaseUrl = 'https://example.com/a;b')),
+      /^ {2}- line \d+, k3s\.releaseBaseUrl: /m,
+    ],
     [
       'a YAML alias bomb',
       () => {
         const file = path.join(tempDir('cli-bomb'), 'cluster.yaml');
         const level = (name: string, of: string) => `${name}: &${name} [${Array(10).fill(of).join(', ')}]\n`;
-        fs.writeFileSync(file, level('a', 'x') + level('b', '*a') + level('c', '*b') + level('d', '*c') + level('e', '*d'));
+        fs.writeFileSync(
+          file,
+          level('a', 'x') + level('b', '*a') + level('c', '*b') + level('d', '*c') + level('e', '*d'),
+        );
         return file;
       },
       /^ {2}- its YAML aliases \(\*name\) expand too far/m,
@@ -82,7 +118,9 @@ describe('a bad or unreadable config', () => {
     const out = path.join(tempDir('cli-noconf'), 'dist');
     const r = cli(['--config', '/nonexistent/cluster.yaml'], { K3S_TOKEN: SECRET, CDK8S_OUTDIR: out });
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe('error: /nonexistent/cluster.yaml: invalid configuration\n  - cannot read the file (ENOENT); pass an existing file with --config or HONEYDUE_CONFIG\n');
+    expect(r.stderr).toBe(
+      'error: /nonexistent/cluster.yaml: invalid configuration\n  - cannot read the file (ENOENT); pass an existing file with --config or HONEYDUE_CONFIG\n',
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(fs.existsSync(out)).toBe(false);
   });
@@ -102,9 +140,29 @@ describe('the cluster token never reaches the terminal', () => {
   }
 
   const runs: [string, () => Cli, number][] = [
-    ['a synth with K3S_TOKEN', () => cli(['--config', CONFIG], { K3S_TOKEN: SECRET, CDK8S_OUTDIR: path.join(tempDir('cli-tok'), 'dist') }), 0],
-    ['--bootstrap-only with K3S_TOKEN', () => cli(['--config', CONFIG, '--bootstrap-only'], { K3S_TOKEN: SECRET, CDK8S_OUTDIR: path.join(tempDir('cli-tok'), 'dist') }), 0],
-    ['an established cluster with the full token', () => cli(['--config', established()], { K3S_TOKEN: FULL_TOKEN, CDK8S_OUTDIR: path.join(tempDir('cli-tok'), 'dist') }), 0],
+    [
+      'a synth with K3S_TOKEN',
+      () => cli(['--config', CONFIG], { K3S_TOKEN: SECRET, CDK8S_OUTDIR: path.join(tempDir('cli-tok'), 'dist') }),
+      0,
+    ],
+    [
+      '--bootstrap-only with K3S_TOKEN',
+      () =>
+        cli(['--config', CONFIG, '--bootstrap-only'], {
+          K3S_TOKEN: SECRET,
+          CDK8S_OUTDIR: path.join(tempDir('cli-tok'), 'dist'),
+        }),
+      0,
+    ],
+    [
+      'an established cluster with the full token',
+      () =>
+        cli(['--config', established()], {
+          K3S_TOKEN: FULL_TOKEN,
+          CDK8S_OUTDIR: path.join(tempDir('cli-tok'), 'dist'),
+        }),
+      0,
+    ],
     [
       'a synth with the token file',
       () => {
@@ -123,10 +181,38 @@ describe('the cluster token never reaches the terminal', () => {
       },
       1,
     ],
-    ['a full token for a new cluster', () => cli(['--config', NEW_CLUSTER()], { K3S_TOKEN: FULL_TOKEN, CDK8S_OUTDIR: path.join(tempDir('cli-tok'), 'dist') }), 1],
-    ['a malformed token', () => cli(['--config', CONFIG], { K3S_TOKEN: `${SECRET}!`, CDK8S_OUTDIR: path.join(tempDir('cli-tok'), 'dist') }), 1],
-    ['an agent token', () => cli(['--config', established()], { K3S_TOKEN: FULL_TOKEN.replace('::server:', '::node:'), CDK8S_OUTDIR: path.join(tempDir('cli-tok'), 'dist') }), 1],
-    ['a bad config', () => cli(['--config', variantFile((r: any) => (r.apps.worker.replicas = 2))], { K3S_TOKEN: SECRET, CDK8S_OUTDIR: path.join(tempDir('cli-tok'), 'dist') }), 1],
+    [
+      'a full token for a new cluster',
+      () =>
+        cli(['--config', NEW_CLUSTER()], {
+          K3S_TOKEN: FULL_TOKEN,
+          CDK8S_OUTDIR: path.join(tempDir('cli-tok'), 'dist'),
+        }),
+      1,
+    ],
+    [
+      'a malformed token',
+      () => cli(['--config', CONFIG], { K3S_TOKEN: `${SECRET}!`, CDK8S_OUTDIR: path.join(tempDir('cli-tok'), 'dist') }),
+      1,
+    ],
+    [
+      'an agent token',
+      () =>
+        cli(['--config', established()], {
+          K3S_TOKEN: FULL_TOKEN.replace('::server:', '::node:'),
+          CDK8S_OUTDIR: path.join(tempDir('cli-tok'), 'dist'),
+        }),
+      1,
+    ],
+    [
+      'a bad config',
+      () =>
+        cli(['--config', variantFile((r: any) => (r.apps.worker.replicas = 2))], {
+          K3S_TOKEN: SECRET,
+          CDK8S_OUTDIR: path.join(tempDir('cli-tok'), 'dist'),
+        }),
+      1,
+    ],
     ['a refused output directory', () => cli(['--config', CONFIG], { K3S_TOKEN: SECRET, CDK8S_OUTDIR: ROOT }), 1],
   ];
 
@@ -139,8 +225,13 @@ describe('the cluster token never reaches the terminal', () => {
   });
 
   test('the summary names where the token came from', () => {
-    const r = cli(['--config', established()], { K3S_TOKEN: FULL_TOKEN, CDK8S_OUTDIR: path.join(tempDir('cli-tok'), 'dist') });
-    expect(r.stdout).toContain('cluster token: from K3S_TOKEN (full K10 server token: joining servers verify the cluster CA)\n');
+    const r = cli(['--config', established()], {
+      K3S_TOKEN: FULL_TOKEN,
+      CDK8S_OUTDIR: path.join(tempDir('cli-tok'), 'dist'),
+    });
+    expect(r.stdout).toContain(
+      'cluster token: from K3S_TOKEN (full K10 server token: joining servers verify the cluster CA)\n',
+    );
   });
 
   const NO_TOKEN =
@@ -156,7 +247,11 @@ describe('the cluster token never reaches the terminal', () => {
     expect(r.stdout).not.toMatch(/hcloud server create/);
     expect(fs.readdirSync(cwd)).toEqual(['dist']);
     expect(fs.readdirSync(path.join(out, 'cloud-init'))).toEqual([]);
-    expect(fs.readdirSync(path.join(out, 'nodes')).sort()).toEqual(['ubuntu-8gb-nbg1-1.record', 'ubuntu-8gb-nbg1-2.record', 'ubuntu-8gb-nbg1-3.record']);
+    expect(fs.readdirSync(path.join(out, 'nodes')).sort()).toEqual([
+      'ubuntu-8gb-nbg1-1.record',
+      'ubuntu-8gb-nbg1-2.record',
+      'ubuntu-8gb-nbg1-3.record',
+    ]);
     expect(fs.readdirSync(out).filter((f) => f.endsWith('.k8s.yaml')).length).toBeGreaterThan(0);
   });
 
@@ -172,7 +267,9 @@ describe('the cluster token never reaches the terminal', () => {
     tokenFileIn(cwd, `${SECRET}\n`, 0o644);
     const r = cli(['--config', CONFIG], { CDK8S_OUTDIR: path.join(cwd, 'dist') }, { cwd });
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe('error: .secrets/k3s-token is readable or writable by group or others (mode 0644); it holds the cluster token: run  chmod 600 .secrets/k3s-token\n');
+    expect(r.stderr).toBe(
+      'error: .secrets/k3s-token is readable or writable by group or others (mode 0644); it holds the cluster token: run  chmod 600 .secrets/k3s-token\n',
+    );
   });
 
   test('a new cluster’s first run generates the token only when it writes its output: a failed run leaves none', () => {
@@ -188,6 +285,8 @@ describe('the cluster token never reaches the terminal', () => {
     const token = fs.readFileSync(path.join(cwd, '.secrets', 'k3s-token'), 'utf8').trim();
     expect(fs.statSync(path.join(cwd, '.secrets', 'k3s-token')).mode & 0o777).toBe(0o600);
     expect(r.all).not.toContain(token);
-    expect(fs.readFileSync(path.join(cwd, 'dist', 'cloud-init', 'ubuntu-8gb-nbg1-2.user-data'), 'utf8')).toContain(token);
+    expect(fs.readFileSync(path.join(cwd, 'dist', 'cloud-init', 'ubuntu-8gb-nbg1-2.user-data'), 'utf8')).toContain(
+      token,
+    );
   });
 });

@@ -30,7 +30,8 @@ export function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}, opts: 
   const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
   const clean = ['env', '-i', '--chdir', cwd, `PATH=${process.env.PATH}`, ...vars];
   const command = [...clean, process.execPath, '--snapshot-blob', BLOB, '--', ...args];
-  const asUser = opts.uid === undefined ? [] : ['setpriv', `--reuid=${opts.uid}`, `--regid=${opts.uid}`, '--clear-groups'];
+  const asUser =
+    opts.uid === undefined ? [] : ['setpriv', `--reuid=${opts.uid}`, `--regid=${opts.uid}`, '--clear-groups'];
   const r = run([...asUser, ...command]);
   return { ...r, all: `${r.stdout}${r.stderr}` };
 }
@@ -54,7 +55,6 @@ export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
     timeoutMs: 90_000,
   });
 }
-
 
 /**
  * Called once at the top of a test file that runs the CLI: a source newer than the snapshot

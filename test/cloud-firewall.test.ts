@@ -35,14 +35,20 @@ function ports(spec: string): number[] {
 function ufwPublic(userData: string): Set<Admitted> {
   const files = (parse(userData) as { write_files: { path: string; content: string }[] }).write_files;
   const set = new Set<Admitted>();
-  for (const [file, any] of [['/etc/ufw/user.rules', '0.0.0.0/0'], ['/etc/ufw/user6.rules', '::/0']] as const) {
+  for (const [file, any] of [
+    ['/etc/ufw/user.rules', '0.0.0.0/0'],
+    ['/etc/ufw/user6.rules', '::/0'],
+  ] as const) {
     const text = files.find((f) => f.path === file)!.content;
     for (const line of text.split('\n').filter((l) => l.startsWith('### tuple ### '))) {
       // allow PROTO DPORT DST SPORT SRC DIRECTION [comment=…]
-      const [action, proto, dport, dst, sport, src, direction] = line.slice('### tuple ### '.length).split(' ') as string[];
+      const [action, proto, dport, dst, sport, src, direction] = line
+        .slice('### tuple ### '.length)
+        .split(' ') as string[];
       expect({ action, dst, sport }).toEqual({ action: 'allow', dst: any, sport: 'any' });
       if (direction !== 'in') continue; // in_<iface>: bound to cni0, the overlay or the private NIC, not the public interface
-      if (proto === 'any' || dport === 'any') throw new Error(`a public rule without protocol or port cannot be mirrored at Hetzner: ${line}`);
+      if (proto === 'any' || dport === 'any')
+        throw new Error(`a public rule without protocol or port cannot be mirrored at Hetzner: ${line}`);
       const cidr = src!.includes('/') ? src! : `${src}/${any === '::/0' ? 128 : 32}`;
       for (const p of ports(dport!)) set.add(admitted(proto!, p, cidr));
     }
@@ -56,7 +62,8 @@ function cloudFirewall(rulesFile: string, node: NodeConfig): Set<Admitted> {
   const set = new Set<Admitted>();
   for (const r of rules) {
     expect(r.direction).toBe('in');
-    for (const cidr of r.source_ips) if (cidr !== `${node.publicIPv4}/32`) for (const p of ports(r.port)) set.add(admitted(r.protocol, p, cidr));
+    for (const cidr of r.source_ips)
+      if (cidr !== `${node.publicIPv4}/32`) for (const p of ports(r.port)) set.add(admitted(r.protocol, p, cidr));
   }
   return set;
 }
@@ -70,7 +77,8 @@ function rendered(change: ConfigChange = () => {}) {
   const out = synthToDir({ config: configFile, args: ['--bootstrap-only'] });
   const config = loadConfig(configFile);
   const nodes = renderNodes(config, { token: TEST_TOKEN });
-  const userData = (n: NodeConfig) => fs.readFileSync(path.join(out, 'cloud-init', nodes.find((r) => r.name === n.name)!.fileName), 'utf8');
+  const userData = (n: NodeConfig) =>
+    fs.readFileSync(path.join(out, 'cloud-init', nodes.find((r) => r.name === n.name)!.fileName), 'utf8');
   return { config, userData, rules: fs.readFileSync(path.join(out, 'hcloud', 'firewall.rules'), 'utf8') };
 }
 
@@ -80,35 +88,64 @@ const privateNetwork = (raw: RawConfig) => {
 };
 const cases: [string, (raw: RawConfig) => void][] = [
   ['cluster.yaml', () => {}],
-  ['operators and Cloudflare-only web ports', (raw) => (raw.firewall = { operatorCidrs: ['198.51.100.0/24', '203.0.113.7/32'], web: 'cloudflareOnly' })],
+  [
+    'operators and Cloudflare-only web ports',
+    (raw) => (raw.firewall = { operatorCidrs: ['198.51.100.0/24', '203.0.113.7/32'], web: 'cloudflareOnly' }),
+  ],
   ['wireguard-native', (raw) => (raw.cluster.flannelBackend = 'wireguard-native')],
   ['a private network', (raw) => (privateNetwork(raw), (raw.firewall = { operatorCidrs: ['198.51.100.0/24'] }))],
   [
     'five nodes',
-    (raw) => raw.cluster.nodes.push({ name: 'node-4', publicIPv4: '192.0.2.4' }, { name: 'node-5', publicIPv4: '192.0.2.5' }),
+    (raw) =>
+      raw.cluster.nodes.push({ name: 'node-4', publicIPv4: '192.0.2.4' }, { name: 'node-5', publicIPv4: '192.0.2.5' }),
   ],
 ];
 
 describe.each(cases)('lockstep, %s', (_name, change) => {
   const { config, userData, rules } = rendered(change);
 
-  test.each(config.cluster.nodes.map((n) => [n.name, n] as const))('%s: the Cloud Firewall admits exactly what UFW admits on the public interface', (_n, node) => {
-    const ufw = ufwPublic(userData(node));
-    const cloud = cloudFirewall(rules, node);
-    // Not vacuous: the web ports are open on both sides in every case.
-    expect(ufw).toContain(admitted('tcp', config.traefik.webPort, config.firewall.web === 'anywhere' ? '0.0.0.0/0' : config.cloudflare.ipv4[0]!));
-    expect([...cloud].sort()).toEqual([...ufw].sort());
-  });
+  test.each(config.cluster.nodes.map((n) => [n.name, n] as const))(
+    '%s: the Cloud Firewall admits exactly what UFW admits on the public interface',
+    (_n, node) => {
+      const ufw = ufwPublic(userData(node));
+      const cloud = cloudFirewall(rules, node);
+      // Not vacuous: the web ports are open on both sides in every case.
+      expect(ufw).toContain(
+        admitted(
+          'tcp',
+          config.traefik.webPort,
+          config.firewall.web === 'anywhere' ? '0.0.0.0/0' : config.cloudflare.ipv4[0]!,
+        ),
+      );
+      expect([...cloud].sort()).toEqual([...ufw].sort());
+    },
+  );
 });
 
 describe('the Cloud Firewall rules file', () => {
   test('opens the overlay, kubelet, etcd and API ports to every node’s public address, in the API’s rule format', () => {
     const { config, rules } = rendered();
-    const byDescription = Object.fromEntries((JSON.parse(rules) as { description: string; port: string }[]).map((r) => [`${r.description} ${r.port}`, r]));
+    const byDescription = Object.fromEntries(
+      (JSON.parse(rules) as { description: string; port: string }[]).map((r) => [`${r.description} ${r.port}`, r]),
+    );
     const nodes = config.cluster.nodes.map((n) => `${n.publicIPv4}/32`);
-    expect(byDescription['flannel vxlan from the nodes 8472']).toEqual({ direction: 'in', protocol: 'udp', port: '8472', source_ips: nodes, description: 'flannel vxlan from the nodes' });
-    expect(byDescription['etcd from the nodes 2379-2380']).toMatchObject({ protocol: 'tcp', port: '2379-2380', source_ips: nodes });
-    expect(byDescription['web from anywhere 80']).toMatchObject({ protocol: 'tcp', port: '80', source_ips: ['0.0.0.0/0', '::/0'] });
+    expect(byDescription['flannel vxlan from the nodes 8472']).toEqual({
+      direction: 'in',
+      protocol: 'udp',
+      port: '8472',
+      source_ips: nodes,
+      description: 'flannel vxlan from the nodes',
+    });
+    expect(byDescription['etcd from the nodes 2379-2380']).toMatchObject({
+      protocol: 'tcp',
+      port: '2379-2380',
+      source_ips: nodes,
+    });
+    expect(byDescription['web from anywhere 80']).toMatchObject({
+      protocol: 'tcp',
+      port: '80',
+      source_ips: ['0.0.0.0/0', '::/0'],
+    });
   });
 
   test('with a private network, no cluster port is opened to any node address: that traffic stays on the private network, where UFW filters', () => {
@@ -118,7 +155,10 @@ describe('the Cloud Firewall rules file', () => {
       expect(sources).not.toContain(`${n.publicIPv4}/32`);
       expect(sources).not.toContain(`${n.privateIPv4}/32`);
     }
-    expect(JSON.parse(rules).map((r: { port: string }) => r.port)).toEqual([String(config.traefik.webPort), String(config.traefik.websecurePort)]);
+    expect(JSON.parse(rules).map((r: { port: string }) => r.port)).toEqual([
+      String(config.traefik.webPort),
+      String(config.traefik.websecurePort),
+    ]);
   });
 
   test('the interface-bound pod and service rules stay on the node: no pod or service CIDR reaches the Cloud Firewall', () => {
@@ -129,12 +169,18 @@ describe('the Cloud Firewall rules file', () => {
 
   test('without operator CIDRs there is no SSH or operator API rule (the API refuses an empty source list)', () => {
     const { rules } = rendered();
-    expect((JSON.parse(rules) as { port: string; description: string }[]).filter((r) => r.port === '22' || /operators/.test(r.description))).toEqual([]);
+    expect(
+      (JSON.parse(rules) as { port: string; description: string }[]).filter(
+        (r) => r.port === '22' || /operators/.test(r.description),
+      ),
+    ).toEqual([]);
   });
 
   test('dist/hcloud/firewall.rules is committed and current', () => {
     const out = synthToDir();
-    expect(fs.readFileSync(path.join(__dirname, '..', 'dist', 'hcloud', 'firewall.rules'), 'utf8')).toBe(fs.readFileSync(path.join(out, 'hcloud', 'firewall.rules'), 'utf8'));
+    expect(fs.readFileSync(path.join(__dirname, '..', 'dist', 'hcloud', 'firewall.rules'), 'utf8')).toBe(
+      fs.readFileSync(path.join(out, 'hcloud', 'firewall.rules'), 'utf8'),
+    );
   });
 
   test('kubectl never reads it: kubectl label --local -R -f dist lists only the manifests', () => {
@@ -156,14 +202,20 @@ test('the limits check reads the same rules the file is written from', () => {
   const { rules } = rendered((r) => (r.firewall = JSON.parse(JSON.stringify(config.firewall))));
   const parsed = JSON.parse(rules) as { source_ips: string[] }[];
   const effective = parsed.reduce((n, r) => n + r.source_ips.length, 0);
-  expect(effective).toBe(4 * config.cluster.nodes.length + 2 * 1 + 2 * (config.cloudflare.ipv4.length + config.cloudflare.ipv6.length));
+  expect(effective).toBe(
+    4 * config.cluster.nodes.length + 2 * 1 + 2 * (config.cloudflare.ipv4.length + config.cloudflare.ipv6.length),
+  );
   expect(parsed.length).toBeLessThanOrEqual(HCLOUD_FIREWALL_LIMITS.rules);
 });
 
 describe('Hetzner names in the config', () => {
   test('each node’s Primary IP is named <name>-ipv4 unless cluster.yaml names it', () => {
     const c = variant((r) => (r.cluster.nodes[1]!.primaryIp = 'hetzner2-ip'));
-    expect(c.cluster.nodes.map((n) => n.primaryIp)).toEqual(['ubuntu-8gb-nbg1-2-ipv4', 'hetzner2-ip', 'ubuntu-8gb-nbg1-3-ipv4']);
+    expect(c.cluster.nodes.map((n) => n.primaryIp)).toEqual([
+      'ubuntu-8gb-nbg1-2-ipv4',
+      'hetzner2-ip',
+      'ubuntu-8gb-nbg1-3-ipv4',
+    ]);
   });
 
   // Two nodes on one Primary IP, and names that are not one shell word: refused in test/config-table.test.ts.
@@ -207,10 +259,22 @@ describe('the limits check at config load and the rules file agree', () => {
               ...base.cluster,
               flannelBackend: g.wireguard ? 'wireguard-native' : 'vxlan',
               privateNetwork: g.privateNetwork ? { cidr: '10.0.0.0/16', interface: 'enp7s0' } : undefined,
-              nodes: Array.from({ length: g.nodes }, (_, i) => ({ ...base.cluster.nodes[0]!, name: `n${i}`, publicIPv4: `192.0.2.${i + 1}`, privateIPv4: g.privateNetwork ? `10.0.1.${i + 1}` : undefined })),
+              nodes: Array.from({ length: g.nodes }, (_, i) => ({
+                ...base.cluster.nodes[0]!,
+                name: `n${i}`,
+                publicIPv4: `192.0.2.${i + 1}`,
+                privateIPv4: g.privateNetwork ? `10.0.1.${i + 1}` : undefined,
+              })),
             },
-            firewall: { ...base.firewall, operatorCidrs: cidrs(g.operators, 1), web: g.cloudflareOnly ? 'cloudflareOnly' : 'anywhere' },
-            cloudflare: { ipv4: cidrs(g.cloudflare4, 2), ipv6: Array.from({ length: g.cloudflare6 }, (_, i) => `2001:db8:${i.toString(16)}::/48`) },
+            firewall: {
+              ...base.firewall,
+              operatorCidrs: cidrs(g.operators, 1),
+              web: g.cloudflareOnly ? 'cloudflareOnly' : 'anywhere',
+            },
+            cloudflare: {
+              ipv4: cidrs(g.cloudflare4, 2),
+              ipv6: Array.from({ length: g.cloudflare6 }, (_, i) => `2001:db8:${i.toString(16)}::/48`),
+            },
           };
           expect(refused(c)).toBe(overLimits(c));
         },

@@ -65,13 +65,13 @@ const snapshots = (change: Record<string, unknown>) => (r: any) =>
   (r.etcdSnapshots = { ...r.etcdSnapshots, ...change });
 const fields = (n: number) =>
   `expected a 5-field cron expression (minute hour day-of-month month day-of-week) such as "0 */6 * * *", got ${n} ` +
-    `field(s)`;
+  `field(s)`;
 const IP_HOST =
   'an IP address is not a host name: Kubernetes refuses an Ingress rule whose host is an IP address; ' +
   'use the DNS name the requests carry, such as api.myhoneydue.com';
 const INT32 =
   'expected at most 2147483647: the Kubernetes field is a 32-bit integer (int32), so the API server refuses a larger ' +
-    'number';
+  'number';
 const UID =
   'expected a UID of at most 2147483647: Kubernetes refuses larger UIDs and GIDs ' +
   '(the field is 64-bit, but its check allows 0 to 2147483647)';
@@ -84,10 +84,10 @@ const podRoom = (cidr: string, room: number, nodes: number, prefix: number) =>
 const ownNetwork = (i: number, cidr: string, name: string, cluster: string) =>
   `firewall.operatorCidrs.${i}: ${cidr} overlaps cluster.${name} ${cluster}: those are the cluster's own addresses, ` +
   'which the firewall admits already, and no operator connects from them; list only the networks operators connect ' +
-    'from';
+  'from';
 const unreachable = (i: number, cidr: string, range: string, what: string) =>
   `firewall.operatorCidrs.${i}: ${cidr} overlaps ${range} (${what}), from which no operator connects; list your ` +
-    `office or VPN networks`;
+  `office or VPN networks`;
 const ZERO_CPU =
   'a CPU quantity of 0 asks for nothing: the scheduler and the capacity check would count the pod as free; ' +
   'give what it needs, such as "100m"';
@@ -835,7 +835,7 @@ const cases: Row[] = [
       [
         `apps.${app}.env.${name}: ${name} is set by the stack itself, and its value would silently replace this one: ` +
           `it holds the address of the Redis Service, redis:<apps.redis.port>; to change it, change apps.redis.port. ` +
-            `Remove it from env`,
+          `Remove it from env`,
       ],
     ]),
   ),

@@ -25,7 +25,7 @@ describe('running a program (test/process.ts)', () => {
     expect({ status: r.status, signal: r.signal }).toEqual({ status: null, signal: 'SIGTERM' });
   });
 
-  test('a started program\'s output is kept, stdout and stderr apart', async () => {
+  test("a started program's output is kept, stdout and stderr apart", async () => {
     const r = await start(['sh', '-c', 'echo to-stdout; echo to-stderr >&2']).ended;
     expect(r).toMatchObject({ status: 0, stdout: 'to-stdout\n', stderr: 'to-stderr\n' });
   });

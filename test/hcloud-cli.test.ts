@@ -34,15 +34,27 @@ function render(change: ConfigChange, clusterToken: string) {
 async function runPrinted(config: Config, dir: string, lines: string[]) {
   const commands = lines.filter((l) => l.startsWith('  hcloud ')).map((l) => shellWords(l.trim()));
   const standin = new HcloudStandin({
-    primaryIps: config.cluster.nodes.map((n) => ({ name: n.primaryIp, ip: n.publicIPv4, location: config.cluster.hetzner.location })),
-    networks: config.cluster.privateNetwork ? [{ name: config.cluster.hetzner.network, ipRange: config.cluster.privateNetwork.cidr }] : [],
+    primaryIps: config.cluster.nodes.map((n) => ({
+      name: n.primaryIp,
+      ip: n.publicIPv4,
+      location: config.cluster.hetzner.location,
+    })),
+    networks: config.cluster.privateNetwork
+      ? [{ name: config.cluster.hetzner.network, ipRange: config.cluster.privateNetwork.cidr }]
+      : [],
   });
   const endpoint = await standin.start();
   const home = path.join(dir, 'home');
   fs.mkdirSync(home);
   const apiToken = `api-token-${randomBytes(24).toString('hex')}`;
   // A private HOME and HCLOUD_CONFIG: no operator's ~/.config/hcloud/cli.toml is read.
-  const env = { PATH: process.env.PATH, HOME: home, HCLOUD_CONFIG: path.join(home, 'cli.toml'), HCLOUD_ENDPOINT: endpoint, HCLOUD_TOKEN: apiToken };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: home,
+    HCLOUD_CONFIG: path.join(home, 'cli.toml'),
+    HCLOUD_ENDPOINT: endpoint,
+    HCLOUD_TOKEN: apiToken,
+  };
   const outcomes: Outcome[] = [];
   try {
     for (const argv of commands) {
@@ -57,7 +69,8 @@ async function runPrinted(config: Config, dir: string, lines: string[]) {
 }
 
 const json = (r: RecordedRequest) => JSON.parse(r.body);
-const find = (rs: RecordedRequest[], method: string, pattern: RegExp) => rs.filter((r) => r.method === method && pattern.test(r.url));
+const find = (rs: RecordedRequest[], method: string, pattern: RegExp) =>
+  rs.filter((r) => r.method === method && pattern.test(r.url));
 
 describe.each<[string, (raw: RawConfig) => void]>([
   ['cluster.yaml', () => {}],
@@ -65,7 +78,12 @@ describe.each<[string, (raw: RawConfig) => void]>([
     'a private network, operators and Cloudflare-only web ports',
     (raw) => {
       raw.cluster.privateNetwork = { cidr: '10.0.0.0/16', interface: 'enp7s0' };
-      raw.cluster.nodes = raw.cluster.nodes.map((n, i) => ({ ...n, publicIPv4: `203.0.113.${10 + i}`, privateIPv4: `10.0.0.${2 + i}`, primaryIp: `ip-${n.name}` }));
+      raw.cluster.nodes = raw.cluster.nodes.map((n, i) => ({
+        ...n,
+        publicIPv4: `203.0.113.${10 + i}`,
+        privateIPv4: `10.0.0.${2 + i}`,
+        primaryIp: `ip-${n.name}`,
+      }));
       raw.cluster.hetzner = { firewall: 'hd-fw', network: 'hd-net' };
       raw.firewall = { operatorCidrs: ['198.51.100.0/24'], web: 'cloudflareOnly' };
     },
@@ -81,9 +99,18 @@ describe.each<[string, (raw: RawConfig) => void]>([
     async () => {
       run = await runPrinted(config, dir, lines);
       const perNode = config.cluster.privateNetwork
-        ? ['hcloud primary-ip describe', 'hcloud server create', 'hcloud server attach-to-network', 'hcloud server poweron']
+        ? [
+            'hcloud primary-ip describe',
+            'hcloud server create',
+            'hcloud server attach-to-network',
+            'hcloud server poweron',
+          ]
         : ['hcloud primary-ip describe', 'hcloud server create'];
-      expect(run.commands.map((c) => c.slice(0, 3).join(' '))).toEqual(['hcloud firewall create', 'hcloud firewall replace-rules', ...config.cluster.nodes.flatMap(() => perNode)]);
+      expect(run.commands.map((c) => c.slice(0, 3).join(' '))).toEqual([
+        'hcloud firewall create',
+        'hcloud firewall replace-rules',
+        ...config.cluster.nodes.flatMap(() => perNode),
+      ]);
     },
     180_000,
   );
@@ -96,14 +123,19 @@ describe.each<[string, (raw: RawConfig) => void]>([
     expect(json(setRules[0]!)).toEqual({ rules: JSON.parse(fs.readFileSync(rulesFile, 'utf8')) });
   });
 
-  withHcloud('primary-ip describe shows each node’s configured address with auto-delete off, before its server is created', () => {
-    for (const n of config.cluster.nodes) {
-      const describe = run.outcomes.find((o) => o.argv.join(' ') === `hcloud primary-ip describe ${n.primaryIp}`)!;
-      expect(describe.stdout).toMatch(new RegExp(`^IP:\\s+${n.publicIPv4.replace(/\./g, '\\.')}$`, 'm'));
-      expect(describe.stdout).toMatch(/^Auto delete:\s+no$/m);
-      expect(run.outcomes.indexOf(describe)).toBeLessThan(run.outcomes.findIndex((o) => o.argv.includes('create') && o.argv.includes(n.name)));
-    }
-  });
+  withHcloud(
+    'primary-ip describe shows each node’s configured address with auto-delete off, before its server is created',
+    () => {
+      for (const n of config.cluster.nodes) {
+        const describe = run.outcomes.find((o) => o.argv.join(' ') === `hcloud primary-ip describe ${n.primaryIp}`)!;
+        expect(describe.stdout).toMatch(new RegExp(`^IP:\\s+${n.publicIPv4.replace(/\./g, '\\.')}$`, 'm'));
+        expect(describe.stdout).toMatch(/^Auto delete:\s+no$/m);
+        expect(run.outcomes.indexOf(describe)).toBeLessThan(
+          run.outcomes.findIndex((o) => o.argv.includes('create') && o.argv.includes(n.name)),
+        );
+      }
+    },
+  );
 
   withHcloud('each server create carries the node’s Primary IP, the firewall, and its user-data byte for byte', () => {
     const creates = find(run.requests, 'POST', /^\/v1\/servers$/).map(json);
@@ -114,9 +146,18 @@ describe.each<[string, (raw: RawConfig) => void]>([
       const ip = run.state.primaryIps.find((p) => p.id === body.public_net.ipv4)!;
       expect({ name: ip.name, ip: ip.ip }).toEqual({ name: n.primaryIp, ip: n.publicIPv4 });
       expect(body.firewalls).toEqual([{ firewall: fw.id }]);
-      expect(body).toMatchObject({ server_type: config.cluster.hetzner.serverType, location: config.cluster.hetzner.location });
+      expect(body).toMatchObject({
+        server_type: config.cluster.hetzner.serverType,
+        location: config.cluster.hetzner.location,
+      });
       expect(body).not.toHaveProperty('datacenter');
-      const file = fs.readFileSync(path.join(out, 'cloud-init', fs.readdirSync(path.join(out, 'cloud-init')).find((f) => f.startsWith(`${n.name}.`))!));
+      const file = fs.readFileSync(
+        path.join(
+          out,
+          'cloud-init',
+          fs.readdirSync(path.join(out, 'cloud-init')).find((f) => f.startsWith(`${n.name}.`))!,
+        ),
+      );
       expect(Buffer.from(body.user_data, 'utf8').equals(file)).toBe(true);
       // Labelled with the fingerprint of the node file's record: what npm run plan compares.
       const record = fs.readFileSync(path.join(out, 'nodes', `${n.name}.record`), 'utf8');
@@ -129,37 +170,44 @@ describe.each<[string, (raw: RawConfig) => void]>([
   withHcloud('with a private network each server joins it at its privateIPv4; without one, nothing is attached', () => {
     const attaches = find(run.requests, 'POST', /^\/v1\/servers\/\d+\/actions\/attach_to_network$/).map(json);
     const net = run.state.networks.find((n) => n.name === config.cluster.hetzner.network);
-    expect(attaches).toEqual(config.cluster.privateNetwork ? config.cluster.nodes.map((n) => ({ network: net!.id, ip: n.privateIPv4 })) : []);
+    expect(attaches).toEqual(
+      config.cluster.privateNetwork ? config.cluster.nodes.map((n) => ({ network: net!.id, ip: n.privateIPv4 })) : [],
+    );
     for (const s of run.state.servers) {
-      expect(s.private_net.map((p: { ip: string }) => p.ip)).toEqual(config.cluster.privateNetwork ? [config.cluster.nodes.find((n) => n.name === s.name)!.privateIPv4] : []);
+      expect(s.private_net.map((p: { ip: string }) => p.ip)).toEqual(
+        config.cluster.privateNetwork ? [config.cluster.nodes.find((n) => n.name === s.name)!.privateIPv4] : [],
+      );
     }
   });
 
-  withHcloud('with a private network each server is created stopped and powered on only after it joined the network, so its first boot has its private address', () => {
-    const creates = find(run.requests, 'POST', /^\/v1\/servers$/);
-    for (const n of config.cluster.nodes) {
-      const server = run.state.servers.find((s) => s.name === n.name)!;
-      const create = creates.find((r) => json(r).name === n.name)!;
-      const attach = find(run.requests, 'POST', new RegExp(`^/v1/servers/${server.id}/actions/attach_to_network$`));
-      const powerOn = find(run.requests, 'POST', new RegExp(`^/v1/servers/${server.id}/actions/poweron$`));
-      if (config.cluster.privateNetwork) {
-        expect(json(create).start_after_create).toBe(false);
-        expect(attach.map(json)).toEqual([{ network: expect.any(Number), ip: n.privateIPv4 }]);
-        expect(powerOn).toHaveLength(1);
-        expect(powerOn[0]!.body).toBe('');
-        const at = (r: RecordedRequest) => run.requests.indexOf(r);
-        expect(at(create)).toBeLessThan(at(attach[0]!));
-        expect(at(attach[0]!)).toBeLessThan(at(powerOn[0]!));
-      } else {
-        // hcloud 1.30.3 always sends the flag; its default starts the server with the create.
-        expect(json(create).start_after_create).toBe(true);
-        expect([attach, powerOn]).toEqual([[], []]);
+  withHcloud(
+    'with a private network each server is created stopped and powered on only after it joined the network, so its first boot has its private address',
+    () => {
+      const creates = find(run.requests, 'POST', /^\/v1\/servers$/);
+      for (const n of config.cluster.nodes) {
+        const server = run.state.servers.find((s) => s.name === n.name)!;
+        const create = creates.find((r) => json(r).name === n.name)!;
+        const attach = find(run.requests, 'POST', new RegExp(`^/v1/servers/${server.id}/actions/attach_to_network$`));
+        const powerOn = find(run.requests, 'POST', new RegExp(`^/v1/servers/${server.id}/actions/poweron$`));
+        if (config.cluster.privateNetwork) {
+          expect(json(create).start_after_create).toBe(false);
+          expect(attach.map(json)).toEqual([{ network: expect.any(Number), ip: n.privateIPv4 }]);
+          expect(powerOn).toHaveLength(1);
+          expect(powerOn[0]!.body).toBe('');
+          const at = (r: RecordedRequest) => run.requests.indexOf(r);
+          expect(at(create)).toBeLessThan(at(attach[0]!));
+          expect(at(attach[0]!)).toBeLessThan(at(powerOn[0]!));
+        } else {
+          // hcloud 1.30.3 always sends the flag; its default starts the server with the create.
+          expect(json(create).start_after_create).toBe(true);
+          expect([attach, powerOn]).toEqual([[], []]);
+        }
+        // What the node's first boot saw: the stand-in records its private addresses when it first started.
+        expect(run.state.firstBoot.get(n.name)).toEqual(config.cluster.privateNetwork ? [n.privateIPv4] : []);
+        expect(server.status).toBe('running');
       }
-      // What the node's first boot saw: the stand-in records its private addresses when it first started.
-      expect(run.state.firstBoot.get(n.name)).toEqual(config.cluster.privateNetwork ? [n.privateIPv4] : []);
-      expect(server.status).toBe('running');
-    }
-  });
+    },
+  );
 
   withHcloud('the cluster token appears in no request and no CLI output, except the user_data it belongs in', () => {
     const userData = find(run.requests, 'POST', /^\/v1\/servers$/).map((r) => json(r).user_data as string);
@@ -192,7 +240,12 @@ describe('the order of a node’s commands, without the CLI', () => {
     });
     const node = c.cluster.nodes[1]!;
     const cmds = nodeCommands(c, node, 'node.user-data', 'f'.repeat(40));
-    expect(cmds.map(head)).toEqual(['hcloud primary-ip describe', 'hcloud server create', 'hcloud server attach-to-network', 'hcloud server poweron']);
+    expect(cmds.map(head)).toEqual([
+      'hcloud primary-ip describe',
+      'hcloud server create',
+      'hcloud server attach-to-network',
+      'hcloud server poweron',
+    ]);
     expect(cmds[1]!.at(-1)).toBe('--start-after-create=false');
     expect(cmds[2]!.slice(3)).toEqual([node.name, '--network', c.cluster.hetzner.network, '--ip', node.privateIPv4]);
     expect(cmds[3]).toEqual(['hcloud', 'server', 'poweron', node.name]);
@@ -214,7 +267,8 @@ describe('printed commands are shell-safe', () => {
   });
 
   test('anything a shell would expand is refused by the splitter rather than guessed', () => {
-    for (const line of ['hcloud $HOME', 'hcloud `id`', 'hcloud a;b', 'hcloud "x"', 'hcloud a*']) expect(() => shellWords(line)).toThrow(/a shell would interpret/);
+    for (const line of ['hcloud $HOME', 'hcloud `id`', 'hcloud a;b', 'hcloud "x"', 'hcloud a*'])
+      expect(() => shellWords(line)).toThrow(/a shell would interpret/);
   });
 });
 
@@ -228,18 +282,32 @@ describe('a node that runs today, adopted with the README’s one-time commands'
   withHcloud(
     'its Primary IP takes the configured name with auto-delete off and the server goes behind the firewall; rebuilt, it comes back on the same address',
     async () => {
-      expect(templates.map((t) => t.split(' ').slice(0, 3).join(' '))).toEqual(['hcloud server describe', 'hcloud primary-ip update', 'hcloud firewall apply-to-resource']);
+      expect(templates.map((t) => t.split(' ').slice(0, 3).join(' '))).toEqual([
+        'hcloud server describe',
+        'hcloud primary-ip update',
+        'hcloud firewall apply-to-resource',
+      ]);
       const config = production();
       const { dir, lines } = render(() => {}, `cluster-token-${randomBytes(24).toString('hex')}`);
       const standin = new HcloudStandin({
         primaryIps: [],
         networks: [],
-        runningServers: config.cluster.nodes.map((n) => ({ name: n.name, ip: n.publicIPv4, location: config.cluster.hetzner.location })),
+        runningServers: config.cluster.nodes.map((n) => ({
+          name: n.name,
+          ip: n.publicIPv4,
+          location: config.cluster.hetzner.location,
+        })),
       });
       const endpoint = await standin.start();
       const home = path.join(dir, 'home');
       fs.mkdirSync(home);
-      const env = { PATH: process.env.PATH, HOME: home, HCLOUD_CONFIG: path.join(home, 'cli.toml'), HCLOUD_ENDPOINT: endpoint, HCLOUD_TOKEN: 'api-token-adopt' };
+      const env = {
+        PATH: process.env.PATH,
+        HOME: home,
+        HCLOUD_CONFIG: path.join(home, 'cli.toml'),
+        HCLOUD_ENDPOINT: endpoint,
+        HCLOUD_TOKEN: 'api-token-adopt',
+      };
       const hcloud = async (argv: string[]) => {
         const o = await runAsync(argv, { env, timeoutMs: 60_000 });
         if (o.status !== 0) throw new Error(`${argv.join(' ')} exited ${o.status}:\n${o.stdout}${o.stderr}`);
@@ -258,9 +326,18 @@ describe('a node that runs today, adopted with the README’s one-time commands'
         // Then the first node is rebuilt as the README says: deleted, and built from its printed lines.
         const first = config.cluster.nodes[0]!;
         await hcloud(shellWords(deleteTemplate!.replace(/<node>/g, first.name)));
-        expect(standin.state().primaryIps.find((p) => p.name === first.primaryIp)).toMatchObject({ ip: first.publicIPv4, assignee_id: null });
-        const own = lines.slice(lines.findIndex((l) => l.includes(`--name ${first.name} `)) - 1).filter((l) => l.startsWith('  hcloud ')).slice(0, 2);
-        expect(own.map((l) => l.trim().split(' ').slice(0, 3).join(' '))).toEqual(['hcloud primary-ip describe', 'hcloud server create']);
+        expect(standin.state().primaryIps.find((p) => p.name === first.primaryIp)).toMatchObject({
+          ip: first.publicIPv4,
+          assignee_id: null,
+        });
+        const own = lines
+          .slice(lines.findIndex((l) => l.includes(`--name ${first.name} `)) - 1)
+          .filter((l) => l.startsWith('  hcloud '))
+          .slice(0, 2);
+        expect(own.map((l) => l.trim().split(' ').slice(0, 3).join(' '))).toEqual([
+          'hcloud primary-ip describe',
+          'hcloud server create',
+        ]);
         for (const l of own) await hcloud(shellWords(l.trim()));
       } finally {
         await standin.stop();
@@ -269,10 +346,16 @@ describe('a node that runs today, adopted with the README’s one-time commands'
       for (const n of config.cluster.nodes) {
         const server = servers.find((s) => s.name === n.name)!;
         const ip = primaryIps.find((p) => p.id === server.public_net.ipv4.id)!;
-        expect({ name: ip.name, ip: ip.ip, auto_delete: ip.auto_delete }).toEqual({ name: n.primaryIp, ip: n.publicIPv4, auto_delete: false });
+        expect({ name: ip.name, ip: ip.ip, auto_delete: ip.auto_delete }).toEqual({
+          name: n.primaryIp,
+          ip: n.publicIPv4,
+          auto_delete: false,
+        });
       }
       const fw = firewalls.find((f) => f.name === config.cluster.hetzner.firewall)!;
-      expect(fw.applied_to.map((a: { server: { id: number } }) => a.server.id).sort()).toEqual(servers.map((s) => s.id).sort());
+      expect(fw.applied_to.map((a: { server: { id: number } }) => a.server.id).sort()).toEqual(
+        servers.map((s) => s.id).sort(),
+      );
     },
     180_000,
   );

@@ -38,7 +38,9 @@ export function which(program: string): string | undefined {
 export function missingTools(commands: readonly string[], needRoot = true): string | undefined {
   if (needRoot && !isRoot()) return 'needs root';
   const absent = commands.filter((c) => !which(c));
-  return absent.length ? `missing ${absent.join(', ')} (apt-get install the Debian packages .ci/run installs)` : undefined;
+  return absent.length
+    ? `missing ${absent.join(', ')} (apt-get install the Debian packages .ci/run installs)`
+    : undefined;
 }
 
 /**
@@ -50,12 +52,17 @@ export function systemTest(missing: string | undefined): jest.It {
   if (!missing) return test;
   if (inCi()) {
     return ((name: string, _fn: unknown, timeout?: number) =>
-      test(name, () => {
-        throw new Error(`cannot run: ${missing}; CI=true does not allow a skip`);
-      }, timeout)) as unknown as jest.It;
+      test(
+        name,
+        () => {
+          throw new Error(`cannot run: ${missing}; CI=true does not allow a skip`);
+        },
+        timeout,
+      )) as unknown as jest.It;
   }
   console.warn(`SKIPPED: ${missing}`);
-  return ((name: string, fn: jest.ProvidesCallback, timeout?: number) => test.skip(`${name} [SKIPPED: ${missing}]`, fn, timeout)) as unknown as jest.It;
+  return ((name: string, fn: jest.ProvidesCallback, timeout?: number) =>
+    test.skip(`${name} [SKIPPED: ${missing}]`, fn, timeout)) as unknown as jest.It;
 }
 
 /**

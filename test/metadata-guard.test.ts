@@ -44,7 +44,10 @@ function renderedUnit(): string {
  * The argv of each `key=` line of a unit, as systemd runs it: a leading "-" (failure ignored)
  * is dropped and reported; words split on whitespace (the generator refuses quotes, $ and %).
  */
-function execLines(unit: string, key: 'ExecStartPre' | 'ExecStart' | 'ExecStop'): { argv: string[]; ignoreFailure: boolean }[] {
+function execLines(
+  unit: string,
+  key: 'ExecStartPre' | 'ExecStart' | 'ExecStop',
+): { argv: string[]; ignoreFailure: boolean }[] {
   return unit
     .split('\n')
     .filter((l) => l.startsWith(`${key}=`))
@@ -73,8 +76,22 @@ describe('metadata-guard.service with real iptables in network namespaces', () =
   const start = () => (runUnit('ExecStartPre'), runUnit('ExecStart'));
 
   /** Whether a TCP connection from `argvPrefix` to host:port gets the listener's banner back. */
-  async function reaches(argvPrefix: string[], host: string, port: number, banner: string): Promise<'reached' | 'blocked'> {
-    const argv = [...argvPrefix, 'socat', '-T', `${PROBE_TIMEOUT_S}`, '-t', `${PROBE_TIMEOUT_S}`, 'STDIO', `TCP:${host}:${port},connect-timeout=${PROBE_TIMEOUT_S}`];
+  async function reaches(
+    argvPrefix: string[],
+    host: string,
+    port: number,
+    banner: string,
+  ): Promise<'reached' | 'blocked'> {
+    const argv = [
+      ...argvPrefix,
+      'socat',
+      '-T',
+      `${PROBE_TIMEOUT_S}`,
+      '-t',
+      `${PROBE_TIMEOUT_S}`,
+      'STDIO',
+      `TCP:${host}:${port},connect-timeout=${PROBE_TIMEOUT_S}`,
+    ];
     const r = await runAsync(argv, { input: '', timeoutMs: (PROBE_TIMEOUT_S + 5) * 1000 });
     return r.stdout.trim() === banner ? 'reached' : 'blocked';
   }
@@ -101,7 +118,9 @@ describe('metadata-guard.service with real iptables in network namespaces', () =
 
   /** The node's rules carrying the guard's comment, as `iptables -S` prints them. */
   function guardRules(table: string): string[] {
-    return mustRun(lab.exec('node', [PATHS.iptables, '-w', '-t', table, '-S'])).stdout.split('\n').filter((l) => l.includes('honeydue-metadata-guard'));
+    return mustRun(lab.exec('node', [PATHS.iptables, '-w', '-t', table, '-S']))
+      .stdout.split('\n')
+      .filter((l) => l.includes('honeydue-metadata-guard'));
   }
 
   beforeAll(async () => {
@@ -122,9 +141,44 @@ describe('metadata-guard.service with real iptables in network namespaces', () =
     mustRun(['ip', '-n', podNs, 'route', 'add', 'default', 'via', POD.node]);
     // What K3s and flannel do on a node: forward, and masquerade pod traffic leaving the node.
     mustRun(lab.exec('node', ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']));
-    mustRun(lab.exec('node', [PATHS.iptables, '-w', '-t', 'nat', '-A', 'POSTROUTING', '-s', POD.cidr, '!', '-o', 'cni0', '-j', 'MASQUERADE']));
+    mustRun(
+      lab.exec('node', [
+        PATHS.iptables,
+        '-w',
+        '-t',
+        'nat',
+        '-A',
+        'POSTROUTING',
+        '-s',
+        POD.cidr,
+        '!',
+        '-o',
+        'cni0',
+        '-j',
+        'MASQUERADE',
+      ]),
+    );
     // A Service-like DNAT (kube-proxy's iptables mode) whose endpoint is the metadata service.
-    mustRun(lab.exec('node', [PATHS.iptables, '-w', '-t', 'nat', '-A', 'PREROUTING', '-d', OTHER, '-p', 'tcp', '--dport', `${DNAT_PORT}`, '-j', 'DNAT', '--to-destination', `${METADATA}:80`]));
+    mustRun(
+      lab.exec('node', [
+        PATHS.iptables,
+        '-w',
+        '-t',
+        'nat',
+        '-A',
+        'PREROUTING',
+        '-d',
+        OTHER,
+        '-p',
+        'tcp',
+        '--dport',
+        `${DNAT_PORT}`,
+        '-j',
+        'DNAT',
+        '--to-destination',
+        `${METADATA}:80`,
+      ]),
+    );
     // As flannel does: its FLANNEL-FWD ACCEPTs the pod CIDR first in filter FORWARD.
     mustRun(lab.exec('node', [PATHS.iptables, '-w', '-I', 'FORWARD', '-s', POD.cidr, '-j', 'ACCEPT']));
     await lab.listen('metadata', [{ proto: 'tcp', port: 80 }]);
@@ -169,7 +223,9 @@ describe('metadata-guard.service with real iptables in network namespaces', () =
       `-A PREROUTING -d ${METADATA}/32 -m comment --comment honeydue-metadata-guard -j DROP`,
       `-A OUTPUT -d ${METADATA}/32 -m owner ! --uid-owner 0 -m comment --comment honeydue-metadata-guard -j DROP`,
     ]);
-    expect(guardRules('mangle')).toEqual([`-A FORWARD -d ${METADATA}/32 -m comment --comment honeydue-metadata-guard -j DROP`]);
+    expect(guardRules('mangle')).toEqual([
+      `-A FORWARD -d ${METADATA}/32 -m comment --comment honeydue-metadata-guard -j DROP`,
+    ]);
   });
 
   it('a restart leaves exactly one copy of each rule, first in its chain', () => {
@@ -177,7 +233,11 @@ describe('metadata-guard.service with real iptables in network namespaces', () =
     start();
     expect(guardRules('raw')).toHaveLength(2);
     expect(guardRules('mangle')).toHaveLength(1);
-    for (const [table, chain] of [['raw', 'PREROUTING'], ['raw', 'OUTPUT'], ['mangle', 'FORWARD']]) {
+    for (const [table, chain] of [
+      ['raw', 'PREROUTING'],
+      ['raw', 'OUTPUT'],
+      ['mangle', 'FORWARD'],
+    ]) {
       const first = mustRun(lab.exec('node', [PATHS.iptables, '-w', '-t', table!, '-S', chain!])).stdout.split('\n')[1];
       expect(first).toContain('honeydue-metadata-guard');
     }
@@ -186,6 +246,11 @@ describe('metadata-guard.service with real iptables in network namespaces', () =
   it('stopping the unit removes every rule it inserted, and the metadata service is reachable again', async () => {
     runUnit('ExecStop');
     expect([...guardRules('raw'), ...guardRules('mangle')]).toEqual([]);
-    expect((await reachability()).metadata).toEqual({ root: 'reached', [`uid ${NONROOT}`]: 'reached', pod: 'reached', 'pod via DNAT': 'reached' });
+    expect((await reachability()).metadata).toEqual({
+      root: 'reached',
+      [`uid ${NONROOT}`]: 'reached',
+      pod: 'reached',
+      'pod via DNAT': 'reached',
+    });
   }, 60_000);
 });

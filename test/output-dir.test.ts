@@ -53,7 +53,10 @@ describe('in this process, with a failure injected', () => {
     let wrote = '';
     jest.spyOn(nodeOutputs, 'writeNodeOutputs').mockImplementation((dir) => {
       // The manifests are on disk by now; this run then dies partway through the node files.
-      wrote = fs.readdirSync(dir).filter((f) => f.endsWith('.k8s.yaml')).join(',');
+      wrote = fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.k8s.yaml'))
+        .join(',');
       fs.mkdirSync(path.join(dir, 'cloud-init'));
       fs.writeFileSync(path.join(dir, 'cloud-init', 'half.user-data'), 'half');
       throw new Error('disk full');
@@ -61,7 +64,11 @@ describe('in this process, with a failure injected', () => {
     const err = jest.spyOn(console, 'error').mockImplementation(() => {});
     expect(await run(['--config', CONFIG], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out })).toBe(70);
     // Every manifest the previous run wrote was written again before the failure.
-    expect(wrote.split(',').sort()).toEqual(Object.keys(before).filter((f) => f.endsWith('.k8s.yaml')).sort());
+    expect(wrote.split(',').sort()).toEqual(
+      Object.keys(before)
+        .filter((f) => f.endsWith('.k8s.yaml'))
+        .sort(),
+    );
     expect(tree(out)).toEqual(before);
     expect(fs.readdirSync(path.dirname(out))).toEqual(['dist']);
     expect(err.mock.calls[0]![0]).toBe('internal error (a bug in honeydue-infra; please report it):');
@@ -124,7 +131,11 @@ describe('the real CLI', () => {
     fs.mkdirSync(out);
     expect(cli(['--config', CONFIG], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out }).status).toBe(0);
     expect(fs.readdirSync(out)).toContain('.honeydue-synth');
-    expect(fs.readdirSync(path.join(out, 'cloud-init')).sort()).toEqual(['ubuntu-8gb-nbg1-1.user-data', 'ubuntu-8gb-nbg1-2.user-data', 'ubuntu-8gb-nbg1-3.user-data']);
+    expect(fs.readdirSync(path.join(out, 'cloud-init')).sort()).toEqual([
+      'ubuntu-8gb-nbg1-1.user-data',
+      'ubuntu-8gb-nbg1-2.user-data',
+      'ubuntu-8gb-nbg1-3.user-data',
+    ]);
     const r = cli(['--config', otherConfig()], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out });
     expect(r.status).toBe(0);
     expect(fs.readFileSync(path.join(out, '0005-ingress.k8s.yaml'), 'utf8')).toContain('admin.example.org');
@@ -133,23 +144,39 @@ describe('the real CLI', () => {
 
   test('--bootstrap-only into a new directory writes cloud-init/, hcloud/ and nodes/ in a marked directory; into a synth output it replaces only those', () => {
     const fresh = path.join(tempDir('cli-boot'), 'dist');
-    expect(cli(['--config', CONFIG, '--bootstrap-only'], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: fresh }).status).toBe(0);
+    expect(cli(['--config', CONFIG, '--bootstrap-only'], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: fresh }).status).toBe(
+      0,
+    );
     expect(fs.readdirSync(fresh).sort()).toEqual(['.honeydue-synth', 'cloud-init', 'hcloud', 'nodes']);
     const out = previousOutput();
     const nodeFile = path.join(out, 'cloud-init', 'ubuntu-8gb-nbg1-2.user-data');
     fs.writeFileSync(nodeFile, 'stale', { mode: 0o600 });
     const manifests = Object.entries(tree(out)).filter(([f]) => !/^(cloud-init|hcloud|nodes)\//.test(f));
     expect(manifests.length).toBeGreaterThan(7);
-    expect(cli(['--config', otherConfig(), '--bootstrap-only'], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out }).status).toBe(0);
+    expect(
+      cli(['--config', otherConfig(), '--bootstrap-only'], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out }).status,
+    ).toBe(0);
     expect(Object.entries(tree(out)).filter(([f]) => !/^(cloud-init|hcloud|nodes)\//.test(f))).toEqual(manifests);
     expect(fs.readFileSync(nodeFile, 'utf8')).toMatch(/^#cloud-config\n/);
     expect(tmpSiblings(out)).toEqual([]);
   });
 
   test.each<[string, (base: string) => string, RegExp]>([
-    ['a missing parent directory', (base) => path.join(base, 'missing', 'dist'), /^error: the parent directory of .*\/missing\/dist does not exist: create it \(mkdir -p .*\/missing\)/],
-    ['a parent that is a file', (base) => (fs.writeFileSync(path.join(base, 'file'), ''), path.join(base, 'file', 'dist')), /^error: the parent of .*\/file\/dist, .*\/file, is not a directory/],
-    ['an output path that is a file', (base) => (fs.writeFileSync(path.join(base, 'dist'), 'x'), path.join(base, 'dist')), /^error: the output directory .*\/dist is a file, not a directory/],
+    [
+      'a missing parent directory',
+      (base) => path.join(base, 'missing', 'dist'),
+      /^error: the parent directory of .*\/missing\/dist does not exist: create it \(mkdir -p .*\/missing\)/,
+    ],
+    [
+      'a parent that is a file',
+      (base) => (fs.writeFileSync(path.join(base, 'file'), ''), path.join(base, 'file', 'dist')),
+      /^error: the parent of .*\/file\/dist, .*\/file, is not a directory/,
+    ],
+    [
+      'an output path that is a file',
+      (base) => (fs.writeFileSync(path.join(base, 'dist'), 'x'), path.join(base, 'dist')),
+      /^error: the output directory .*\/dist is a file, not a directory/,
+    ],
   ])('%s: exit 1, one error line, nothing written', (_name, outdir, expected) => {
     const base = tempDir('cli-parent');
     const out = outdir(base);
@@ -170,7 +197,11 @@ describe('the real CLI', () => {
     fs.chmodSync(base, 0o755);
     fs.chmodSync(parent, 0o555);
     // root writes anywhere: run as nobody, for whom 0555 really is read-only.
-    const r = cli(['--config', CONFIG], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: path.join(parent, 'dist') }, isRoot() ? { uid: 65534, cwd: '/' } : {});
+    const r = cli(
+      ['--config', CONFIG],
+      { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: path.join(parent, 'dist') },
+      isRoot() ? { uid: 65534, cwd: '/' } : {},
+    );
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
@@ -185,14 +216,18 @@ describe('the real CLI', () => {
      * while the run is under way, before anything is replaced, at a moment that does not depend
      * on timing. Then the config is written and the run goes on to build its output beside the old.
      */
-    async function interrupt(out: string, config: string, signal: NodeJS.Signals): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    async function interrupt(
+      out: string,
+      config: string,
+      signal: NodeJS.Signals,
+    ): Promise<{ status: number | null; stdout: string; stderr: string }> {
       const fifo = path.join(tempDir('cli-fifo'), 'cluster.yaml');
       mustRun(['mkfifo', '-m', '600', fifo]);
       const child = startCli(['--config', fifo], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out });
       try {
         // Opening the pipe for writing succeeds (instead of ENXIO) once the run has it open to read.
         let fd: number | undefined;
-        for (const deadline = Date.now() + 60_000; fd === undefined; ) {
+        for (const deadline = Date.now() + 60_000; fd === undefined;) {
           try {
             fd = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
           } catch (e) {
@@ -213,18 +248,26 @@ describe('the real CLI', () => {
     test.each<[NodeJS.Signals, number]>([
       ['SIGINT', 130],
       ['SIGTERM', 143],
-    ])('%s during a run: exit %i, the old output unchanged byte for byte, the temporary directory it built removed', async (signal, code) => {
-      const out = previousOutput();
-      const before = tree(out);
-      const config = otherConfig();
-      const r = await interrupt(out, config, signal);
-      expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: code, stdout: '', stderr: `interrupted (${signal}): nothing was replaced\n` });
-      expect(tree(out)).toEqual(before);
-      expect(tmpSiblings(out)).toEqual([]);
-      // The same run, not interrupted, would have replaced it: the signal is what kept it.
-      expect(cli(['--config', config], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out }).status).toBe(0);
-      expect(tree(out)).not.toEqual(before);
-    }, 90_000);
+    ])(
+      '%s during a run: exit %i, the old output unchanged byte for byte, the temporary directory it built removed',
+      async (signal, code) => {
+        const out = previousOutput();
+        const before = tree(out);
+        const config = otherConfig();
+        const r = await interrupt(out, config, signal);
+        expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
+          status: code,
+          stdout: '',
+          stderr: `interrupted (${signal}): nothing was replaced\n`,
+        });
+        expect(tree(out)).toEqual(before);
+        expect(tmpSiblings(out)).toEqual([]);
+        // The same run, not interrupted, would have replaced it: the signal is what kept it.
+        expect(cli(['--config', config], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out }).status).toBe(0);
+        expect(tree(out)).not.toEqual(before);
+      },
+      90_000,
+    );
 
     test('a temporary directory left by a run that was killed outright (SIGKILL) is removed by the next run', () => {
       const out = previousOutput();
@@ -240,14 +283,26 @@ describe('the real CLI', () => {
 });
 
 describe('the operator’s umask does not weaken what synth writes', () => {
-  test.each(['000', '077'])('under umask %s: manifests, records and firewall rules 0644 in 0755 directories; the node files 0600 in a 0700 directory', (umask) => {
-    const out = path.join(tempDir('umask'), 'dist');
-    const script = `umask ${umask} && exec "$0" --snapshot-blob "$1" -- --config "$2"`;
-    mustRun(['env', `K3S_TOKEN=${TEST_TOKEN}`, `CDK8S_OUTDIR=${out}`, 'sh', '-c', script, process.execPath, BLOB, CONFIG], { timeoutMs: 60_000 });
-    const mode = (p: string) => (fs.statSync(path.join(out, p)).mode & 0o777).toString(8);
-    expect(mode('.')).toBe('755');
-    for (const f of fs.readdirSync(out).filter((x) => x.endsWith('.k8s.yaml'))) expect([f, mode(f)]).toEqual([f, '644']);
-    expect([mode('nodes'), mode('nodes/ubuntu-8gb-nbg1-2.record'), mode('hcloud'), mode('hcloud/firewall.rules')]).toEqual(['755', '644', '755', '644']);
-    expect([mode('cloud-init'), mode('cloud-init/ubuntu-8gb-nbg1-2.user-data')]).toEqual(['700', '600']);
-  });
+  test.each(['000', '077'])(
+    'under umask %s: manifests, records and firewall rules 0644 in 0755 directories; the node files 0600 in a 0700 directory',
+    (umask) => {
+      const out = path.join(tempDir('umask'), 'dist');
+      const script = `umask ${umask} && exec "$0" --snapshot-blob "$1" -- --config "$2"`;
+      mustRun(
+        ['env', `K3S_TOKEN=${TEST_TOKEN}`, `CDK8S_OUTDIR=${out}`, 'sh', '-c', script, process.execPath, BLOB, CONFIG],
+        { timeoutMs: 60_000 },
+      );
+      const mode = (p: string) => (fs.statSync(path.join(out, p)).mode & 0o777).toString(8);
+      expect(mode('.')).toBe('755');
+      for (const f of fs.readdirSync(out).filter((x) => x.endsWith('.k8s.yaml')))
+        expect([f, mode(f)]).toEqual([f, '644']);
+      expect([
+        mode('nodes'),
+        mode('nodes/ubuntu-8gb-nbg1-2.record'),
+        mode('hcloud'),
+        mode('hcloud/firewall.rules'),
+      ]).toEqual(['755', '644', '755', '644']);
+      expect([mode('cloud-init'), mode('cloud-init/ubuntu-8gb-nbg1-2.user-data')]).toEqual(['700', '600']);
+    },
+  );
 });

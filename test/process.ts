@@ -146,7 +146,11 @@ export function explain(r: Outcome): string {
   const words = r.argv.map((w) => (/[\s'"]/.test(w) ? JSON.stringify(w) : w));
   // The tail: a failed image build prints thousands of lines, the cause among the last.
   const tail = (s: string) => s.trim().split('\n').slice(-40).join('\n');
-  return [`$ ${words.join(' ')}  (${exit})`, r.stdout.trim() && `stdout:\n${tail(r.stdout)}`, r.stderr.trim() && `stderr:\n${tail(r.stderr)}`]
+  return [
+    `$ ${words.join(' ')}  (${exit})`,
+    r.stdout.trim() && `stdout:\n${tail(r.stdout)}`,
+    r.stderr.trim() && `stderr:\n${tail(r.stderr)}`,
+  ]
     .filter(Boolean)
     .join('\n');
 }

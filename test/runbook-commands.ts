@@ -10,5 +10,10 @@ export function commandsOf(runbook: Runbook): { step: number; on: string; comman
 
 /** What the CLI passes a runbook for `config` when run with its defaults: cluster.yaml into dist/. */
 export function testContext(config: Config, over: Partial<RunbookContext> = {}): RunbookContext {
-  return { configFile: 'cluster.yaml', outdir: 'dist', fingerprints: new Map(renderRecords(config).map((r) => [r.name, r.fingerprint])), ...over };
+  return {
+    configFile: 'cluster.yaml',
+    outdir: 'dist',
+    fingerprints: new Map(renderRecords(config).map((r) => [r.name, r.fingerprint])),
+    ...over,
+  };
 }

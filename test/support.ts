@@ -21,7 +21,8 @@ export { tempDir, tree } from './dirs';
  * never intermittent; HONEYDUE_FC_SEED=<n> replays a run, HONEYDUE_FC_SEED=random explores new
  * cases. fast-check prints the seed when a property fails.
  */
-export const FC_SEED = process.env.HONEYDUE_FC_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.HONEYDUE_FC_SEED ?? 20261123);
+export const FC_SEED =
+  process.env.HONEYDUE_FC_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.HONEYDUE_FC_SEED ?? 20261123);
 
 /** A fixed token, so snapshots are stable; never a real cluster's. */
 export const TEST_TOKEN = 'test-token-0123456789abcdefghijklmnopqrstuvwxyzABCDEF';
@@ -69,7 +70,12 @@ export function variantFile(change: ConfigChange): string {
 }
 
 /** A Kubernetes object as synthesized, loosely typed for assertions. */
-export type KubeObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: any };
+export type KubeObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec?: any;
+};
 
 /** Every object the stack synthesizes from `config`, in memory. */
 export function synthObjects(config: Config = production()): KubeObject[] {

@@ -84,9 +84,7 @@ function manifestsOf(what: string, r: HelmResult): Manifest[] {
   const docs = parseAllDocuments(r.stdout);
   const errors = docs.flatMap((d) => d.errors);
   if (errors.length > 0) throw new Error(`helm output of ${what} is not valid YAML: ${errors.join('; ')}`);
-  return docs
-    .map((d) => d.toJS() as Manifest | null)
-    .filter((m): m is Manifest => m !== null);
+  return docs.map((d) => d.toJS() as Manifest | null).filter((m): m is Manifest => m !== null);
 }
 
 function render(version: string, values: Record<string, unknown>): Manifest[] {
@@ -139,9 +137,14 @@ function listeners(args: string[]): Map<string, string> {
   }
   if (entryPoints.size === 0) entryPoints.set('http', ':80');
   const usesInternal = (feature: string) =>
-    isOn(args, feature) && !isOn(args, `${feature}.manualRouting`) && (option(args, `${feature}.entryPoint`) ?? 'traefik') === 'traefik';
+    isOn(args, feature) &&
+    !isOn(args, `${feature}.manualRouting`) &&
+    (option(args, `${feature}.entryPoint`) ?? 'traefik') === 'traefik';
   const needsInternal =
-    isOn(args, 'api.insecure') || isOn(args, 'providers.rest.insecure') || usesInternal('ping') || usesInternal('metrics.prometheus');
+    isOn(args, 'api.insecure') ||
+    isOn(args, 'providers.rest.insecure') ||
+    usesInternal('ping') ||
+    usesInternal('metrics.prometheus');
   if (needsInternal && !entryPoints.has('traefik')) entryPoints.set('traefik', ':8080');
   return entryPoints;
 }
@@ -176,7 +179,10 @@ function probeProblems(traefik: IContainer): string[] {
 }
 
 test('the fixture directory holds exactly the chart versions under test', () => {
-  const archives = fs.readdirSync(CHARTS).filter((f) => f.endsWith('.tar.gz')).sort();
+  const archives = fs
+    .readdirSync(CHARTS)
+    .filter((f) => f.endsWith('.tar.gz'))
+    .sort();
   expect(archives).toEqual(VERSIONS.map((v) => `traefik-${v}.tar.gz`));
 });
 
@@ -222,7 +228,10 @@ describe.each(VERSIONS)('with our values, Traefik chart %s', (version) => {
   });
 
   test('rolls out by stopping the old pod before starting the new one (maxSurge 0, maxUnavailable 1)', () => {
-    expect(ds.spec?.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
+    expect(ds.spec?.updateStrategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: 0, maxUnavailable: 1 },
+    });
   });
 
   test('creates no Service, so no LoadBalancer competes for the host ports', () => {
@@ -247,7 +256,9 @@ describe.each(VERSIONS)('with our values, Traefik chart %s', (version) => {
   test('listens beyond loopback only on web and websecure; the traefik entry point is on 127.0.0.1', () => {
     expect(exposedInternals(args)).toEqual([]);
     expect(listeners(args).get('traefik')).toBe('127.0.0.1:8080/tcp');
-    expect(traefik.ports?.filter((p) => !['web', 'websecure'].includes(p.name ?? '') && p.hostIP !== '127.0.0.1')).toEqual([]);
+    expect(
+      traefik.ports?.filter((p) => !['web', 'websecure'].includes(p.name ?? '') && p.hostIP !== '127.0.0.1'),
+    ).toEqual([]);
   });
 
   test('the liveness and readiness probes reach /ping on 127.0.0.1', () => {
@@ -331,7 +342,9 @@ interface HelmChartObject {
  * concerns this chart, and it is the `system-default-registry` option, empty on our servers.
  */
 function k3sHelmChart(): HelmChartObject {
-  const staged = fs.readFileSync(path.join(K3S, 'traefik.yaml'), 'utf8').replaceAll('%{SYSTEM_DEFAULT_REGISTRY_RAW}%', '');
+  const staged = fs
+    .readFileSync(path.join(K3S, 'traefik.yaml'), 'utf8')
+    .replaceAll('%{SYSTEM_DEFAULT_REGISTRY_RAW}%', '');
   const chart = parseAllDocuments(staged)
     .map((d) => d.toJS() as HelmChartObject)
     .find((o) => o.kind === 'HelmChart' && o.metadata.name === 'traefik');
@@ -407,7 +420,9 @@ describe('as K3s v1.34.6 deploys it: chart traefik-39.0.501+up39.0.5, K3s’s va
   });
 
   test('renders one hostNetwork DaemonSet, no Deployment and no Service of any kind', () => {
-    expect(manifests.filter((m) => ['DaemonSet', 'Deployment', 'Service'].includes(m.kind)).map((m) => m.kind)).toEqual(['DaemonSet']);
+    expect(manifests.filter((m) => ['DaemonSet', 'Deployment', 'Service'].includes(m.kind)).map((m) => m.kind)).toEqual(
+      ['DaemonSet'],
+    );
     expect(ds.spec?.template.spec?.hostNetwork).toBe(true);
     expect(ds.spec?.template.spec?.dnsPolicy).toBe('ClusterFirstWithHostNet');
   });
@@ -426,7 +441,9 @@ describe('as K3s v1.34.6 deploys it: chart traefik-39.0.501+up39.0.5, K3s’s va
     expect(exposedInternals(args)).toEqual([]);
     expect([...listeners(args).keys()].sort()).toEqual(['traefik', 'web', 'websecure']);
     // With hostNetwork every container port is a host port (in the Pod, the API server sets hostPort to it).
-    expect(traefik.ports?.filter((p) => !['web', 'websecure'].includes(p.name ?? '') && p.hostIP !== '127.0.0.1')).toEqual([]);
+    expect(
+      traefik.ports?.filter((p) => !['web', 'websecure'].includes(p.name ?? '') && p.hostIP !== '127.0.0.1'),
+    ).toEqual([]);
     expect(args.filter((a) => /^--(api\.insecure|providers\.rest)/i.test(a))).toEqual([]);
   });
 
@@ -437,7 +454,10 @@ describe('as K3s v1.34.6 deploys it: chart traefik-39.0.501+up39.0.5, K3s’s va
   test('metrics are off: no metrics entry point, and the pod is marked not to be scraped', () => {
     expect(args.filter((a) => /^--(metrics|entryPoints\.metrics)\./i.test(a))).toEqual([]);
     // K3s's values announce port 8082; the merge keeps that key and takes our scrape flag.
-    expect(ds.spec?.template.metadata?.annotations).toEqual({ 'prometheus.io/port': '8082', 'prometheus.io/scrape': 'false' });
+    expect(ds.spec?.template.metadata?.annotations).toEqual({
+      'prometheus.io/port': '8082',
+      'prometheus.io/scrape': 'false',
+    });
   });
 
   test('keeps what K3s’s values set and ours do not: its image, priority class and tolerations', () => {
@@ -456,12 +476,17 @@ describe('as K3s v1.34.6 deploys it: chart traefik-39.0.501+up39.0.5, K3s’s va
   test('entry points trust X-Forwarded-* only from Cloudflare', () => {
     const { cloudflare } = production();
     for (const name of ['web', 'websecure']) {
-      expect(argValues(args, `--entryPoints.${name}.forwardedHeaders.trustedIPs`)).toEqual([[...cloudflare.ipv4, ...cloudflare.ipv6].join(',')]);
+      expect(argValues(args, `--entryPoints.${name}.forwardedHeaders.trustedIPs`)).toEqual([
+        [...cloudflare.ipv4, ...cloudflare.ipv6].join(','),
+      ]);
     }
   });
 
   test('removing the traefik entry point instead of binding it would reopen :8080 on every interface (Traefik adds it for ping)', () => {
-    const r = renderAsK3s(ourHelmChartConfig().spec.valuesContent!, { ports: { traefik: null }, deployment: { healthchecksPort: config.webPort } });
+    const r = renderAsK3s(ourHelmChartConfig().spec.valuesContent!, {
+      ports: { traefik: null },
+      deployment: { healthchecksPort: config.webPort },
+    });
     const { args: without } = traefikPod(manifestsOf('K3s chart without the traefik entry point', r));
     expect(without.filter((a) => a.startsWith('--entryPoints.traefik.'))).toEqual([]);
     expect(exposedInternals(without)).toEqual([['traefik', ':8080']]);
@@ -478,8 +503,10 @@ describe('as K3s v1.34.6 deploys it: chart traefik-39.0.501+up39.0.5, K3s’s va
   test('K3s’s values merged with ours pass the schema of upstream 39.0.5, the chart the K3s one repacks', () => {
     const k3sValues = parse(k3sHelmChart().spec.valuesContent!, { version: '1.1' });
     const r = helmTemplateArgs(path.join(CHARTS, 'traefik-v39.0.5.tar.gz'), [
-      '--values', valuesFile(yaml11(k3sValues)),
-      '--values', valuesFile(ourHelmChartConfig().spec.valuesContent!),
+      '--values',
+      valuesFile(yaml11(k3sValues)),
+      '--values',
+      valuesFile(ourHelmChartConfig().spec.valuesContent!),
       ...setArgs(k3sHelmChart().spec.set),
     ]);
     expect(r.stderr).toBe('');

@@ -29,7 +29,8 @@ function closed(schema: Schema): Schema {
   const out: Schema = {};
   for (const [k, v] of Object.entries(schema)) {
     if (k.startsWith('x-kubernetes-')) continue;
-    if (k === 'properties') out.properties = Object.fromEntries(Object.entries(v as Schema).map(([p, s]) => [p, closed(s as Schema)]));
+    if (k === 'properties')
+      out.properties = Object.fromEntries(Object.entries(v as Schema).map(([p, s]) => [p, closed(s as Schema)]));
     else if (k === 'items' || (k === 'additionalProperties' && typeof v === 'object')) out[k] = closed(v as Schema);
     else if (k === 'anyOf' || k === 'allOf' || k === 'oneOf') out[k] = (v as Schema[]).map(closed);
     else out[k] = v;
@@ -38,7 +39,8 @@ function closed(schema: Schema): Schema {
     delete out.type;
     out.anyOf ??= [{ type: 'integer' }, { type: 'string' }];
   }
-  if (schema.properties && !schema['x-kubernetes-preserve-unknown-fields'] && schema.additionalProperties === undefined) out.additionalProperties = false;
+  if (schema.properties && !schema['x-kubernetes-preserve-unknown-fields'] && schema.additionalProperties === undefined)
+    out.additionalProperties = false;
   return out;
 }
 
@@ -53,7 +55,9 @@ function planValidator() {
   return ajv.compile(schema);
 }
 
-const suc = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'system-upgrade-controller', 'suc-v0.20.1.json'), 'utf8'));
+const suc = JSON.parse(
+  fs.readFileSync(path.join(__dirname, 'fixtures', 'system-upgrade-controller', 'suc-v0.20.1.json'), 'utf8'),
+);
 
 /** Go's time.ParseDuration for the units a Plan uses, in seconds. */
 function goSeconds(d: string): number {
@@ -64,7 +68,10 @@ function goSeconds(d: string): number {
 
 describe('the server Plan', () => {
   test('upgrades one server at a time, cordoned, with rancher/k3s-upgrade, to k3s.version, waiting and gated', () => {
-    expect(plan).toMatchObject({ apiVersion: 'upgrade.cattle.io/v1', metadata: { name: 'k3s-server', namespace: 'system-upgrade' } });
+    expect(plan).toMatchObject({
+      apiVersion: 'upgrade.cattle.io/v1',
+      metadata: { name: 'k3s-server', namespace: 'system-upgrade' },
+    });
     expect(plan.spec).toEqual({
       concurrency: 1,
       cordon: true,
@@ -96,7 +103,8 @@ describe('the server Plan', () => {
   test('the gate’s image is pinned by k3s.version: untagged like upgrade, so the controller tags both with the Plan’s version', () => {
     // container.go WithLatestTag: a name-only reference gets status.latestVersion (+ made -).
     expect(suc.imageTag.fact).toContain('IsNameOnly');
-    const resolved = (image: string) => (/[:@]/.test(image.split('/').pop()!) ? image : `${image}:${plan.spec.version.replaceAll('+', '-')}`);
+    const resolved = (image: string) =>
+      /[:@]/.test(image.split('/').pop()!) ? image : `${image}:${plan.spec.version.replaceAll('+', '-')}`;
     expect(resolved(plan.spec.prepare.image)).toBe(`rancher/k3s-upgrade:${production().k3s.version.replace('+', '-')}`);
     expect(resolved(plan.spec.prepare.image)).toBe(resolved(plan.spec.upgrade.image));
   });
@@ -129,7 +137,10 @@ describe('the server Plan', () => {
   test('k3s.version is the one place: it changes the Plan and the binary the node files install', () => {
     const next = variant((raw) => (raw.k3s = { ...raw.k3s, version: 'v1.34.7+k3s1' }));
     expect(synthObjects(next).find((o) => o.kind === 'Plan')!.spec.version).toBe('v1.34.7+k3s1');
-    const unit = (n: RenderedNode) => (parse(n.content).write_files as { path: string; content: string }[]).find((f) => f.path === PATHS.k3sInstallUnit)!.content;
+    const unit = (n: RenderedNode) =>
+      (parse(n.content).write_files as { path: string; content: string }[]).find(
+        (f) => f.path === PATHS.k3sInstallUnit,
+      )!.content;
     for (const n of renderNodes(next, { token: TEST_TOKEN })) {
       expect(unit(n)).toContain('/v1.34.7+k3s1/k3s');
       expect(unit(n)).not.toContain('v1.34.6');
@@ -139,8 +150,12 @@ describe('the server Plan', () => {
 
 describe('system-upgrade-controller', () => {
   const dist = synthToDir();
-  const files = fs.readdirSync(dist).filter((f) => f.endsWith('.k8s.yaml')).sort();
-  const docs = (f: string) => parseAllDocuments(fs.readFileSync(path.join(dist, f), 'utf8')).map((d) => d.toJS() as KubeObject);
+  const files = fs
+    .readdirSync(dist)
+    .filter((f) => f.endsWith('.k8s.yaml'))
+    .sort();
+  const docs = (f: string) =>
+    parseAllDocuments(fs.readFileSync(path.join(dist, f), 'utf8')).map((d) => d.toJS() as KubeObject);
   const fileOf = (kind: string) => files.find((f) => docs(f).some((o) => o.kind === kind))!;
 
   test(`the vendored manifest is the ${SUC_RELEASE} release build: kustomize over the upstream files with the release image`, () => {
@@ -156,7 +171,10 @@ describe('system-upgrade-controller', () => {
   });
 
   test('dist/ carries the release manifest and the CRD unchanged but for the stack labels', () => {
-    const vendored = [...parseAllDocuments(fs.readFileSync(path.join(ROOT, PLAN_CRD), 'utf8')), ...parseAllDocuments(fs.readFileSync(path.join(ROOT, SUC_MANIFEST), 'utf8'))].map((d) => d.toJS());
+    const vendored = [
+      ...parseAllDocuments(fs.readFileSync(path.join(ROOT, PLAN_CRD), 'utf8')),
+      ...parseAllDocuments(fs.readFileSync(path.join(ROOT, SUC_MANIFEST), 'utf8')),
+    ].map((d) => d.toJS());
     const synthesized = docs(fileOf('CustomResourceDefinition'));
     const strip = (o: KubeObject) => {
       const labels = { ...o.metadata.labels };
@@ -166,13 +184,18 @@ describe('system-upgrade-controller', () => {
     };
     const key = (o: KubeObject) => `${o.kind}/${o.metadata.name}`;
     expect(synthesized.map(key).sort()).toEqual(vendored.map(key).sort());
-    for (const o of synthesized) expect(JSON.parse(JSON.stringify(strip(o)))).toEqual(vendored.find((v) => key(v) === key(o)));
+    for (const o of synthesized)
+      expect(JSON.parse(JSON.stringify(strip(o)))).toEqual(vendored.find((v) => key(v) === key(o)));
   });
 
   test('kubectl apply -f dist order: the namespace and the CRD come before any Plan, in an earlier file', () => {
     const controller = fileOf('CustomResourceDefinition');
     expect(fileOf('Plan') > controller).toBe(true);
-    expect(docs(controller).slice(0, 2).map((o) => o.kind)).toEqual(['Namespace', 'CustomResourceDefinition']);
+    expect(
+      docs(controller)
+        .slice(0, 2)
+        .map((o) => o.kind),
+    ).toEqual(['Namespace', 'CustomResourceDefinition']);
     expect(docs(fileOf('Plan')).every((o) => o.kind === 'Plan')).toBe(true);
   });
 
@@ -188,14 +211,18 @@ describe('system-upgrade-controller', () => {
   test('the README prune command names every kind in dist/, so a removed object of any kind is pruned', () => {
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const allowed = new Set([...readme.matchAll(/--prune-allowlist=(\S+)/g)].map((m) => m[1]));
-    const kinds = new Set(files.flatMap(docs).map((o) => `${o.apiVersion.includes('/') ? o.apiVersion : `core/${o.apiVersion}`}/${o.kind}`));
+    const kinds = new Set(
+      files.flatMap(docs).map((o) => `${o.apiVersion.includes('/') ? o.apiVersion : `core/${o.apiVersion}`}/${o.kind}`),
+    );
     expect([...kinds].filter((k) => !allowed.has(k))).toEqual([]);
   });
 });
 
 describe('the upgrade keeps the node’s units (k3s-upgrade replaces only the binary)', () => {
   const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'k3s', 'k3s-upgrade.json'), 'utf8'));
-  const unit = parse(renderNodes(production(), { token: TEST_TOKEN })[0]!.content).write_files.find((f: { path: string }) => f.path === PATHS.k3sUnit).content as string;
+  const unit = parse(renderNodes(production(), { token: TEST_TOKEN })[0]!.content).write_files.find(
+    (f: { path: string }) => f.path === PATHS.k3sUnit,
+  ).content as string;
   const execStart = /^ExecStart=(.*)$/m.exec(unit)![1]!;
 
   test('the upgrade script finds our K3s process by its command line, as ps -ef shows it', () => {
@@ -215,7 +242,9 @@ describe('the upgrade keeps the node’s units (k3s-upgrade replaces only the bi
   });
 
   test('the upgraded binary is kept at the next boot: k3s-install.service runs only while no binary exists', () => {
-    const install = parse(renderNodes(production(), { token: TEST_TOKEN })[0]!.content).write_files.find((f: { path: string }) => f.path === PATHS.k3sInstallUnit).content as string;
+    const install = parse(renderNodes(production(), { token: TEST_TOKEN })[0]!.content).write_files.find(
+      (f: { path: string }) => f.path === PATHS.k3sInstallUnit,
+    ).content as string;
     expect(install).toContain(`\nConditionPathExists=!${PATHS.k3sBinary}\n`);
   });
 });
@@ -231,7 +260,12 @@ describe('the Plan’s prepare gate', () => {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: { name, labels: { 'node-role.kubernetes.io/control-plane': 'true' } },
-    status: { conditions: [{ type: 'EtcdIsVoter', status: voter }, { type: 'Ready', status: ready }] },
+    status: {
+      conditions: [
+        { type: 'EtcdIsVoter', status: voter },
+        { type: 'Ready', status: ready },
+      ],
+    },
   });
   const healthy = [node('a', 'True', 'True'), node('b', 'True', 'True'), node('c', 'True', 'True')];
   type State = ReturnType<typeof node>[] | 'api-error';
@@ -246,15 +280,27 @@ describe('the Plan’s prepare gate', () => {
         res.writeHead(code, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify(body));
       };
-      if (url.pathname === '/api') return json(200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] });
+      if (url.pathname === '/api')
+        return json(200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] });
       if (url.pathname === '/apis') return json(200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [] });
       if (url.pathname === '/api/v1') {
-        return json(200, { kind: 'APIResourceList', groupVersion: 'v1', resources: [{ name: 'nodes', singularName: 'node', namespaced: false, kind: 'Node', verbs: ['get', 'list'] }] });
+        return json(200, {
+          kind: 'APIResourceList',
+          groupVersion: 'v1',
+          resources: [{ name: 'nodes', singularName: 'node', namespaced: false, kind: 'Node', verbs: ['get', 'list'] }],
+        });
       }
       if (url.pathname === '/api/v1/nodes') {
         lists.push(url.searchParams.get('labelSelector') ?? '');
         const state = states[Math.min(lists.length, states.length) - 1]!;
-        if (state === 'api-error') return json(500, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'etcdserver: request timed out', code: 500 });
+        if (state === 'api-error')
+          return json(500, {
+            kind: 'Status',
+            apiVersion: 'v1',
+            status: 'Failure',
+            message: 'etcdserver: request timed out',
+            code: 500,
+          });
         return json(200, { kind: 'NodeList', apiVersion: 'v1', metadata: {}, items: state });
       }
       json(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404 });
@@ -268,18 +314,31 @@ describe('the Plan’s prepare gate', () => {
       );
       // The image's k3s: `k3s kubectl ARGS` is kubectl.
       const k3s = path.join(dir, 'k3s');
-      fs.writeFileSync(k3s, `#!/bin/sh\n[ "$1" = kubectl ] || exit 64\nshift\nexec "${kubectlPath()}" "$@"\n`, { mode: 0o755 });
+      fs.writeFileSync(k3s, `#!/bin/sh\n[ "$1" = kubectl ] || exit 64\nshift\nexec "${kubectlPath()}" "$@"\n`, {
+        mode: 0o755,
+      });
       const bin = path.join(dir, 'bin');
       fs.mkdirSync(bin);
       const limit = opts.killAfterSleeps ?? 1000;
-      fs.writeFileSync(path.join(bin, 'sleep'), `#!/bin/sh\necho "$1" >> "${dir}/sleeps"\n[ "$(wc -l < "${dir}/sleeps")" -lt ${limit} ] || kill -TERM $PPID\n`, { mode: 0o755 });
+      fs.writeFileSync(
+        path.join(bin, 'sleep'),
+        `#!/bin/sh\necho "$1" >> "${dir}/sleeps"\n[ "$(wc -l < "${dir}/sleeps")" -lt ${limit} ] || kill -TERM $PPID\n`,
+        { mode: 0o755 },
+      );
       const [sh, c, script, name] = plan.spec.prepare.command as string[];
       const [, servers, selector] = plan.spec.prepare.args as string[];
       const r = await runAsync([sh!, c!, script!, name!, k3s, servers!, selector!], {
-        env: { PATH: `${bin}:/usr/bin:/bin`, HOME: dir, KUBECONFIG: path.join(dir, 'kubeconfig'), SYSTEM_UPGRADE_NODE_NAME: 'b' },
+        env: {
+          PATH: `${bin}:/usr/bin:/bin`,
+          HOME: dir,
+          KUBECONFIG: path.join(dir, 'kubeconfig'),
+          SYSTEM_UPGRADE_NODE_NAME: 'b',
+        },
         timeoutMs: 60_000,
       });
-      const sleeps = fs.existsSync(path.join(dir, 'sleeps')) ? fs.readFileSync(path.join(dir, 'sleeps'), 'utf8').trim().split('\n') : [];
+      const sleeps = fs.existsSync(path.join(dir, 'sleeps'))
+        ? fs.readFileSync(path.join(dir, 'sleeps'), 'utf8').trim().split('\n')
+        : [];
       return { ...r, lists, sleeps };
     } finally {
       server.close();
@@ -288,7 +347,11 @@ describe('the Plan’s prepare gate', () => {
 
   test('proceeds at once when every server is Ready and a healthy etcd voter', async () => {
     const r = await gate([healthy]);
-    expect({ status: r.status, sleeps: r.sleeps.length, lists: r.lists }).toEqual({ status: 0, sleeps: 0, lists: ['node-role.kubernetes.io/control-plane'] });
+    expect({ status: r.status, sleeps: r.sleeps.length, lists: r.lists }).toEqual({
+      status: 0,
+      sleeps: 0,
+      lists: ['node-role.kubernetes.io/control-plane'],
+    });
     expect(r.stdout).toContain('all 3 servers are Ready and healthy etcd voters: upgrading b');
   });
 
@@ -300,14 +363,22 @@ describe('the Plan’s prepare gate', () => {
       'api-error',
       healthy,
     ]);
-    expect({ status: r.status, sleeps: r.sleeps.length, lists: r.lists.length }).toEqual({ status: 0, sleeps: 4, lists: 5 });
+    expect({ status: r.status, sleeps: r.sleeps.length, lists: r.lists.length }).toEqual({
+      status: 0,
+      sleeps: 4,
+      lists: 5,
+    });
     expect(r.stdout).toContain('waiting: 2 of 2 servers (at least 3) are Ready and healthy etcd voters');
     expect(r.stdout).toContain('waiting: 2 of 3 servers (at least 3) are Ready and healthy etcd voters');
   }, 60_000);
 
   test('never proceeds while a server stays down: it only waits', async () => {
     const r = await gate([[healthy[0]!, healthy[1]!, node('c', 'Unknown', 'False')]], { killAfterSleeps: 3 });
-    expect({ status: r.status, signal: r.signal, sleeps: r.sleeps.length }).toEqual({ status: null, signal: 'SIGTERM', sleeps: 3 });
+    expect({ status: r.status, signal: r.signal, sleeps: r.sleeps.length }).toEqual({
+      status: null,
+      signal: 'SIGTERM',
+      sleeps: 3,
+    });
     expect(r.stdout).not.toContain('upgrading');
   }, 60_000);
 });

@@ -102,11 +102,20 @@ export function podTemplate(props: PodTemplateProps): k8s.PodTemplateSpec {
           name: props.name,
           image: props.image,
           args: props.args,
-          ports: props.port === undefined ? undefined : [{ name: props.portName ?? HTTP_PORT_NAME, containerPort: props.port, protocol: 'TCP' }],
+          ports:
+            props.port === undefined
+              ? undefined
+              : [{ name: props.portName ?? HTTP_PORT_NAME, containerPort: props.port, protocol: 'TCP' }],
           envFrom: props.secretEnv?.length ? props.secretEnv.map((name) => ({ secretRef: { name } })) : undefined,
-          env: props.env && Object.keys(props.env).length ? Object.entries(props.env).map(([name, value]) => ({ name, value })) : undefined,
+          env:
+            props.env && Object.keys(props.env).length
+              ? Object.entries(props.env).map(([name, value]) => ({ name, value }))
+              : undefined,
           resources: {
-            requests: { cpu: k8s.Quantity.fromString(props.resources.cpu), memory: k8s.Quantity.fromString(props.resources.memory) },
+            requests: {
+              cpu: k8s.Quantity.fromString(props.resources.cpu),
+              memory: k8s.Quantity.fromString(props.resources.memory),
+            },
             limits: { memory: k8s.Quantity.fromString(props.resources.memoryLimit) },
           },
           securityContext: {

@@ -50,13 +50,21 @@ export class WebApp extends Construct {
         replicas: props.replicas,
         selector: { matchLabels: selectorLabels(props) },
         // Surge one new pod before any old one goes, so capacity never drops during a rollout.
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromNumber(1) } },
+        strategy: {
+          type: 'RollingUpdate',
+          rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromNumber(1) },
+        },
         template: podTemplate({
           ...props,
           spreadAcrossNodes: props.replicas > 1,
           probes: {
             // Liveness and readiness wait until this passes, so a slow first start is not killed.
-            startupProbe: { httpGet, periodSeconds: props.probes.periodSeconds, failureThreshold: props.probes.startupFailureThreshold, timeoutSeconds: 2 },
+            startupProbe: {
+              httpGet,
+              periodSeconds: props.probes.periodSeconds,
+              failureThreshold: props.probes.startupFailureThreshold,
+              timeoutSeconds: 2,
+            },
             readinessProbe: { httpGet, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2 },
             livenessProbe: { httpGet, periodSeconds: 20, failureThreshold: 3, timeoutSeconds: 2 },
           },
@@ -69,7 +77,14 @@ export class WebApp extends Construct {
       spec: {
         type: 'ClusterIP',
         selector: selectorLabels(props),
-        ports: [{ name: HTTP_PORT_NAME, port: props.port, targetPort: k8s.IntOrString.fromString(HTTP_PORT_NAME), protocol: 'TCP' }],
+        ports: [
+          {
+            name: HTTP_PORT_NAME,
+            port: props.port,
+            targetPort: k8s.IntOrString.fromString(HTTP_PORT_NAME),
+            protocol: 'TCP',
+          },
+        ],
       },
     });
 

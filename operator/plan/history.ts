@@ -17,7 +17,8 @@ export function findRecord(recordFile: string, fingerprint: string): string | un
   const dir = path.dirname(path.resolve(recordFile));
   if (!fs.existsSync(dir)) return undefined;
   const file = `./${path.basename(recordFile)}`;
-  const git = (args: string[]) => spawnSync('git', ['-C', dir, ...args], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+  const git = (args: string[]) =>
+    spawnSync('git', ['-C', dir, ...args], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
   const log = git(['log', '--format=%H', `-${MAX_COMMITS}`, '--all', '--', file]);
   if (log.status !== 0) return undefined;
   for (const commit of log.stdout.split('\n').filter(Boolean)) {

@@ -51,11 +51,19 @@ export class HcloudError extends UserInputError {}
  */
 function hcloudJson(args: readonly string[], env: NodeJS.ProcessEnv): unknown {
   const { HCLOUD_DEBUG: _debug, ...rest } = env;
-  const r = spawnSync('hcloud', [...args, '-o', 'json'], { env: rest, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync('hcloud', [...args, '-o', 'json'], {
+    env: rest,
+    encoding: 'utf8',
+    timeout: 120_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const command = `hcloud ${args.join(' ')} -o json`;
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new HcloudError('hcloud is not installed (or not on PATH): the plan reads the live state with it; install hcloud-cli (Debian: apt-get install hcloud-cli)');
+    if (code === 'ENOENT')
+      throw new HcloudError(
+        'hcloud is not installed (or not on PATH): the plan reads the live state with it; install hcloud-cli (Debian: apt-get install hcloud-cli)',
+      );
     throw new HcloudError(`${command} did not finish (${code ?? r.error.message}); nothing was changed`);
   }
   // hcloud writes one line, `hcloud: <error>`; it never holds the token, and it is hidden anyway.
@@ -89,9 +97,13 @@ function hide(text: string, env: NodeJS.ProcessEnv): string {
  * from the firewall's `applied_to`.
  */
 export function readLive(firewallName: string, env: NodeJS.ProcessEnv): LiveState {
-  const servers = ((hcloudJson(['server', 'list'], env) as RawServer[] | null) ?? []).map(
-    (s): LiveServer => ({ id: s.id, name: s.name, status: s.status, labels: s.labels ?? {}, ipv4: s.public_net?.ipv4?.ip || undefined }),
-  );
+  const servers = ((hcloudJson(['server', 'list'], env) as RawServer[] | null) ?? []).map((s): LiveServer => ({
+    id: s.id,
+    name: s.name,
+    status: s.status,
+    labels: s.labels ?? {},
+    ipv4: s.public_net?.ipv4?.ip || undefined,
+  }));
   const fw = hcloudJson(['firewall', 'describe', firewallName], env) as RawFirewall | undefined;
   const firewall: LiveFirewall | undefined = fw && {
     rules: fw.rules ?? [],

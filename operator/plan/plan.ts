@@ -86,7 +86,11 @@ export function makePlan({ config, records, rules, live, out, tokenAtHand }: Pla
     }
     const before = findRecord(out.recordFile(node), built);
     if (!before) {
-      rebuilds.push({ node, why: `built from node file ${built}, which neither ${out.recordsDir}/ nor git history holds`, diff: [] });
+      rebuilds.push({
+        node,
+        why: `built from node file ${built}, which neither ${out.recordsDir}/ nor git history holds`,
+        diff: [],
+      });
       continue;
     }
     const diff = diffRecords(readRecord(before), readRecord(record.text));
@@ -97,7 +101,11 @@ export function makePlan({ config, records, rules, live, out, tokenAtHand }: Pla
         instead: `keep the running value in cluster.yaml; changing ${c.arg} means a new cluster, restored from a snapshot (npm run -s synth -- --runbook restore)`,
       });
     }
-    rebuilds.push({ node, why: `its node file changed (built from ${built.slice(0, 12)}…, now ${record.fingerprint.slice(0, 12)}…)`, diff: diffLines(diff) });
+    rebuilds.push({
+      node,
+      why: `its node file changed (built from ${built.slice(0, 12)}…, now ${record.fingerprint.slice(0, 12)}…)`,
+      diff: diffLines(diff),
+    });
   }
 
   if (running.length > 0) {
@@ -113,7 +121,8 @@ export function makePlan({ config, records, rules, live, out, tokenAtHand }: Pla
       refused.push({
         what: 'a new cluster token',
         why: 'no token is at hand and cluster.established is false, so synth would make up a new one; the running servers refuse it (401 at /v1-k3s/server-bootstrap)',
-        instead: 'copy /var/lib/rancher/k3s/server/token from a running server into .secrets/k3s-token (chmod 600), and set cluster.established: true',
+        instead:
+          'copy /var/lib/rancher/k3s/server/token from a running server into .secrets/k3s-token (chmod 600), and set cluster.established: true',
       });
     }
   }
@@ -121,11 +130,21 @@ export function makePlan({ config, records, rules, live, out, tokenAtHand }: Pla
   const behind = new Set(live.firewall?.serverIds ?? []);
   const ipOf = new Map(live.primaryIps.map((p) => [p.name, p]));
   const outOfStep = [
-    ...nodes.filter((n) => !serverOf.has(n.name)).map((n) => `${n.name} is in the config but not at Hetzner: build it (its build lines are in the synth summary)`),
+    ...nodes
+      .filter((n) => !serverOf.has(n.name))
+      .map((n) => `${n.name} is in the config but not at Hetzner: build it (its build lines are in the synth summary)`),
     ...live.servers
       .filter((s) => s.labels[NODE_FILE_LABEL] !== undefined && !nodes.some((n) => n.name === s.name))
-      .map((s) => `${s.name} at Hetzner carries ${NODE_FILE_LABEL} but the config does not name it: add it to cluster.nodes, or remove it from the cluster and delete it`),
-    ...nodes.filter((n) => !ipOf.has(n.primaryIp)).map((n) => `Primary IP ${n.primaryIp} (for ${n.name}) does not exist: create it, or name the existing one in cluster.nodes[].primaryIp`),
+      .map(
+        (s) =>
+          `${s.name} at Hetzner carries ${NODE_FILE_LABEL} but the config does not name it: add it to cluster.nodes, or remove it from the cluster and delete it`,
+      ),
+    ...nodes
+      .filter((n) => !ipOf.has(n.primaryIp))
+      .map(
+        (n) =>
+          `Primary IP ${n.primaryIp} (for ${n.name}) does not exist: create it, or name the existing one in cluster.nodes[].primaryIp`,
+      ),
   ];
   return {
     firewall: {
@@ -146,7 +165,11 @@ export function makePlan({ config, records, rules, live, out, tokenAtHand }: Pla
 
 /** Live changes: what the rollout applies before any rebuild. */
 export const liveChangeCount = (p: Plan): number =>
-  (p.firewall.missing ? 1 : 0) + p.firewall.added.length + p.firewall.removed.length + p.firewall.notBehind.length + p.autoDelete.length;
+  (p.firewall.missing ? 1 : 0) +
+  p.firewall.added.length +
+  p.firewall.removed.length +
+  p.firewall.notBehind.length +
+  p.autoDelete.length;
 
 /** The plan's exit code, as Terraform's -detailed-exitcode: 0 nothing to do, 2 changes, 1 refused. */
 export function planExitCode(p: Plan): 0 | 1 | 2 {

@@ -9,11 +9,15 @@ import { liveChangeCount, type Plan, planExitCode, ruleLine } from './plan';
 export function planLines(p: Plan, out: Layout): string[] {
   const fw = p.firewall;
   const live = [
-    ...(fw.missing ? [`+ Cloud Firewall ${fw.name} does not exist: create it with the rules of ${out.firewallRulesFile}`] : []),
+    ...(fw.missing
+      ? [`+ Cloud Firewall ${fw.name} does not exist: create it with the rules of ${out.firewallRulesFile}`]
+      : []),
     ...fw.added.map((r) => `+ Cloud Firewall ${fw.name} rule: ${ruleLine(r)}`),
     ...fw.removed.map((r) => `- Cloud Firewall ${fw.name} rule: ${ruleLine(r)}`),
     ...fw.notBehind.map((n) => `~ ${n} is not behind the Cloud Firewall ${fw.name}`),
-    ...p.autoDelete.map((ip) => `~ Primary IP ${ip} has auto-delete on: deleting its server (a rebuild) would release the address`),
+    ...p.autoDelete.map(
+      (ip) => `~ Primary IP ${ip} has auto-delete on: deleting its server (a rebuild) would release the address`,
+    ),
     ...p.unattached.map((ip) => `~ Primary IP ${ip} is unattached: the server built on it takes it`),
   ];
   const lines: string[] = [];
@@ -25,9 +29,14 @@ export function planLines(p: Plan, out: Layout): string[] {
     'needs a rebuild (one server at a time: npm run -s synth -- --runbook rollout):',
     p.rebuilds.flatMap((r) => [`${r.node.name}: ${r.why}`, ...r.diff.map((d) => `    ${d}`)]),
   );
-  section('refused on a running cluster:', p.refused.flatMap((r) => [`✗ ${r.what}`, `    why: ${r.why}`, `    instead: ${r.instead}`]));
+  section(
+    'refused on a running cluster:',
+    p.refused.flatMap((r) => [`✗ ${r.what}`, `    why: ${r.why}`, `    instead: ${r.instead}`]),
+  );
   section('out of step:', p.outOfStep);
-  lines.push(`manifests: kubectl diff -f ${out.dir}   (what apply would change in the cluster; the node plan above needs no cluster access)`);
+  lines.push(
+    `manifests: kubectl diff -f ${out.dir}   (what apply would change in the cluster; the node plan above needs no cluster access)`,
+  );
   const code = planExitCode(p);
   lines.push(
     code === 0

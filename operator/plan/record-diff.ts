@@ -24,7 +24,14 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.str
 /** ufw's rule lines (`### tuple ### allow tcp 22 …`) of a record's user.rules and user6.rules. */
 function ufwTuples(r: RecordData): Set<string> {
   const files = r.files.filter((f) => f.path === PATHS.ufwUserRules || f.path === PATHS.ufwUser6Rules);
-  return new Set(files.flatMap((f) => f.content.split('\n').filter((l) => l.startsWith('### tuple ### ')).map((l) => l.slice('### tuple ### '.length).replace(/ comment=[0-9a-f]+$/, ''))));
+  return new Set(
+    files.flatMap((f) =>
+      f.content
+        .split('\n')
+        .filter((l) => l.startsWith('### tuple ### '))
+        .map((l) => l.slice('### tuple ### '.length).replace(/ comment=[0-9a-f]+$/, '')),
+    ),
+  );
 }
 
 export function diffRecords(before: RecordData, after: RecordData): RecordDiff {
@@ -34,14 +41,20 @@ export function diffRecords(before: RecordData, after: RecordData): RecordDiff {
   const [tb, ta] = [ufwTuples(before), ufwTuples(after)];
   const kb = before['k3s-config'];
   const ka = after['k3s-config'];
-  const k3sKeys = [...new Set([...Object.keys(kb), ...Object.keys(ka)])].filter((k) => !same(kb[k], ka[k])).map((k) => `${k}: ${shown(kb[k])} → ${shown(ka[k])}`);
+  const k3sKeys = [...new Set([...Object.keys(kb), ...Object.keys(ka)])]
+    .filter((k) => !same(kb[k], ka[k]))
+    .map((k) => `${k}: ${shown(kb[k])} → ${shown(ka[k])}`);
   return {
     paths,
     ufwAdded: [...ta].filter((t) => !tb.has(t)),
     ufwRemoved: [...tb].filter((t) => !ta.has(t)),
     k3sKeys,
     runcmdChanged: !same(before.runcmd, after.runcmd),
-    critical: CRITICAL_CONTROL_ARGS.map((arg) => ({ arg, from: criticalValue(kb, arg), to: criticalValue(ka, arg) })).filter((c) => !same(c.from, c.to)),
+    critical: CRITICAL_CONTROL_ARGS.map((arg) => ({
+      arg,
+      from: criticalValue(kb, arg),
+      to: criticalValue(ka, arg),
+    })).filter((c) => !same(c.from, c.to)),
   };
 }
 

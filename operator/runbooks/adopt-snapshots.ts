@@ -25,7 +25,8 @@ export function adoptSnapshotsRunbook(config: Config, s: EtcdSnapshots): Runbook
       on: 'your machine',
       title: `Check that the Secret kube-system/${s.secretName} exists`,
       commands: [{ argv: ['kubectl', '-n', 'kube-system', 'get', 'secret', s.secretName] }],
-      check: 'it is listed. NotFound: create it first (npm run -s synth -- --runbook etcd-secret); without it every upload fails.',
+      check:
+        'it is listed. NotFound: create it first (npm run -s synth -- --runbook etcd-secret); without it every upload fails.',
     },
     ...nodes.flatMap((n, i): Step[] => [
       {
@@ -42,7 +43,10 @@ export function adoptSnapshotsRunbook(config: Config, s: EtcdSnapshots): Runbook
       {
         on: 'your machine',
         title: `Wait until ${n.name} is Ready and etcd has all ${members} members`,
-        commands: [{ argv: ['kubectl', 'wait', '--for=condition=Ready', `node/${n.name}`, '--timeout=10m'] }, { argv: ['ssh', `root@${n.publicIPv4}`, DB_INFO] }],
+        commands: [
+          { argv: ['kubectl', 'wait', '--for=condition=Ready', `node/${n.name}`, '--timeout=10m'] },
+          { argv: ['ssh', `root@${n.publicIPv4}`, DB_INFO] },
+        ],
         check: `the node is Ready and /db/info lists ${members} members. Only now restart the next server.`,
       },
     ]),

@@ -27,7 +27,11 @@ export interface RunbookContext {
  * command line of its own (and a comment naming the path would end there). Any other
  * character is fine: every path is printed as one shell-quoted word (`shellWord`).
  */
-export function runbookContext(configOption: string | undefined, env: NodeJS.ProcessEnv, records: readonly NodeRecord[]): RunbookContext {
+export function runbookContext(
+  configOption: string | undefined,
+  env: NodeJS.ProcessEnv,
+  records: readonly NodeRecord[],
+): RunbookContext {
   const configFile = configFileFrom(configOption, env);
   checkPrintable(configFile, configOption ? '--config' : 'HONEYDUE_CONFIG');
   const outdir = outputDir(env);

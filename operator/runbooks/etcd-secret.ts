@@ -15,8 +15,16 @@ export const SECRET_TYPE = 'etcd.k3s.cattle.io/s3-config-secret';
  * "Keep only the last version" for the snapshot folder only. Backblaze docs, "Lifecycle
  * Rules" and "Create a Lifecycle Rule with the CLI".
  */
-export function lifecycleRule(s: EtcdSnapshots): { daysFromHidingToDeleting: number; daysFromUploadingToHiding: null; fileNamePrefix: string } {
-  return { daysFromHidingToDeleting: 1, daysFromUploadingToHiding: null, fileNamePrefix: `${s.settings['etcd-s3-folder']}/` };
+export function lifecycleRule(s: EtcdSnapshots): {
+  daysFromHidingToDeleting: number;
+  daysFromUploadingToHiding: null;
+  fileNamePrefix: string;
+} {
+  return {
+    daysFromHidingToDeleting: 1,
+    daysFromUploadingToHiding: null,
+    fileNamePrefix: `${s.settings['etcd-s3-folder']}/`,
+  };
 }
 
 /**
@@ -26,7 +34,14 @@ export function lifecycleRule(s: EtcdSnapshots): { daysFromHidingToDeleting: num
  */
 export function lifecycleCommand(s: EtcdSnapshots): Command {
   return {
-    argv: ['b2', 'bucket', 'update', `--lifecycle-rule=${JSON.stringify(lifecycleRule(s))}`, s.settings['etcd-s3-bucket']!, 'allPrivate'],
+    argv: [
+      'b2',
+      'bucket',
+      'update',
+      `--lifecycle-rule=${JSON.stringify(lifecycleRule(s))}`,
+      s.settings['etcd-s3-bucket']!,
+      'allPrivate',
+    ],
     note: 'sets all of the bucket’s lifecycle rules at once: repeat --lifecycle-rule for any other rule it has',
   };
 }
@@ -49,7 +64,13 @@ export function envFileText(data: Readonly<Record<string, string>>): string {
 export function createSecretCommand(s: EtcdSnapshots): Command {
   return {
     argv: [
-      'kubectl', '-n', 'kube-system', 'create', 'secret', 'generic', s.secretName,
+      'kubectl',
+      '-n',
+      'kube-system',
+      'create',
+      'secret',
+      'generic',
+      s.secretName,
       `--type=${SECRET_TYPE}`,
       { shell: `--from-env-file="${KEYS_FILE}"` },
       '--from-env-file=/dev/stdin',

@@ -20,7 +20,10 @@ export function runbook(config: Config, req: RunbookRequest, ctx: RunbookContext
   if (req.name === 'rebuild') return rebuildRunbook(config, findNode(config, req.node!), ctx);
   if (req.name === 'rollout') return rolloutRunbook(config, plan!, ctx);
   const s = etcdSnapshots(config);
-  if (!s) throw new UserInputError(`--runbook ${req.name}: etcdSnapshots is not set in the config; add the block (endpoint, region, bucket, folder) to back up etcd to S3`);
+  if (!s)
+    throw new UserInputError(
+      `--runbook ${req.name}: etcdSnapshots is not set in the config; add the block (endpoint, region, bucket, folder) to back up etcd to S3`,
+    );
   if (req.name === 'adopt-snapshots') return adoptSnapshotsRunbook(config, s);
   return req.name === 'restore' ? restoreRunbook(config, s, ctx) : etcdSecretRunbook(s);
 }

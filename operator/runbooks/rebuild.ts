@@ -64,7 +64,13 @@ export function rebuildRunbook(config: Config, node: NodeConfig, ctx: RunbookCon
       {
         on: 'your machine',
         title: 'Check that every other server is healthy',
-        commands: [{ argv: ['kubectl', 'get', 'nodes'] }, { argv: ['ssh', `root@${peer.publicIPv4}`, DB_INFO], note: `or run the curl in ${nodeLabel(peer)}'s console` }],
+        commands: [
+          { argv: ['kubectl', 'get', 'nodes'] },
+          {
+            argv: ['ssh', `root@${peer.publicIPv4}`, DB_INFO],
+            note: `or run the curl in ${nodeLabel(peer)}'s console`,
+          },
+        ],
         check: `every node is Ready and /db/info lists ${members} members. Otherwise stop here: with another server already down, taking this one down loses the quorum.`,
       },
       {
@@ -77,7 +83,10 @@ export function rebuildRunbook(config: Config, node: NodeConfig, ctx: RunbookCon
       {
         on: 'your machine',
         title: `Shut ${n} down`,
-        commands: [{ argv: ['hcloud', 'server', 'shutdown', n] }, { argv: ['hcloud', 'server', 'describe', n, '-o', 'format={{.Status}}'] }],
+        commands: [
+          { argv: ['hcloud', 'server', 'shutdown', n] },
+          { argv: ['hcloud', 'server', 'describe', n, '-o', 'format={{.Status}}'] },
+        ],
         check: 'describe prints "off" (repeat until it does).',
         why: 'a running K3s would register the Node again right after the delete, and its etcd would keep trying to reach its peers as a removed member.',
       },
@@ -106,7 +115,10 @@ export function rebuildRunbook(config: Config, node: NodeConfig, ctx: RunbookCon
             ...rebuildSynthCommand(ctx, n),
             note: `renders ${nodeFileName(node)} from the config this runbook was printed for; refused without the running cluster's token (K3S_TOKEN or ${TOKEN_FILE}), never makes one up`,
           },
-          { argv: ['hcloud', 'primary-ip', 'describe', node.primaryIp], note: `must show IP: ${node.publicIPv4} and Auto delete: no before the delete` },
+          {
+            argv: ['hcloud', 'primary-ip', 'describe', node.primaryIp],
+            note: `must show IP: ${node.publicIPv4} and Auto delete: no before the delete`,
+          },
           { argv: ['hcloud', 'server', 'delete', n] },
           ...nodeCommands(config, node, file, ctx.fingerprints.get(node.name)!).map((argv) => ({ argv })),
         ],

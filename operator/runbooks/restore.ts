@@ -62,7 +62,9 @@ export function clusterResetCommand(s: EtcdSnapshots): Command {
       ['K3S_TOKEN', { shell: `"$(cat ${PATHS.k3sToken})"` }],
     ],
     argv: [
-      'k3s', 'server', '--cluster-reset',
+      'k3s',
+      'server',
+      '--cluster-reset',
       // The object name only: K3s downloads <folder>/<name> (pkg/etcd/s3/s3.go).
       { shell: '--cluster-reset-restore-path="$SNAPSHOT"' },
       '--etcd-s3',
@@ -81,7 +83,8 @@ export function clusterResetCommand(s: EtcdSnapshots): Command {
 export function restoreRunbook(config: Config, s: EtcdSnapshots, ctx: RunbookContext): Runbook {
   const [first, ...others] = config.cluster.nodes as [NodeConfig, ...NodeConfig[]];
   const all = config.cluster.nodes.map(nodeLabel).join(', ');
-  const gone = (n: NodeConfig) => `A server that still exists at Hetzner under the name ${n.name}: hcloud server delete ${n.name} first (its Primary IP stays, auto-delete off).`;
+  const gone = (n: NodeConfig) =>
+    `A server that still exists at Hetzner under the name ${n.name}: hcloud server delete ${n.name} first (its Primary IP stays, auto-delete off).`;
   // The first server is built from a file rendered with cluster.established: false, which no
   // committed record describes: its label says so, and the plan lists it for a rebuild to its
   // established file once the cluster is whole again.
@@ -92,7 +95,10 @@ export function restoreRunbook(config: Config, s: EtcdSnapshots, ctx: RunbookCon
       on: `${nodeLabel(first)} (while the cluster still runs)`,
       title: 'Choose the snapshot',
       commands: [
-        { argv: ['k3s', 'etcd-snapshot', 'ls'], note: 'it reads config.yaml: until the Secret exists it fails (HTTP 400); then add --etcd-s3=false for the local snapshots' },
+        {
+          argv: ['k3s', 'etcd-snapshot', 'ls'],
+          note: 'it reads config.yaml: until the Secret exists it fails (HTTP 400); then add --etcd-s3=false for the local snapshots',
+        },
         { argv: [{ shell: "SNAPSHOT='<Name of the chosen s3:// row>'" }] },
       ],
       check: `the chosen row's Location is ${s.s3Url}/<Name>. If no server runs any more, the B2 web console lists the same objects in ${s.location}: the Name is the object name without the folder.`,
@@ -115,7 +121,12 @@ export function restoreRunbook(config: Config, s: EtcdSnapshots, ctx: RunbookCon
     {
       on: nodeLabel(first),
       title: 'Put the keys file on the server for the restore',
-      commands: [{ argv: [{ shell: `(umask 077 && cat > ${NODE_KEYS_FILE})` }], note: 'paste the two lines of your keys file, then Ctrl-D' }],
+      commands: [
+        {
+          argv: [{ shell: `(umask 077 && cat > ${NODE_KEYS_FILE})` }],
+          note: 'paste the two lines of your keys file, then Ctrl-D',
+        },
+      ],
       check: `${NODE_KEYS_FILE} has the ${s.credentialKeys.join(' and ')} lines, mode 0600.`,
       why: 'the restore cannot read the Secret; the keys reach K3s as environment variables from this file, never on a command line.',
     },
@@ -144,13 +155,18 @@ export function restoreRunbook(config: Config, s: EtcdSnapshots, ctx: RunbookCon
       on: nodeLabel(first),
       title: 'Restore the snapshot from the bucket (this server only)',
       commands: [clusterResetCommand(s)],
-      check: 'it ends with "Managed etcd cluster membership has been reset, restart without --cluster-reset flag now" and exits.',
+      check:
+        'it ends with "Managed etcd cluster membership has been reset, restart without --cluster-reset flag now" and exits.',
       why: 'a cluster-reset on more than one server would make several one-member clusters; the others rejoin this one afterwards.',
     },
     {
       on: nodeLabel(first),
       title: 'Put config.yaml back, remove the keys file, start K3s',
-      commands: [{ argv: ['mv', CONFIG_BACKUP, PATHS.k3sConfig] }, { argv: ['rm', NODE_KEYS_FILE] }, systemctl('start')],
+      commands: [
+        { argv: ['mv', CONFIG_BACKUP, PATHS.k3sConfig] },
+        { argv: ['rm', NODE_KEYS_FILE] },
+        systemctl('start'),
+      ],
       check: `\`k3s kubectl get node ${first.name}\` is Ready, and \`${DB_INFO}\` lists one member.`,
       why: 'with its database restored, the server starts from it and joins no one, whatever server: says (pkg/cluster/bootstrap.go shouldBootstrapLoad: "bootstrap already complete and initialized").',
     },
@@ -167,7 +183,10 @@ export function restoreRunbook(config: Config, s: EtcdSnapshots, ctx: RunbookCon
       {
         on: 'your machine, from the repository root (kubectl against the restored cluster)',
         title: `Or, if ${nodeLabel(n)} was lost: build it again now, on a fresh disk`,
-        commands: [{ argv: ['kubectl', 'delete', 'node', n.name, '--ignore-not-found', '--timeout=5m'] }, ...buildLines(n)],
+        commands: [
+          { argv: ['kubectl', 'delete', 'node', n.name, '--ignore-not-found', '--timeout=5m'] },
+          ...buildLines(n),
+        ],
         check: `skip this step if ${n.name} kept its disk (previous step). Otherwise: \`kubectl get node ${n.name}\` is Ready and \`${DB_INFO}\` on ${nodeLabel(first)} lists it as a member. Only then the next server. ${gone(n)}`,
         why: `the snapshot brings back ${n.name}'s Node and its password Secret ${n.name}.node-password.k3s, which would refuse the new server's password: both go with the Node. Its file (from ${ctx.configFile}) joins ${nodeLabel(first)}.`,
       },

@@ -41,7 +41,10 @@ export function rolloutRunbook(config: Config, plan: Plan, ctx: RunbookContext):
     steps.push({
       on: 'your machine',
       title: `Create the Cloud Firewall ${fw.name} with its rules`,
-      commands: [{ argv: ['hcloud', 'firewall', 'create', '--name', fw.name] }, { argv: ['hcloud', 'firewall', 'replace-rules', fw.name, '--rules-file', out.firewallRulesFile] }],
+      commands: [
+        { argv: ['hcloud', 'firewall', 'create', '--name', fw.name] },
+        { argv: ['hcloud', 'firewall', 'replace-rules', fw.name, '--rules-file', out.firewallRulesFile] },
+      ],
       check: `hcloud firewall describe ${fw.name} lists the rules of ${out.firewallRulesFile}.`,
     });
   } else if (fw.added.length > 0) {
@@ -50,7 +53,12 @@ export function rolloutRunbook(config: Config, plan: Plan, ctx: RunbookContext):
     steps.push({
       on: 'your machine',
       title: `Widen the Cloud Firewall ${fw.name}: ${kept}`,
-      commands: [{ argv: ['hcloud', 'firewall', 'replace-rules', fw.name, '--rules-file', '/dev/stdin'], stdin: `${JSON.stringify(union, null, 2)}\n` }],
+      commands: [
+        {
+          argv: ['hcloud', 'firewall', 'replace-rules', fw.name, '--rules-file', '/dev/stdin'],
+          stdin: `${JSON.stringify(union, null, 2)}\n`,
+        },
+      ],
       check: `hcloud firewall describe ${fw.name} lists the old rules and the new ones.`,
       why: 'replace-rules swaps the whole set at once; the union first means nothing the servers or you rely on is closed before its replacement is open.',
     });
@@ -68,7 +76,10 @@ export function rolloutRunbook(config: Config, plan: Plan, ctx: RunbookContext):
     steps.push({
       on: 'your machine',
       title: `Turn auto-delete off on the Primary IP ${ip}`,
-      commands: [{ argv: ['hcloud', 'primary-ip', 'update', ip, '--auto-delete=false'] }, { argv: ['hcloud', 'primary-ip', 'describe', ip] }],
+      commands: [
+        { argv: ['hcloud', 'primary-ip', 'update', ip, '--auto-delete=false'] },
+        { argv: ['hcloud', 'primary-ip', 'describe', ip] },
+      ],
       check: 'describe shows Auto delete: no.',
       why: 'a rebuild deletes the server; with auto-delete on, its address would go with it, and the other servers’ rules and join URLs name that address.',
     });
@@ -85,8 +96,12 @@ export function rolloutRunbook(config: Config, plan: Plan, ctx: RunbookContext):
   const rebuilds = plan.rebuilds;
   if (rebuilds.length > 0) {
     const s = etcdSnapshots(config);
-    if (!s) throw new UserInputError('--runbook rollout: the plan rebuilds servers, and a rollout starts from an off-node snapshot; set etcdSnapshots in the config (README, etcd snapshots) first');
-    const peer = config.cluster.nodes.find((n) => !rebuilds.some((r) => r.node === n)) ?? rebuilds[rebuilds.length - 1]!.node;
+    if (!s)
+      throw new UserInputError(
+        '--runbook rollout: the plan rebuilds servers, and a rollout starts from an off-node snapshot; set etcdSnapshots in the config (README, etcd snapshots) first',
+      );
+    const peer =
+      config.cluster.nodes.find((n) => !rebuilds.some((r) => r.node === n)) ?? rebuilds[rebuilds.length - 1]!.node;
     steps.push({
       on: nodeLabel(peer),
       title: 'Take an etcd snapshot off the servers, now',
@@ -96,7 +111,8 @@ export function rolloutRunbook(config: Config, plan: Plan, ctx: RunbookContext):
     });
     rebuilds.forEach((r, i) => {
       const book = rebuildRunbook(config, r.node, ctx);
-      for (const step of book.steps) steps.push({ ...step, title: `[${i + 1}/${rebuilds.length} ${r.node.name}] ${step.title}` });
+      for (const step of book.steps)
+        steps.push({ ...step, title: `[${i + 1}/${rebuilds.length} ${r.node.name}] ${step.title}` });
     });
   }
   steps.push({

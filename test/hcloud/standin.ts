@@ -38,15 +38,62 @@ type Json = Record<string, any>;
 
 const NOW = '2026-11-23T12:00:00+00:00';
 const LOCATIONS = [
-  { id: 2, name: 'nbg1', description: 'Nuremberg DC Park 1', country: 'DE', city: 'Nuremberg', latitude: 49.452102, longitude: 11.076665, network_zone: 'eu-central' },
-  { id: 1, name: 'fsn1', description: 'Falkenstein DC Park 1', country: 'DE', city: 'Falkenstein', latitude: 50.47612, longitude: 12.370071, network_zone: 'eu-central' },
+  {
+    id: 2,
+    name: 'nbg1',
+    description: 'Nuremberg DC Park 1',
+    country: 'DE',
+    city: 'Nuremberg',
+    latitude: 49.452102,
+    longitude: 11.076665,
+    network_zone: 'eu-central',
+  },
+  {
+    id: 1,
+    name: 'fsn1',
+    description: 'Falkenstein DC Park 1',
+    country: 'DE',
+    city: 'Falkenstein',
+    latitude: 50.47612,
+    longitude: 12.370071,
+    network_zone: 'eu-central',
+  },
 ];
-const SERVER_TYPES = [{ id: 114, name: 'cx33', description: 'CX33', cores: 4, memory: 8, disk: 80, deprecated: false, prices: [], storage_type: 'local', cpu_type: 'shared', architecture: 'x86' }];
+const SERVER_TYPES = [
+  {
+    id: 114,
+    name: 'cx33',
+    description: 'CX33',
+    cores: 4,
+    memory: 8,
+    disk: 80,
+    deprecated: false,
+    prices: [],
+    storage_type: 'local',
+    cpu_type: 'shared',
+    architecture: 'x86',
+  },
+];
 const IMAGES = [
   {
-    id: 161547269, type: 'system', status: 'available', name: 'ubuntu-24.04', description: 'Ubuntu 24.04', image_size: null, disk_size: 5,
-    created: NOW, created_from: null, bound_to: null, os_flavor: 'ubuntu', os_version: '24.04', rapid_deploy: true,
-    protection: { delete: false }, deprecated: null, deleted: null, labels: {}, architecture: 'x86',
+    id: 161547269,
+    type: 'system',
+    status: 'available',
+    name: 'ubuntu-24.04',
+    description: 'Ubuntu 24.04',
+    image_size: null,
+    disk_size: 5,
+    created: NOW,
+    created_from: null,
+    bound_to: null,
+    os_flavor: 'ubuntu',
+    os_version: '24.04',
+    rapid_deploy: true,
+    protection: { delete: false },
+    deprecated: null,
+    deleted: null,
+    labels: {},
+    architecture: 'x86',
   },
 ];
 /**
@@ -70,7 +117,11 @@ function validLabels(labels: unknown): boolean {
   return Object.entries(labels as Record<string, unknown>).every(([k, v]) => {
     const slash = k.lastIndexOf('/');
     const [prefix, name] = slash < 0 ? [undefined, k] : [k.slice(0, slash), k.slice(slash + 1)];
-    const prefixOk = prefix === undefined || (prefix.length <= 253 && prefix !== 'hetzner.cloud' && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(prefix));
+    const prefixOk =
+      prefix === undefined ||
+      (prefix.length <= 253 &&
+        prefix !== 'hetzner.cloud' &&
+        /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(prefix));
     return prefixOk && LABEL_PART.test(name) && typeof v === 'string' && (v === '' || LABEL_PART.test(v));
   });
 }
@@ -88,7 +139,11 @@ function matchesSelector(labels: Record<string, string>, selector: string): bool
 }
 
 class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -108,15 +163,40 @@ export class HcloudStandin {
 
   constructor(seed: StandinSeed) {
     this.primaryIps = seed.primaryIps.map((p) => ({
-      id: this.id(), name: p.name, ip: p.ip, type: 'ipv4', labels: {}, protection: { delete: false }, dns_ptr: [],
-      assignee_id: null, assignee_type: 'server', auto_delete: false, blocked: false, created: NOW, location: this.location(p.location),
+      id: this.id(),
+      name: p.name,
+      ip: p.ip,
+      type: 'ipv4',
+      labels: {},
+      protection: { delete: false },
+      dns_ptr: [],
+      assignee_id: null,
+      assignee_type: 'server',
+      auto_delete: false,
+      blocked: false,
+      created: NOW,
+      location: this.location(p.location),
     }));
     this.networks = seed.networks.map((n) => ({
-      id: this.id(), name: n.name, ip_range: n.ipRange, subnets: [{ type: 'cloud', ip_range: n.ipRange, network_zone: 'eu-central', gateway: null }],
-      routes: [], servers: [], load_balancers: [], protection: { delete: false }, labels: {}, created: NOW, expose_routes_to_vswitch: false,
+      id: this.id(),
+      name: n.name,
+      ip_range: n.ipRange,
+      subnets: [{ type: 'cloud', ip_range: n.ipRange, network_zone: 'eu-central', gateway: null }],
+      routes: [],
+      servers: [],
+      load_balancers: [],
+      protection: { delete: false },
+      labels: {},
+      created: NOW,
+      expose_routes_to_vswitch: false,
     }));
     for (const r of seed.runningServers ?? []) {
-      const { server } = this.createServer({ name: r.name, server_type: 'cx33', image: 'ubuntu-24.04', location: r.location });
+      const { server } = this.createServer({
+        name: r.name,
+        server_type: 'cx33',
+        image: 'ubuntu-24.04',
+        location: r.location,
+      });
       this.primaryIps.find((p) => p.id === server.public_net.ipv4.id)!.ip = r.ip;
       server.public_net.ipv4.ip = r.ip;
     }
@@ -126,7 +206,9 @@ export class HcloudStandin {
   start(): Promise<string> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`));
+      this.server.listen(0, '127.0.0.1', () =>
+        resolve(`http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`),
+      );
     });
   }
 
@@ -136,7 +218,13 @@ export class HcloudStandin {
 
   /** The state the commands left, for assertions. */
   state() {
-    return { primaryIps: this.primaryIps, networks: this.networks, firewalls: this.firewalls, servers: this.servers, firstBoot: this.firstBoot };
+    return {
+      primaryIps: this.primaryIps,
+      networks: this.networks,
+      firewalls: this.firewalls,
+      servers: this.servers,
+      firstBoot: this.firstBoot,
+    };
   }
 
   private id(): number {
@@ -158,9 +246,15 @@ export class HcloudStandin {
       let status: number;
       let answer: Json;
       try {
-        if (!/^Bearer \S+$/.test(req.headers.authorization ?? '')) throw new ApiError(401, 'unauthorized', 'unable to authenticate');
+        if (!/^Bearer \S+$/.test(req.headers.authorization ?? ''))
+          throw new ApiError(401, 'unauthorized', 'unable to authenticate');
         const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-        [status, answer] = this.route(req.method ?? '', url.pathname.replace(/\/+$/, ''), url.searchParams, body ? JSON.parse(body) : undefined);
+        [status, answer] = this.route(
+          req.method ?? '',
+          url.pathname.replace(/\/+$/, ''),
+          url.searchParams,
+          body ? JSON.parse(body) : undefined,
+        );
       } catch (e) {
         const err = e instanceof ApiError ? e : new ApiError(500, 'server_error', String(e));
         status = err.status;
@@ -186,8 +280,26 @@ export class HcloudStandin {
     if (method === 'GET' && (m = path.match(/^\/v1\/(\w+)$/)) && lists[m[1]!]) {
       const names = q.getAll('name');
       const selector = q.get('label_selector');
-      const found = lists[m[1]!]![1].filter((x) => (!names.length || names.includes(x.name)) && (selector === null || matchesSelector(x.labels ?? {}, selector)));
-      return [200, { [m[1]!]: found, meta: { pagination: { page: 1, per_page: 25, previous_page: null, next_page: null, last_page: 1, total_entries: found.length } } }];
+      const found = lists[m[1]!]![1].filter(
+        (x) =>
+          (!names.length || names.includes(x.name)) && (selector === null || matchesSelector(x.labels ?? {}, selector)),
+      );
+      return [
+        200,
+        {
+          [m[1]!]: found,
+          meta: {
+            pagination: {
+              page: 1,
+              per_page: 25,
+              previous_page: null,
+              next_page: null,
+              last_page: 1,
+              total_entries: found.length,
+            },
+          },
+        },
+      ];
     }
     if (method === 'GET' && (m = path.match(/^\/v1\/(\w+)\/(\d+)$/)) && lists[m[1]!]) {
       const [single, list] = lists[m[1]!]!;
@@ -196,17 +308,42 @@ export class HcloudStandin {
     if (method === 'GET' && path === '/v1/actions') {
       const ids = q.getAll('id').map(Number);
       const found = this.actions.filter((a) => ids.includes(a.id)).map((a) => this.progress(a));
-      return [200, { actions: found, meta: { pagination: { page: 1, per_page: 25, previous_page: null, next_page: null, last_page: 1, total_entries: found.length } } }];
+      return [
+        200,
+        {
+          actions: found,
+          meta: {
+            pagination: {
+              page: 1,
+              per_page: 25,
+              previous_page: null,
+              next_page: null,
+              last_page: 1,
+              total_entries: found.length,
+            },
+          },
+        },
+      ];
     }
-    if (method === 'GET' && (m = path.match(/^\/v1\/actions\/(\d+)$/))) return [200, { action: this.progress(this.byId(this.actions, Number(m[1]), 'action')) }];
+    if (method === 'GET' && (m = path.match(/^\/v1\/actions\/(\d+)$/)))
+      return [200, { action: this.progress(this.byId(this.actions, Number(m[1]), 'action')) }];
     if (method === 'POST' && path === '/v1/firewalls') return [201, this.createFirewall(body ?? {})];
-    if (method === 'POST' && (m = path.match(/^\/v1\/firewalls\/(\d+)\/actions\/set_rules$/))) return [201, this.setRules(this.byId(this.firewalls, Number(m[1]), 'firewall'), body ?? {})];
-    if (method === 'PUT' && (m = path.match(/^\/v1\/primary_ips\/(\d+)$/))) return [200, { primary_ip: this.updatePrimaryIp(this.byId(this.primaryIps, Number(m[1]), 'primary_ip'), body ?? {}) }];
-    if (method === 'POST' && (m = path.match(/^\/v1\/firewalls\/(\d+)\/actions\/apply_to_resources$/))) return [201, this.applyFirewall(this.byId(this.firewalls, Number(m[1]), 'firewall'), body ?? {})];
+    if (method === 'POST' && (m = path.match(/^\/v1\/firewalls\/(\d+)\/actions\/set_rules$/)))
+      return [201, this.setRules(this.byId(this.firewalls, Number(m[1]), 'firewall'), body ?? {})];
+    if (method === 'PUT' && (m = path.match(/^\/v1\/primary_ips\/(\d+)$/)))
+      return [
+        200,
+        { primary_ip: this.updatePrimaryIp(this.byId(this.primaryIps, Number(m[1]), 'primary_ip'), body ?? {}) },
+      ];
+    if (method === 'POST' && (m = path.match(/^\/v1\/firewalls\/(\d+)\/actions\/apply_to_resources$/)))
+      return [201, this.applyFirewall(this.byId(this.firewalls, Number(m[1]), 'firewall'), body ?? {})];
     if (method === 'POST' && path === '/v1/servers') return [201, this.createServer(body ?? {})];
-    if (method === 'DELETE' && (m = path.match(/^\/v1\/servers\/(\d+)$/))) return [200, this.deleteServer(this.byId(this.servers, Number(m[1]), 'server'))];
-    if (method === 'POST' && (m = path.match(/^\/v1\/servers\/(\d+)\/actions\/attach_to_network$/))) return [201, this.attach(this.byId(this.servers, Number(m[1]), 'server'), body ?? {})];
-    if (method === 'POST' && (m = path.match(/^\/v1\/servers\/(\d+)\/actions\/poweron$/))) return [201, this.powerOn(this.byId(this.servers, Number(m[1]), 'server'))];
+    if (method === 'DELETE' && (m = path.match(/^\/v1\/servers\/(\d+)$/)))
+      return [200, this.deleteServer(this.byId(this.servers, Number(m[1]), 'server'))];
+    if (method === 'POST' && (m = path.match(/^\/v1\/servers\/(\d+)\/actions\/attach_to_network$/)))
+      return [201, this.attach(this.byId(this.servers, Number(m[1]), 'server'), body ?? {})];
+    if (method === 'POST' && (m = path.match(/^\/v1\/servers\/(\d+)\/actions\/poweron$/)))
+      return [201, this.powerOn(this.byId(this.servers, Number(m[1]), 'server'))];
     throw new ApiError(404, 'not_found', `the stand-in has no route for ${method} ${path}`);
   }
 
@@ -218,7 +355,17 @@ export class HcloudStandin {
 
   /** A new action: `running` in the answer that starts it, `success` once polled. */
   private action(command: string, resources: Json[]): Json {
-    const a = { id: this.id(), command, status: 'running', progress: 0, started: NOW, finished: null, resources, error: null, polls: 0 };
+    const a = {
+      id: this.id(),
+      command,
+      status: 'running',
+      progress: 0,
+      started: NOW,
+      finished: null,
+      resources,
+      error: null,
+      polls: 0,
+    };
     this.actions.push(a);
     return this.view(a);
   }
@@ -235,38 +382,68 @@ export class HcloudStandin {
   }
 
   private createFirewall(b: Json): Json {
-    if (typeof b.name !== 'string' || !b.name) throw new ApiError(400, 'invalid_input', "invalid input in field 'name'");
-    if (this.firewalls.some((f) => f.name === b.name)) throw new ApiError(409, 'uniqueness_error', 'name is already used');
-    const fw = { id: this.id(), name: b.name, labels: b.labels ?? {}, created: NOW, rules: this.validRules(b.rules ?? []), applied_to: [] as Json[] };
+    if (typeof b.name !== 'string' || !b.name)
+      throw new ApiError(400, 'invalid_input', "invalid input in field 'name'");
+    if (this.firewalls.some((f) => f.name === b.name))
+      throw new ApiError(409, 'uniqueness_error', 'name is already used');
+    const fw = {
+      id: this.id(),
+      name: b.name,
+      labels: b.labels ?? {},
+      created: NOW,
+      rules: this.validRules(b.rules ?? []),
+      applied_to: [] as Json[],
+    };
     this.firewalls.push(fw);
     return { firewall: fw, actions: [] };
   }
 
   /** The API's documented rule checks: 50 rules, 100 CIDRs per list, `in` rules need sources, ports only for tcp/udp. */
   private validRules(rules: Json[]): Json[] {
-    const bad = (i: number, field: string) => new ApiError(400, 'invalid_input', `invalid input in field 'rules[${i}].${field}'`);
-    if (!Array.isArray(rules) || rules.length > 50) throw new ApiError(400, 'invalid_input', "invalid input in field 'rules'");
+    const bad = (i: number, field: string) =>
+      new ApiError(400, 'invalid_input', `invalid input in field 'rules[${i}].${field}'`);
+    if (!Array.isArray(rules) || rules.length > 50)
+      throw new ApiError(400, 'invalid_input', "invalid input in field 'rules'");
     rules.forEach((r, i) => {
       if (r.direction !== 'in' && r.direction !== 'out') throw bad(i, 'direction');
       if (!['tcp', 'udp', 'icmp', 'esp', 'gre'].includes(r.protocol)) throw bad(i, 'protocol');
-      if (['tcp', 'udp'].includes(r.protocol) ? !/^\d{1,5}(-\d{1,5})?$/.test(r.port ?? '') : r.port !== undefined) throw bad(i, 'port');
+      if (['tcp', 'udp'].includes(r.protocol) ? !/^\d{1,5}(-\d{1,5})?$/.test(r.port ?? '') : r.port !== undefined)
+        throw bad(i, 'port');
       const ips = r.direction === 'in' ? r.source_ips : r.destination_ips;
-      if (!Array.isArray(ips) || ips.length === 0 || ips.length > 100 || !ips.every((c: unknown) => typeof c === 'string' && /\/\d+$/.test(c))) {
+      if (
+        !Array.isArray(ips) ||
+        ips.length === 0 ||
+        ips.length > 100 ||
+        !ips.every((c: unknown) => typeof c === 'string' && /\/\d+$/.test(c))
+      ) {
         throw bad(i, r.direction === 'in' ? 'source_ips' : 'destination_ips');
       }
     });
-    return rules.map((r) => ({ description: r.description ?? null, direction: r.direction, protocol: r.protocol, port: r.port ?? null, source_ips: r.source_ips ?? [], destination_ips: r.destination_ips ?? [] }));
+    return rules.map((r) => ({
+      description: r.description ?? null,
+      direction: r.direction,
+      protocol: r.protocol,
+      port: r.port ?? null,
+      source_ips: r.source_ips ?? [],
+      destination_ips: r.destination_ips ?? [],
+    }));
   }
 
   private setRules(fw: Json, b: Json): Json {
     fw.rules = this.validRules(b.rules);
-    const applied = fw.applied_to.map((t: Json) => this.action('apply_firewall', [{ id: fw.id, type: 'firewall' }, { id: t.server.id, type: 'server' }]));
+    const applied = fw.applied_to.map((t: Json) =>
+      this.action('apply_firewall', [
+        { id: fw.id, type: 'firewall' },
+        { id: t.server.id, type: 'server' },
+      ]),
+    );
     return { actions: [this.action('set_firewall_rules', [{ id: fw.id, type: 'firewall' }]), ...applied] };
   }
 
   private updatePrimaryIp(ip: Json, b: Json): Json {
     if (b.name !== undefined) {
-      if (this.primaryIps.some((p) => p !== ip && p.name === b.name)) throw new ApiError(409, 'uniqueness_error', 'name is already used');
+      if (this.primaryIps.some((p) => p !== ip && p.name === b.name))
+        throw new ApiError(409, 'uniqueness_error', 'name is already used');
       ip.name = b.name;
     }
     if (typeof b.auto_delete === 'boolean') ip.auto_delete = b.auto_delete;
@@ -277,10 +454,14 @@ export class HcloudStandin {
     const actions = (b.apply_to ?? []).map((t: Json) => {
       if (t.type !== 'server') throw new ApiError(400, 'invalid_input', "invalid input in field 'apply_to'");
       const server = this.byId(this.servers, t.server?.id, 'server');
-      if (fw.applied_to.some((a: Json) => a.server.id === server.id)) throw new ApiError(422, 'firewall_already_applied', 'the firewall is already applied to the server');
+      if (fw.applied_to.some((a: Json) => a.server.id === server.id))
+        throw new ApiError(422, 'firewall_already_applied', 'the firewall is already applied to the server');
       fw.applied_to.push({ type: 'server', server: { id: server.id } });
       server.public_net.firewalls.push({ id: fw.id, status: 'applied' });
-      return this.action('apply_firewall', [{ id: fw.id, type: 'firewall' }, { id: server.id, type: 'server' }]);
+      return this.action('apply_firewall', [
+        { id: fw.id, type: 'firewall' },
+        { id: server.id, type: 'server' },
+      ]);
     });
     return { actions };
   }
@@ -295,69 +476,142 @@ export class HcloudStandin {
    * given: a Primary IP Hetzner made with a server has it on), with these labels, behind the
    * named firewall or none.
    */
-  addServer(s: { name: string; ip: string; labels?: Record<string, string>; firewall?: string; primaryIp?: string; autoDelete?: boolean }): void {
+  addServer(s: {
+    name: string;
+    ip: string;
+    labels?: Record<string, string>;
+    firewall?: string;
+    primaryIp?: string;
+    autoDelete?: boolean;
+  }): void {
     const ip = {
-      id: this.id(), name: s.primaryIp ?? `${s.name}-ipv4`, ip: s.ip, type: 'ipv4', labels: {}, protection: { delete: false }, dns_ptr: [],
-      assignee_id: null, assignee_type: 'server', auto_delete: s.autoDelete ?? false, blocked: false, created: NOW, location: LOCATIONS[0],
+      id: this.id(),
+      name: s.primaryIp ?? `${s.name}-ipv4`,
+      ip: s.ip,
+      type: 'ipv4',
+      labels: {},
+      protection: { delete: false },
+      dns_ptr: [],
+      assignee_id: null,
+      assignee_type: 'server',
+      auto_delete: s.autoDelete ?? false,
+      blocked: false,
+      created: NOW,
+      location: LOCATIONS[0],
     };
     this.primaryIps.push(ip);
     const fw = s.firewall === undefined ? [] : [{ firewall: this.firewalls.find((f) => f.name === s.firewall)!.id }];
-    const { server } = this.createServer({ name: s.name, server_type: 'cx33', image: 'ubuntu-24.04', location: 'nbg1', labels: s.labels ?? {}, public_net: { ipv4: ip.id }, firewalls: fw });
+    const { server } = this.createServer({
+      name: s.name,
+      server_type: 'cx33',
+      image: 'ubuntu-24.04',
+      location: 'nbg1',
+      labels: s.labels ?? {},
+      public_net: { ipv4: ip.id },
+      firewalls: fw,
+    });
     ip.auto_delete = s.autoDelete ?? false;
     return void server;
   }
 
   private createServer(b: Json): Json {
-    if ('datacenter' in b) throw new ApiError(400, 'invalid_input', "'datacenter' was removed from the API on 2026-07-01; send 'location'");
-    for (const f of ['name', 'server_type', 'image'] as const) if (b[f] === undefined) throw new ApiError(400, 'invalid_input', `invalid input in field '${f}'`);
-    if (this.servers.some((s) => s.name === b.name)) throw new ApiError(409, 'uniqueness_error', 'server name is already used');
+    if ('datacenter' in b)
+      throw new ApiError(400, 'invalid_input', "'datacenter' was removed from the API on 2026-07-01; send 'location'");
+    for (const f of ['name', 'server_type', 'image'] as const)
+      if (b[f] === undefined) throw new ApiError(400, 'invalid_input', `invalid input in field '${f}'`);
+    if (this.servers.some((s) => s.name === b.name))
+      throw new ApiError(409, 'uniqueness_error', 'server name is already used');
     if (!validLabels(b.labels)) throw new ApiError(400, 'invalid_input', "invalid input in field 'labels'");
     const type = SERVER_TYPES.find((t) => t.name === b.server_type || t.id === b.server_type);
     const image = IMAGES.find((i) => i.id === b.image || i.name === b.image);
     if (!type) throw new ApiError(400, 'invalid_input', "invalid input in field 'server_type'");
     if (!image) throw new ApiError(400, 'invalid_input', "invalid input in field 'image'");
-    if (typeof b.user_data === 'string' && Buffer.byteLength(b.user_data) > USER_DATA_LIMIT) throw new ApiError(400, 'invalid_input', "invalid input in field 'user_data'");
+    if (typeof b.user_data === 'string' && Buffer.byteLength(b.user_data) > USER_DATA_LIMIT)
+      throw new ApiError(400, 'invalid_input', "invalid input in field 'user_data'");
     const pn = b.public_net ?? { enable_ipv4: true, enable_ipv6: true };
     let location = b.location !== undefined ? this.location(String(b.location)) : undefined;
     let ipv4: Json | undefined;
     if (pn.ipv4 !== undefined) {
       ipv4 = this.primaryIps.find((p) => p.id === pn.ipv4 && p.type === 'ipv4');
       if (!ipv4) throw new ApiError(400, 'invalid_input', "invalid input in field 'public_net.ipv4'");
-      if (ipv4.assignee_id !== null) throw new ApiError(422, 'primary_ip_assigned', 'the Primary IP is assigned to another server');
+      if (ipv4.assignee_id !== null)
+        throw new ApiError(422, 'primary_ip_assigned', 'the Primary IP is assigned to another server');
       // A Primary IP lives in one location: the server must be created there.
-      if (location && location.id !== ipv4.location.id) throw new ApiError(422, 'invalid_input', 'the Primary IP is in another location');
+      if (location && location.id !== ipv4.location.id)
+        throw new ApiError(422, 'invalid_input', 'the Primary IP is in another location');
       location = ipv4.location;
     }
     const id = this.id();
     if (!ipv4 && pn.enable_ipv4 !== false) {
       // Without --primary-ipv4 Hetzner makes a new address, deleted with the server.
-      ipv4 = { id: this.id(), name: `primary_ip-${id}`, ip: '203.0.113.250', type: 'ipv4', labels: {}, protection: { delete: false }, dns_ptr: [], assignee_type: 'server', auto_delete: true, blocked: false, created: NOW, location: location ?? LOCATIONS[0] };
+      ipv4 = {
+        id: this.id(),
+        name: `primary_ip-${id}`,
+        ip: '203.0.113.250',
+        type: 'ipv4',
+        labels: {},
+        protection: { delete: false },
+        dns_ptr: [],
+        assignee_type: 'server',
+        auto_delete: true,
+        blocked: false,
+        created: NOW,
+        location: location ?? LOCATIONS[0],
+      };
       this.primaryIps.push(ipv4);
     }
     if (ipv4) Object.assign(ipv4, { assignee_id: id, assignee_type: 'server' });
     const firewalls = (b.firewalls ?? []).map((f: Json) => this.byId(this.firewalls, f.firewall, 'firewall'));
     const server = {
       // Created stopped with start_after_create: false (API reference, `POST /servers`; it defaults to true).
-      id, name: b.name, status: b.start_after_create === false ? 'off' : 'running', created: NOW,
+      id,
+      name: b.name,
+      status: b.start_after_create === false ? 'off' : 'running',
+      created: NOW,
       public_net: {
         ipv4: ipv4 ? { id: ipv4.id, ip: ipv4.ip, blocked: false, dns_ptr: '' } : null,
-        ipv6: pn.enable_ipv6 !== false ? { id: this.id(), ip: '2001:db8:abcd::/64', blocked: false, dns_ptr: [] } : null,
+        ipv6:
+          pn.enable_ipv6 !== false ? { id: this.id(), ip: '2001:db8:abcd::/64', blocked: false, dns_ptr: [] } : null,
         floating_ips: [],
         firewalls: firewalls.map((f: Json) => ({ id: f.id, status: 'applied' })),
       },
-      private_net: [] as Json[], server_type: type, location: location ?? LOCATIONS[0], image, iso: null, rescue_enabled: false, locked: false,
-      backup_window: null, outgoing_traffic: 0, ingoing_traffic: 0, included_traffic: 21990232555520, protection: { delete: false, rebuild: false },
-      labels: b.labels ?? {}, volumes: [], load_balancers: [], primary_disk_size: 80, placement_group: null,
+      private_net: [] as Json[],
+      server_type: type,
+      location: location ?? LOCATIONS[0],
+      image,
+      iso: null,
+      rescue_enabled: false,
+      locked: false,
+      backup_window: null,
+      outgoing_traffic: 0,
+      ingoing_traffic: 0,
+      included_traffic: 21990232555520,
+      protection: { delete: false, rebuild: false },
+      labels: b.labels ?? {},
+      volumes: [],
+      load_balancers: [],
+      primary_disk_size: 80,
+      placement_group: null,
     };
     this.servers.push(server);
     if (server.status === 'running') this.boot(server);
     for (const f of firewalls) f.applied_to.push({ type: 'server', server: { id } });
     const next = [
       ...(b.start_after_create !== false ? [this.action('start_server', [{ id, type: 'server' }])] : []),
-      ...firewalls.map((f: Json) => this.action('apply_firewall', [{ id: f.id, type: 'firewall' }, { id, type: 'server' }])),
+      ...firewalls.map((f: Json) =>
+        this.action('apply_firewall', [
+          { id: f.id, type: 'firewall' },
+          { id, type: 'server' },
+        ]),
+      ),
     ];
     // No root_password: operators log in with their SSH key or the console, never with a printed password.
-    return { server, action: this.action('create_server', [{ id, type: 'server' }]), next_actions: next, root_password: null };
+    return {
+      server,
+      action: this.action('create_server', [{ id, type: 'server' }]),
+      next_actions: next,
+      root_password: null,
+    };
   }
 
   /** Deletes a server: its Primary IPs with auto-delete go with it, the others stay, unassigned. */
@@ -380,14 +634,29 @@ export class HcloudStandin {
   }
 
   private boot(server: Json): void {
-    if (!this.firstBoot.has(server.name)) this.firstBoot.set(server.name, server.private_net.map((p: Json) => p.ip));
+    if (!this.firstBoot.has(server.name))
+      this.firstBoot.set(
+        server.name,
+        server.private_net.map((p: Json) => p.ip),
+      );
   }
 
   private attach(server: Json, b: Json): Json {
     const network = this.byId(this.networks, b.network, 'network');
-    if (server.private_net.some((p: Json) => p.network === network.id)) throw new ApiError(422, 'server_already_attached', 'the server is already attached to the network');
-    server.private_net.push({ network: network.id, ip: b.ip, alias_ips: b.alias_ips ?? [], mac_address: '86:00:00:00:00:01' });
+    if (server.private_net.some((p: Json) => p.network === network.id))
+      throw new ApiError(422, 'server_already_attached', 'the server is already attached to the network');
+    server.private_net.push({
+      network: network.id,
+      ip: b.ip,
+      alias_ips: b.alias_ips ?? [],
+      mac_address: '86:00:00:00:00:01',
+    });
     network.servers.push(server.id);
-    return { action: this.action('attach_to_network', [{ id: server.id, type: 'server' }, { id: network.id, type: 'network' }]) };
+    return {
+      action: this.action('attach_to_network', [
+        { id: server.id, type: 'server' },
+        { id: network.id, type: 'network' },
+      ]),
+    };
   }
 }

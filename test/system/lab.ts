@@ -55,7 +55,21 @@ export class Lab {
       for (const [host, addrs] of Object.entries(hosts)) {
         const ns = lab.addNamespace(host);
         // Created inside the switch with its peer end moved straight into the host: the host's namespace never sees either end.
-        mustRun(['ip', '-n', sw, 'link', 'add', `v-${host}`.slice(0, 15), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+        mustRun([
+          'ip',
+          '-n',
+          sw,
+          'link',
+          'add',
+          `v-${host}`.slice(0, 15),
+          'type',
+          'veth',
+          'peer',
+          'name',
+          'eth0',
+          'netns',
+          ns,
+        ]);
         mustRun(['ip', '-n', sw, 'link', 'set', `v-${host}`.slice(0, 15), 'master', 'br0', 'up']);
         for (const a of addrs) mustRun(['ip', '-n', ns, 'address', 'add', `${a}/32`, 'dev', 'eth0']);
         mustRun(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
@@ -102,7 +116,9 @@ export class Lab {
     const wanted = ports.map((p) => `${p.proto}:${p.port}`);
     for (let attempt = 0; attempt < 100; attempt++) {
       const ss = run(this.exec(host, ['ss', '-Hlntu'])).stdout;
-      const bound = new Set([...ss.matchAll(/^(tcp|udp)\s+\S+\s+\d+\s+\d+\s+\S+:(\d+)\s/gm)].map((m) => `${m[1]}:${m[2]}`));
+      const bound = new Set(
+        [...ss.matchAll(/^(tcp|udp)\s+\S+\s+\d+\s+\d+\s+\S+:(\d+)\s/gm)].map((m) => `${m[1]}:${m[2]}`),
+      );
       if (wanted.every((w) => bound.has(w))) return;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -120,9 +136,20 @@ export class Lab {
       ports.map(async (p) => {
         const argv =
           p.proto === 'tcp'
-            ? ['socat', '-T', `${PROBE_TIMEOUT_S}`, '-t', `${PROBE_TIMEOUT_S}`, 'STDIO', `TCP:${target}:${p.port},connect-timeout=${PROBE_TIMEOUT_S}`]
+            ? [
+                'socat',
+                '-T',
+                `${PROBE_TIMEOUT_S}`,
+                '-t',
+                `${PROBE_TIMEOUT_S}`,
+                'STDIO',
+                `TCP:${target}:${p.port},connect-timeout=${PROBE_TIMEOUT_S}`,
+              ]
             : ['socat', '-T', `${PROBE_TIMEOUT_S}`, '-t', `${PROBE_TIMEOUT_S}`, 'STDIO', `UDP:${target}:${p.port}`];
-        const r = await runAsync(this.exec(from, argv), { input: p.proto === 'udp' ? `${banner(p)}\n` : '', timeoutMs: (PROBE_TIMEOUT_S + 5) * 1000 });
+        const r = await runAsync(this.exec(from, argv), {
+          input: p.proto === 'udp' ? `${banner(p)}\n` : '',
+          timeoutMs: (PROBE_TIMEOUT_S + 5) * 1000,
+        });
         return [portKey(p), r.stdout.trim() === banner(p) ? 'reached' : 'blocked'] as const;
       }),
     );
@@ -151,7 +178,9 @@ export class Lab {
 }
 
 function namespaceExists(ns: string): boolean {
-  return run(['ip', 'netns', 'list']).stdout.split('\n').some((l) => l.split(' ')[0] === ns);
+  return run(['ip', 'netns', 'list'])
+    .stdout.split('\n')
+    .some((l) => l.split(' ')[0] === ns);
 }
 
 /**

@@ -63,7 +63,21 @@ export class OverlayRoot {
   run(argv: readonly string[], opts: { netns?: string; timeoutMs?: number } = {}): Outcome {
     const inNetns = opts.netns ? ['ip', 'netns', 'exec', opts.netns] : [];
     return run(
-      [...inNetns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', MOUNT_AND_CHROOT, 'sh', this.upper, this.work, this.merged, ...argv],
+      [
+        ...inNetns,
+        'unshare',
+        '--mount',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        MOUNT_AND_CHROOT,
+        'sh',
+        this.upper,
+        this.work,
+        this.merged,
+        ...argv,
+      ],
       { timeoutMs: opts.timeoutMs },
     );
   }
@@ -127,6 +141,9 @@ export interface Applied {
 export function applyWriteFiles(userData: string, label: string): Applied {
   const root = OverlayRoot.create(label);
   const file = root.seed('user-data.yaml', userData);
-  const cloudInit = root.run(['cloud-init', '--file', file, 'single', '--name', 'write_files', '--frequency', 'always'], { timeoutMs: 60_000 });
+  const cloudInit = root.run(
+    ['cloud-init', '--file', file, 'single', '--name', 'write_files', '--frequency', 'always'],
+    { timeoutMs: 60_000 },
+  );
   return { root, cloudInit };
 }

@@ -32,7 +32,12 @@ export const NET = {
 } as const;
 
 /** Addresses on the namespace side of the bridge. */
-export const HOST_SIDE_ADDRESSES = [`${NET.gateway}/24`, `${NET.operator}/24`, `${NET.stranger}/24`, `${NET.metadata.address}/32`];
+export const HOST_SIDE_ADDRESSES = [
+  `${NET.gateway}/24`,
+  `${NET.operator}/24`,
+  `${NET.stranger}/24`,
+  `${NET.metadata.address}/32`,
+];
 
 export const K3S_VERSION = 'v1.34.6+k3s1';
 
@@ -71,9 +76,12 @@ export interface WriteFile {
 
 /** The write_files entries of a rendered user-data, as cloud-init will write them. */
 export function writeFilesOf(userData: string): WriteFile[] {
-  const doc = parse(userData) as { write_files?: { path: string; content?: string; permissions?: string; encoding?: string }[] };
+  const doc = parse(userData) as {
+    write_files?: { path: string; content?: string; permissions?: string; encoding?: string }[];
+  };
   return (doc.write_files ?? []).map((f) => {
-    if (f.encoding && f.encoding !== 'text/plain') throw new Error(`${f.path}: encoding ${f.encoding} is not handled by this test`);
+    if (f.encoding && f.encoding !== 'text/plain')
+      throw new Error(`${f.path}: encoding ${f.encoding} is not handled by this test`);
     // cloud-init's default mode for write_files is 0644.
     return { path: f.path, content: f.content ?? '', permissions: (f.permissions ?? '0644').padStart(4, '0') };
   });

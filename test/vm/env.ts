@@ -21,14 +21,15 @@ export const HOST_TOOLS: Record<string, string> = {
  * build the image from.
  */
 export function missingPrerequisite(): string | undefined {
-  if (process.platform !== 'linux' || process.arch !== 'x64') return `needs an x86-64 Linux host, this is ${process.platform}/${process.arch}`;
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    return `needs an x86-64 Linux host, this is ${process.platform}/${process.arch}`;
   if (!isRoot()) return 'needs root (network namespaces, tap devices, mmdebstrap --mode=root)';
   const missing = Object.keys(HOST_TOOLS).filter((tool) => !which(tool));
   if (missing.length > 0) {
     const packages = [...new Set(missing.map((t) => HOST_TOOLS[t]))].join(' ');
     return `missing ${missing.join(', ')}: apt-get install ${packages}`;
   }
-  if (!fs.existsSync('/dev/net/tun')) return 'no /dev/net/tun for the VMs\' tap devices';
+  if (!fs.existsSync('/dev/net/tun')) return "no /dev/net/tun for the VMs' tap devices";
   try {
     aptSources();
   } catch (e) {

@@ -23,12 +23,28 @@ import { ensureImage, type VmImage } from './image';
 import { ReleaseMirror, sha256, STANDIN, stageRelease } from './mirror';
 import { TestNet } from './netns';
 import { Vm } from './qemu';
-import { type FileFacts, type GuestReport, type MetadataReach, type ProbeResult, type ProbeTarget, reportOf, statusLinePattern, statusRuleLines, type VerifyResult } from './report';
+import {
+  type FileFacts,
+  type GuestReport,
+  type MetadataReach,
+  type ProbeResult,
+  type ProbeTarget,
+  reportOf,
+  statusLinePattern,
+  statusRuleLines,
+  type VerifyResult,
+} from './report';
 import { buildProbeIso, buildSeedIso } from './seed';
 import { mustRunAsync as run } from '../process';
 
 /** The brief's Flannel net-conf, verbatim. */
-const FLANNEL_NET_CONF = { Network: '10.42.0.0/16', EnableIPv6: false, EnableIPv4: true, IPv6Network: '::/0', Backend: { Type: 'vxlan' } };
+const FLANNEL_NET_CONF = {
+  Network: '10.42.0.0/16',
+  EnableIPv6: false,
+  EnableIPv4: true,
+  IPv6Network: '::/0',
+  Backend: { Type: 'vxlan' },
+};
 const IPVS_MODULES = ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', 'nf_conntrack'];
 const K3S_TCP_PORTS = [6443, 10250, 2379, 2380];
 const VXLAN_PORT = 8472;
@@ -79,7 +95,14 @@ function firstBootSuite() {
     fs.mkdirSync(path.join(metadataRoot, path.posix.dirname(NET.metadata.path)), { recursive: true });
     fs.writeFileSync(path.join(metadataRoot, NET.metadata.path), metadataBody);
     for (const address of [NET.metadata.address, NET.gateway]) {
-      await ReleaseMirror.start(net, address, NET.metadata.port, metadataRoot, path.join(work, `metadata-${address}.log`), 'stand-in metadata service');
+      await ReleaseMirror.start(
+        net,
+        address,
+        NET.metadata.port,
+        metadataRoot,
+        path.join(work, `metadata-${address}.log`),
+        'stand-in metadata service',
+      );
     }
   }, 30 * 60_000);
 
@@ -98,8 +121,23 @@ function firstBootSuite() {
   async function boot(label: string, hostname: string, ip: string, index: number, userData: string): Promise<Vm> {
     const dir = path.join(work, label);
     const mac = `52:54:00:00:02:${(0x10 + index).toString(16)}`;
-    const seedIso = await buildSeedIso(dir, { hostname, mac, address: `${ip}/${NET.prefix}`, gateway: NET.gateway }, userData, `${label}-${Date.now()}`);
-    const vm = await Vm.start({ name: label, image, dir, seedIso, probeIso, mac, tap: `tap-${label}`.slice(0, 15), net, memoryMiB: 1536 });
+    const seedIso = await buildSeedIso(
+      dir,
+      { hostname, mac, address: `${ip}/${NET.prefix}`, gateway: NET.gateway },
+      userData,
+      `${label}-${Date.now()}`,
+    );
+    const vm = await Vm.start({
+      name: label,
+      image,
+      dir,
+      seedIso,
+      probeIso,
+      mac,
+      tap: `tap-${label}`.slice(0, 15),
+      net,
+      memoryMiB: 1536,
+    });
     log(`${label}: QEMU pid ${vm.pid} booting ${hostname} at ${ip}`);
     return vm;
   }
@@ -116,22 +154,32 @@ function firstBootSuite() {
 
   /** Probes from an address on the namespace side of the bridge (stranger, operator). */
   async function probeFrom(source: string, targets: ProbeTarget[]): Promise<ProbeResult[]> {
-    const { stdout } = await run(net.exec(['python3', PROBE_PY, '--source', source, JSON.stringify(targets)]), { timeoutMs: 120_000 });
+    const { stdout } = await run(net.exec(['python3', PROBE_PY, '--source', source, JSON.stringify(targets)]), {
+      timeoutMs: 120_000,
+    });
     return JSON.parse(stdout) as ProbeResult[];
   }
 
   const portsOf = (hosts: readonly string[], tcp: number[], udp: number[]): ProbeTarget[] =>
-    hosts.flatMap((host) => [...tcp.map((port) => ({ host, proto: 'tcp' as const, port })), ...udp.map((port) => ({ host, proto: 'udp' as const, port }))]);
+    hosts.flatMap((host) => [
+      ...tcp.map((port) => ({ host, proto: 'tcp' as const, port })),
+      ...udp.map((port) => ({ host, proto: 'udp' as const, port })),
+    ]);
   /** Lines only in the rendered file (-) and only on the guest (+). */
   const lineDiff = (rendered: string, onGuest: string) => {
     const a = rendered.split('\n');
     const b = onGuest.split('\n');
-    return [...a.filter((l) => !b.includes(l)).map((l) => `- ${l}`), ...b.filter((l) => !a.includes(l)).map((l) => `+ ${l}`)].join('\n');
+    return [
+      ...a.filter((l) => !b.includes(l)).map((l) => `- ${l}`),
+      ...b.filter((l) => !a.includes(l)).map((l) => `+ ${l}`),
+    ].join('\n');
   };
   const nodeNamed = (name: string) => nodes.find((n) => n.name === name)!;
-  const unitPaths = (files: { path: string }[]) => files.map((f) => f.path).filter((p) => p.startsWith(UNIT_DIR) && UNIT_SUFFIX.test(p));
+  const unitPaths = (files: { path: string }[]) =>
+    files.map((f) => f.path).filter((p) => p.startsWith(UNIT_DIR) && UNIT_SUFFIX.test(p));
   /** Lines of systemd-analyze verify's output that speak of one of these unit files (by name or path). */
-  const aboutUnits = (lines: string[], paths: string[]) => lines.filter((l) => paths.some((p) => l.includes(path.posix.basename(p))));
+  const aboutUnits = (lines: string[], paths: string[]) =>
+    lines.filter((l) => paths.some((p) => l.includes(path.posix.basename(p))));
 
   describe('three servers booted at once from their rendered user-data', () => {
     const reports = new Map<string, GuestReport>();
@@ -143,48 +191,78 @@ function firstBootSuite() {
     let stranger: ProbeResult[] = [];
     let operator: ProbeResult[] = [];
 
-    beforeAll(async () => {
-      const mirror = await startMirror('genuine', standin);
-      const vms: Vm[] = [];
-      try {
-        vms.push(...(await Promise.all(NET.nodes.map((n, i) => boot(n.name, n.name, n.ip, i, nodeNamed(n.name).content)))));
-        const collected = await Promise.all(vms.map((vm) => reportFrom(vm)));
-        vms.forEach((vm, i) => reports.set(vm.spec.name, collected[i]!));
-        // Every guest is up now: probe between real guests, and from outside.
-        const all = NET.nodes.map((n) => n.ip);
-        const answers = await Promise.all(
-          vms.map((vm, i) => {
-            const peers = all.filter((ip) => ip !== NET.nodes[i]!.ip);
-            return vm.ask<ProbeResult[]>({ cmd: 'probe', targets: portsOf(peers, K3S_TCP_PORTS, [VXLAN_PORT]), timeout: 3 }, 'probes');
-          }),
-        );
-        vms.forEach((vm, i) => peerProbes.set(vm.spec.name, answers[i]!));
-        const everything = portsOf(all, [SSH_PORT, ...WEB_PORTS, ...K3S_TCP_PORTS], [VXLAN_PORT]);
-        [stranger, operator] = await Promise.all([probeFrom(NET.stranger, everything), probeFrom(NET.operator, everything)]);
-        // All guests at once: verify and the metadata fetches wait on TCG and on timeouts.
-        const uid = testConfig(pin).traefik.runAsUser;
-        await Promise.all(
-          vms.map(async (vm) => {
-            const units = unitPaths(writeFilesOf(nodeNamed(vm.spec.name).content));
-            verified.set(vm.spec.name, await vm.ask<VerifyResult>({ cmd: 'verify', paths: units }, 'verify', 300_000));
-            const ask = { cmd: 'metadata', url: metadataUrl(NET.metadata.address), control_url: metadataUrl(NET.gateway), uid, pod: NET.pod, timeout: 5 };
-            metadata.set(vm.spec.name, await vm.ask<MetadataReach>(ask, 'metadata'));
-          }),
-        );
-        for (const vm of vms) {
-          const rendered = writeFilesOf(nodeNamed(vm.spec.name).content);
-          const facts = await vm.ask<Record<string, FileFacts | null>>({ cmd: 'stat', paths: rendered.map((f) => f.path) }, 'stat');
-          files.set(vm.spec.name, facts);
-          // Fetch what differs, so a failure shows the changed lines rather than two hashes.
-          const changed = rendered.filter((f) => facts[f.path] && facts[f.path]!.sha256 !== sha256(f.content)).map((f) => f.path);
-          if (changed.length > 0) texts.set(vm.spec.name, await vm.ask<Record<string, string | null>>({ cmd: 'cat', paths: changed }, 'cat'));
+    beforeAll(
+      async () => {
+        const mirror = await startMirror('genuine', standin);
+        const vms: Vm[] = [];
+        try {
+          vms.push(
+            ...(await Promise.all(NET.nodes.map((n, i) => boot(n.name, n.name, n.ip, i, nodeNamed(n.name).content)))),
+          );
+          const collected = await Promise.all(vms.map((vm) => reportFrom(vm)));
+          vms.forEach((vm, i) => reports.set(vm.spec.name, collected[i]!));
+          // Every guest is up now: probe between real guests, and from outside.
+          const all = NET.nodes.map((n) => n.ip);
+          const answers = await Promise.all(
+            vms.map((vm, i) => {
+              const peers = all.filter((ip) => ip !== NET.nodes[i]!.ip);
+              return vm.ask<ProbeResult[]>(
+                { cmd: 'probe', targets: portsOf(peers, K3S_TCP_PORTS, [VXLAN_PORT]), timeout: 3 },
+                'probes',
+              );
+            }),
+          );
+          vms.forEach((vm, i) => peerProbes.set(vm.spec.name, answers[i]!));
+          const everything = portsOf(all, [SSH_PORT, ...WEB_PORTS, ...K3S_TCP_PORTS], [VXLAN_PORT]);
+          [stranger, operator] = await Promise.all([
+            probeFrom(NET.stranger, everything),
+            probeFrom(NET.operator, everything),
+          ]);
+          // All guests at once: verify and the metadata fetches wait on TCG and on timeouts.
+          const uid = testConfig(pin).traefik.runAsUser;
+          await Promise.all(
+            vms.map(async (vm) => {
+              const units = unitPaths(writeFilesOf(nodeNamed(vm.spec.name).content));
+              verified.set(
+                vm.spec.name,
+                await vm.ask<VerifyResult>({ cmd: 'verify', paths: units }, 'verify', 300_000),
+              );
+              const ask = {
+                cmd: 'metadata',
+                url: metadataUrl(NET.metadata.address),
+                control_url: metadataUrl(NET.gateway),
+                uid,
+                pod: NET.pod,
+                timeout: 5,
+              };
+              metadata.set(vm.spec.name, await vm.ask<MetadataReach>(ask, 'metadata'));
+            }),
+          );
+          for (const vm of vms) {
+            const rendered = writeFilesOf(nodeNamed(vm.spec.name).content);
+            const facts = await vm.ask<Record<string, FileFacts | null>>(
+              { cmd: 'stat', paths: rendered.map((f) => f.path) },
+              'stat',
+            );
+            files.set(vm.spec.name, facts);
+            // Fetch what differs, so a failure shows the changed lines rather than two hashes.
+            const changed = rendered
+              .filter((f) => facts[f.path] && facts[f.path]!.sha256 !== sha256(f.content))
+              .map((f) => f.path);
+            if (changed.length > 0)
+              texts.set(
+                vm.spec.name,
+                await vm.ask<Record<string, string | null>>({ cmd: 'cat', paths: changed }, 'cat'),
+              );
+          }
+        } finally {
+          // Even after a failure here: the fail-closed boot needs both cores and the mirror's port.
+          await Promise.all(vms.map((vm) => vm.kill()));
+          mirror.stop();
         }
-      } finally {
-        // Even after a failure here: the fail-closed boot needs both cores and the mirror's port.
-        await Promise.all(vms.map((vm) => vm.kill()));
-        mirror.stop();
-      }
-    }, BOOT_TIMEOUT_MS + 10 * 60_000);
+      },
+      BOOT_TIMEOUT_MS + 10 * 60_000,
+    );
 
     describe.each(NET.nodes.map((n) => n.name))('%s, from inside', (name) => {
       const report = () => reports.get(name)!;
@@ -211,7 +289,11 @@ function firstBootSuite() {
 
       test('systemd-analyze verify finds nothing to warn about in any unit the user-data installs', () => {
         const paths = unitPaths(rendered());
-        expect(paths.map((p) => path.posix.basename(p)).sort()).toEqual(['k3s-install.service', 'k3s.service', 'metadata-guard.service']);
+        expect(paths.map((p) => path.posix.basename(p)).sort()).toEqual([
+          'k3s-install.service',
+          'k3s.service',
+          'metadata-guard.service',
+        ]);
         const v = verified.get(name)!;
         expect(aboutUnits(v.lines, paths)).toEqual([]);
         expect(v.rc).toBe(0);
@@ -222,7 +304,9 @@ function firstBootSuite() {
         const guard = r.units['metadata-guard.service'];
         expect(guard).toMatchObject({ ActiveState: 'active', Result: 'success' });
         expect(guard.ActiveEnterTimestampMonotonic).toBeGreaterThan(0);
-        expect(guard.ActiveEnterTimestampMonotonic).toBeLessThanOrEqual(r.units['k3s.service'].ExecMainStartTimestampMonotonic);
+        expect(guard.ActiveEnterTimestampMonotonic).toBeLessThanOrEqual(
+          r.units['k3s.service'].ExecMainStartTimestampMonotonic,
+        );
         // Each ExecStart of the rendered unit, as iptables -S prints the rule it inserted.
         const inserted = renderedFile(PATHS.metadataGuardUnit)
           .content.split('\n')
@@ -233,9 +317,14 @@ function firstBootSuite() {
             const rest = argv.slice(argv.indexOf('-I') + 1);
             return { table: table as 'raw' | 'mangle', chain: rest[0]!, line: ['-A', ...rest].join(' ') };
           });
-        expect(inserted.map((i) => `${i.table} ${i.chain}`).sort()).toEqual(['mangle FORWARD', 'raw OUTPUT', 'raw PREROUTING']);
+        expect(inserted.map((i) => `${i.table} ${i.chain}`).sort()).toEqual([
+          'mangle FORWARD',
+          'raw OUTPUT',
+          'raw PREROUTING',
+        ]);
         const rules = metadata.get(name)!.rules;
-        const firstIn = (table: 'raw' | 'mangle', chain: string) => rules[table].find((l) => l.startsWith(`-A ${chain} `));
+        const firstIn = (table: 'raw' | 'mangle', chain: string) =>
+          rules[table].find((l) => l.startsWith(`-A ${chain} `));
         expect(inserted.map((i) => firstIn(i.table, i.chain))).toEqual(inserted.map((i) => i.line));
       });
 
@@ -259,7 +348,10 @@ function firstBootSuite() {
           if (!facts) return [`${f.path}: missing`];
           const problems: string[] = [];
           if (facts.mode !== f.permissions) problems.push(`${f.path}: mode ${facts.mode}, rendered ${f.permissions}`);
-          if (facts.sha256 !== sha256(f.content)) problems.push(`${f.path}: differs from the rendered file:\n${lineDiff(f.content, texts.get(name)?.[f.path] ?? '')}`);
+          if (facts.sha256 !== sha256(f.content))
+            problems.push(
+              `${f.path}: differs from the rendered file:\n${lineDiff(f.content, texts.get(name)?.[f.path] ?? '')}`,
+            );
           return problems;
         });
         expect(mismatches).toEqual([]);
@@ -325,33 +417,47 @@ function firstBootSuite() {
         const cfg = r['k3s-config'].parsed!;
         expect(s.facts.error).toBeUndefined();
         expect(s.facts.config).toMatchObject({ mode: '0600' });
-        expect(s.facts['token-file']).toEqual({ path: cfg['token-file'], file: expect.objectContaining({ mode: '0600' }) });
+        expect(s.facts['token-file']).toEqual({
+          path: cfg['token-file'],
+          file: expect.objectContaining({ mode: '0600' }),
+        });
         expect(s.facts['flannel-conf']).toEqual({ path: cfg['flannel-conf'], file: expect.anything() });
-        expect(r.listening).toEqual(expect.arrayContaining([...K3S_TCP_PORTS, ...WEB_PORTS].map((p) => `tcp:${p}`).concat(`udp:${VXLAN_PORT}`)));
+        expect(r.listening).toEqual(
+          expect.arrayContaining([...K3S_TCP_PORTS, ...WEB_PORTS].map((p) => `tcp:${p}`).concat(`udp:${VXLAN_PORT}`)),
+        );
       });
     });
 
     /** Probe results whose state differs from the expected one, as readable lines. */
     const unexpected = (results: ProbeResult[], want: (r: ProbeResult) => ProbeResult['state']) =>
-      results.filter((r) => r.state !== want(r)).map((r) => `${r.host} ${r.proto}/${r.port}: ${r.state} (${r.detail}), expected ${want(r)}`);
+      results
+        .filter((r) => r.state !== want(r))
+        .map((r) => `${r.host} ${r.proto}/${r.port}: ${r.state} (${r.detail}), expected ${want(r)}`);
 
     test('each node reaches every other node on TCP 6443, 10250, 2379, 2380 and UDP 8472', () => {
       for (const n of NET.nodes) {
         const results = peerProbes.get(n.name)!;
-        expect({ from: n.name, unexpected: unexpected(results, () => 'open') }).toEqual({ from: n.name, unexpected: [] });
+        expect({ from: n.name, unexpected: unexpected(results, () => 'open') }).toEqual({
+          from: n.name,
+          unexpected: [],
+        });
         expect(results).toHaveLength((NET.nodes.length - 1) * (K3S_TCP_PORTS.length + 1));
       }
     });
 
     // filtered, not merely closed: UFW drops the packets; nothing behind it gets to answer.
     test('the stranger reaches no K3s port and no SSH on any node, and reaches TCP 80 and 443', () => {
-      expect(unexpected(stranger, (r) => (r.proto === 'tcp' && WEB_PORTS.includes(r.port) ? 'open' : 'filtered'))).toEqual([]);
+      expect(
+        unexpected(stranger, (r) => (r.proto === 'tcp' && WEB_PORTS.includes(r.port) ? 'open' : 'filtered')),
+      ).toEqual([]);
       expect(stranger).toHaveLength(NET.nodes.length * (K3S_TCP_PORTS.length + WEB_PORTS.length + 2));
     });
 
     test('an operator address reaches SSH, the API and the web ports, and no node-only port', () => {
       const allowed = [SSH_PORT, 6443, ...WEB_PORTS];
-      expect(unexpected(operator, (r) => (r.proto === 'tcp' && allowed.includes(r.port) ? 'open' : 'filtered'))).toEqual([]);
+      expect(
+        unexpected(operator, (r) => (r.proto === 'tcp' && allowed.includes(r.port) ? 'open' : 'filtered')),
+      ).toEqual([]);
       expect(operator).toHaveLength(stranger.length);
     });
   });
@@ -364,29 +470,39 @@ function firstBootSuite() {
     let verify: VerifyResult;
     let unitFiles: string[];
 
-    beforeAll(async () => {
-      // An attacker who controls the mirror replaces the binary and its sha256sum file alike;
-      // only the operator's pin in cluster.yaml (the genuine hash) can catch it.
-      tampered = Buffer.concat([standin, Buffer.from('\n# tampered: not the build the operator pinned\n')]);
-      const mirror = await startMirror('tampered', tampered);
-      let vm: Vm | undefined;
-      try {
-        const first = NET.nodes[0]!;
-        vm = await boot('tampered', first.name, first.ip, 9, nodeNamed(first.name).content);
-        r = await reportFrom(vm);
-        const roots = ['/usr/local', '/usr/bin', '/var/lib', '/var/tmp', '/tmp', '/root', '/opt', '/etc', '/run'];
-        copies = await vm.ask<Record<string, FileFacts>>({ cmd: 'find', sha256: sha256(tampered), size: tampered.length, roots }, 'found');
-        unitFiles = unitPaths(writeFilesOf(nodeNamed(first.name).content));
-        verify = await vm.ask<VerifyResult>({ cmd: 'verify', paths: unitFiles }, 'verify', 300_000);
-        requests = mirror.requests();
-      } finally {
-        await vm?.kill();
-        mirror.stop();
-      }
-    }, BOOT_TIMEOUT_MS + 5 * 60_000);
+    beforeAll(
+      async () => {
+        // An attacker who controls the mirror replaces the binary and its sha256sum file alike;
+        // only the operator's pin in cluster.yaml (the genuine hash) can catch it.
+        tampered = Buffer.concat([standin, Buffer.from('\n# tampered: not the build the operator pinned\n')]);
+        const mirror = await startMirror('tampered', tampered);
+        let vm: Vm | undefined;
+        try {
+          const first = NET.nodes[0]!;
+          vm = await boot('tampered', first.name, first.ip, 9, nodeNamed(first.name).content);
+          r = await reportFrom(vm);
+          const roots = ['/usr/local', '/usr/bin', '/var/lib', '/var/tmp', '/tmp', '/root', '/opt', '/etc', '/run'];
+          copies = await vm.ask<Record<string, FileFacts>>(
+            { cmd: 'find', sha256: sha256(tampered), size: tampered.length, roots },
+            'found',
+          );
+          unitFiles = unitPaths(writeFilesOf(nodeNamed(first.name).content));
+          verify = await vm.ask<VerifyResult>({ cmd: 'verify', paths: unitFiles }, 'verify', 300_000);
+          requests = mirror.requests();
+        } finally {
+          await vm?.kill();
+          mirror.stop();
+        }
+      },
+      BOOT_TIMEOUT_MS + 5 * 60_000,
+    );
 
     test('k3s-install.service downloads the tampered binary, and fails on its checksum', () => {
-      expect(requests).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`"GET /${K3S_VERSION.replace('+', '\\+')}/k3s HTTP/1\\.[01]" 200`))]));
+      expect(requests).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(new RegExp(`"GET /${K3S_VERSION.replace('+', '\\+')}/k3s HTTP/1\\.[01]" 200`)),
+        ]),
+      );
       expect(r.units['k3s-install.service']).toMatchObject({ ActiveState: 'failed', Result: 'exit-code' });
       expect(r['install-journal']).toMatch(/^k3s: FAILED$/m);
     });
@@ -411,7 +527,9 @@ function firstBootSuite() {
 
     test('systemd-analyze verify names only the binary that was never installed, and the metadata guard is in place', () => {
       // The one thing that differs from a good boot: k3s.service's ExecStart has nothing to run.
-      expect(aboutUnits(verify.lines, unitFiles)).toEqual([expect.stringMatching(/^k3s\.service: Command \/usr\/local\/bin\/k3s is not executable/)]);
+      expect(aboutUnits(verify.lines, unitFiles)).toEqual([
+        expect.stringMatching(/^k3s\.service: Command \/usr\/local\/bin\/k3s is not executable/),
+      ]);
       expect(r.units['metadata-guard.service']).toMatchObject({ ActiveState: 'active', Result: 'success' });
     });
 

@@ -19,11 +19,26 @@ const SUITE = 'trixie';
 
 const PACKAGES = [
   // Ubuntu's server cloud image boots these; the rendered user-data relies on every one.
-  'cloud-init', 'cloud-guest-utils', 'sudo', 'systemd', 'systemd-sysv', 'udev', 'dbus',
-  'ufw', 'iptables', 'iproute2', 'kmod', 'curl', 'ca-certificates', 'openssh-server',
-  'locales', 'linux-image-amd64', 'procps',
+  'cloud-init',
+  'cloud-guest-utils',
+  'sudo',
+  'systemd',
+  'systemd-sysv',
+  'udev',
+  'dbus',
+  'ufw',
+  'iptables',
+  'iproute2',
+  'kmod',
+  'curl',
+  'ca-certificates',
+  'openssh-server',
+  'locales',
+  'linux-image-amd64',
+  'procps',
   // cloud-init needs python3 anyway; the stand-in k3s and the report program use it too.
-  'python3', 'python3-yaml',
+  'python3',
+  'python3-yaml',
 ];
 
 /**
@@ -116,7 +131,13 @@ export function aptSources(etcApt = '/etc/apt'): string[] {
   const entries: { uri: string; suites: string[]; components: string[] }[] = [];
   const files = [path.join(etcApt, 'sources.list')];
   const dir = path.join(etcApt, 'sources.list.d');
-  if (fs.existsSync(dir)) files.push(...fs.readdirSync(dir).sort().map((f) => path.join(dir, f)));
+  if (fs.existsSync(dir))
+    files.push(
+      ...fs
+        .readdirSync(dir)
+        .sort()
+        .map((f) => path.join(dir, f)),
+    );
   for (const file of files) {
     if (!fs.existsSync(file)) continue;
     const text = fs.readFileSync(file, 'utf8');
@@ -132,7 +153,8 @@ export function aptSources(etcApt = '/etc/apt'): string[] {
         }
         const words = (k: string) => (fields.get(k) ?? '').split(/\s+/).filter(Boolean);
         if (!words('types').includes('deb') || fields.get('enabled') === 'no') continue;
-        for (const uri of words('uris')) entries.push({ uri, suites: words('suites'), components: words('components') });
+        for (const uri of words('uris'))
+          entries.push({ uri, suites: words('suites'), components: words('components') });
       }
     } else if (file.endsWith('.list')) {
       for (const line of text.split('\n')) {
@@ -150,12 +172,22 @@ export function aptSources(etcApt = '/etc/apt'): string[] {
       if (components.length > 0) lines.add(`deb ${e.uri} ${mapped} ${components.join(' ')}`);
     }
   }
-  if (lines.size === 0) throw new Error(`no Debian "deb ... main" source in ${etcApt}/sources.list(.d): the image is built from the mirror apt uses`);
+  if (lines.size === 0)
+    throw new Error(
+      `no Debian "deb ... main" source in ${etcApt}/sources.list(.d): the image is built from the mirror apt uses`,
+    );
   return [...lines];
 }
 
 export function imageRecipe(): ImageRecipe {
-  return { layout: LAYOUT, suite: SUITE, sources: aptSources(), packages: PACKAGES, customize: CUSTOMIZE, sizeMiB: 4096 };
+  return {
+    layout: LAYOUT,
+    suite: SUITE,
+    sources: aptSources(),
+    packages: PACKAGES,
+    customize: CUSTOMIZE,
+    sizeMiB: 4096,
+  };
 }
 
 export function recipeHash(recipe: ImageRecipe): string {
@@ -172,7 +204,11 @@ export async function ensureImage(log: (line: string) => void): Promise<VmImage>
   const recipe = imageRecipe();
   const hash = recipeHash(recipe);
   const dir = path.join(cacheRoot(), hash);
-  const files = { rootfs: path.join(dir, 'rootfs.raw'), kernel: path.join(dir, 'vmlinuz'), initrd: path.join(dir, 'initrd.img') };
+  const files = {
+    rootfs: path.join(dir, 'rootfs.raw'),
+    kernel: path.join(dir, 'vmlinuz'),
+    initrd: path.join(dir, 'initrd.img'),
+  };
   if (fs.existsSync(path.join(dir, 'recipe.json'))) {
     log(`image: cached ${dir}`);
     return { ...files, built: false, buildSeconds: 0 };
@@ -187,22 +223,42 @@ export async function ensureImage(log: (line: string) => void): Promise<VmImage>
     log(`image: building ${hash.slice(0, 12)} with mmdebstrap from ${recipe.sources.join(' | ')}`);
     await run(
       [
-        'mmdebstrap', '--mode=root', '--variant=important', `--include=${recipe.packages.join(',')}`,
-        `--customize-hook=${recipe.customize}`, recipe.suite, root, ...recipe.sources,
+        'mmdebstrap',
+        '--mode=root',
+        '--variant=important',
+        `--include=${recipe.packages.join(',')}`,
+        `--customize-hook=${recipe.customize}`,
+        recipe.suite,
+        root,
+        ...recipe.sources,
       ],
       { timeoutMs: 20 * 60_000, label: 'mmdebstrap', group: true },
     );
     const boot = path.join(root, 'boot');
     const pick = (prefix: string) => {
-      const found = fs.readdirSync(boot).filter((f) => f.startsWith(prefix)).sort();
-      if (found.length !== 1) throw new Error(`expected one ${prefix}* in the image's /boot, found: ${found.join(', ') || 'none'}`);
+      const found = fs
+        .readdirSync(boot)
+        .filter((f) => f.startsWith(prefix))
+        .sort();
+      if (found.length !== 1)
+        throw new Error(`expected one ${prefix}* in the image's /boot, found: ${found.join(', ') || 'none'}`);
       return path.join(boot, found[0]!);
     };
     const out = path.join(work, 'image');
     fs.mkdirSync(out);
     fs.copyFileSync(pick('vmlinuz-'), path.join(out, 'vmlinuz'));
     fs.copyFileSync(pick('initrd.img-'), path.join(out, 'initrd.img'));
-    const mkfs = ['mkfs.ext4', '-q', '-F', '-L', 'hdroot', '-d', root, path.join(out, 'rootfs.raw'), `${recipe.sizeMiB}M`];
+    const mkfs = [
+      'mkfs.ext4',
+      '-q',
+      '-F',
+      '-L',
+      'hdroot',
+      '-d',
+      root,
+      path.join(out, 'rootfs.raw'),
+      `${recipe.sizeMiB}M`,
+    ];
     await run(mkfs, { timeoutMs: 10 * 60_000, label: 'mkfs.ext4', group: true });
     fs.writeFileSync(path.join(out, 'recipe.json'), `${JSON.stringify(recipe, null, 2)}\n`);
     try {

@@ -37,8 +37,28 @@ export class ReleaseMirror {
   ) {}
 
   /** `what` names the server in errors: the same http.server also stands in for the metadata service. */
-  static async start(net: TestNet, address: string, port: number, root: string, logFile: string, what = 'release mirror'): Promise<ReleaseMirror> {
-    const argv = net.exec(['setpriv', '--pdeathsig', 'KILL', 'python3', '-u', '-m', 'http.server', '--bind', address, '--directory', root, String(port)]);
+  static async start(
+    net: TestNet,
+    address: string,
+    port: number,
+    root: string,
+    logFile: string,
+    what = 'release mirror',
+  ): Promise<ReleaseMirror> {
+    const argv = net.exec([
+      'setpriv',
+      '--pdeathsig',
+      'KILL',
+      'python3',
+      '-u',
+      '-m',
+      'http.server',
+      '--bind',
+      address,
+      '--directory',
+      root,
+      String(port),
+    ]);
     const child = start(argv, { label: what, output: { file: logFile }, timeoutMs: SERVER_LIFETIME_MS });
     let exited = false;
     child.ended.then(
@@ -55,7 +75,10 @@ export class ReleaseMirror {
 
   /** Request lines ("GET /v1.34.6+k3s1/k3s HTTP/1.1" 200 …) logged so far. */
   requests(): string[] {
-    return fs.readFileSync(this.logFile, 'utf8').split('\n').filter((l) => /"(GET|HEAD) /.test(l));
+    return fs
+      .readFileSync(this.logFile, 'utf8')
+      .split('\n')
+      .filter((l) => /"(GET|HEAD) /.test(l));
   }
 
   stop(): void {

@@ -56,22 +56,49 @@ export class Vm {
     await spec.net.addTap(spec.tap);
     const sock = path.join(spec.dir, 'report.sock');
     const qemu = [
-      'qemu-system-x86_64', '-name', spec.name,
-      '-machine', 'q35', '-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '1', '-m', String(spec.memoryMiB),
-      '-nodefaults', '-display', 'none', '-no-reboot',
-      '-kernel', spec.image.kernel, '-initrd', spec.image.initrd,
-      '-append', 'root=/dev/vda rw console=ttyS0,115200n8',
+      'qemu-system-x86_64',
+      '-name',
+      spec.name,
+      '-machine',
+      'q35',
+      '-accel',
+      'tcg,thread=multi',
+      '-cpu',
+      'max',
+      '-smp',
+      '1',
+      '-m',
+      String(spec.memoryMiB),
+      '-nodefaults',
+      '-display',
+      'none',
+      '-no-reboot',
+      '-kernel',
+      spec.image.kernel,
+      '-initrd',
+      spec.image.initrd,
+      '-append',
+      'root=/dev/vda rw console=ttyS0,115200n8',
       // Root disk first: it is /dev/vda, as the kernel command line and fstab say.
-      '-drive', `file=${overlay},if=virtio,format=qcow2`,
-      '-drive', `file=${spec.seedIso},if=virtio,format=raw,readonly=on`,
-      '-drive', `file=${spec.probeIso},if=virtio,format=raw,readonly=on`,
-      '-netdev', `tap,id=net0,ifname=${spec.tap},script=no,downscript=no`,
-      '-device', `virtio-net-pci,netdev=net0,mac=${spec.mac}`,
+      '-drive',
+      `file=${overlay},if=virtio,format=qcow2`,
+      '-drive',
+      `file=${spec.seedIso},if=virtio,format=raw,readonly=on`,
+      '-drive',
+      `file=${spec.probeIso},if=virtio,format=raw,readonly=on`,
+      '-netdev',
+      `tap,id=net0,ifname=${spec.tap},script=no,downscript=no`,
+      '-device',
+      `virtio-net-pci,netdev=net0,mac=${spec.mac}`,
       // Entropy at once: ssh-keygen and Python must not wait for the CRNG under TCG.
-      '-device', 'virtio-rng-pci',
-      '-serial', `file:${path.join(spec.dir, 'console.log')}`,
-      '-chardev', `socket,id=report,path=${sock},server=on,wait=off`,
-      '-serial', 'chardev:report',
+      '-device',
+      'virtio-rng-pci',
+      '-serial',
+      `file:${path.join(spec.dir, 'console.log')}`,
+      '-chardev',
+      `socket,id=report,path=${sock},server=on,wait=off`,
+      '-serial',
+      'chardev:report',
     ];
     // QEMU must run in the namespace to open the tap device there. setpriv --pdeathsig makes
     // the kernel kill it if the test process dies without cleaning up (even by SIGKILL).
@@ -136,7 +163,9 @@ export class Vm {
 
   /** An error that carries the end of the guest console, where a failed boot explains itself. */
   failure(message: string): Error {
-    return new Error(`${this.spec.name}: ${message}\n--- last lines of ${this.spec.name}'s console ---\n${tailOf(this.consoleLog, 40)}`);
+    return new Error(
+      `${this.spec.name}: ${message}\n--- last lines of ${this.spec.name}'s console ---\n${tailOf(this.consoleLog, 40)}`,
+    );
   }
 
   private onEnd(reason: string) {
@@ -154,7 +183,8 @@ export class Vm {
         });
         break;
       } catch (e) {
-        if (attempt > 100 || this.ended) throw this.failure(`cannot connect to its report socket: ${(e as Error).message}; ${this.ended ?? ''}`);
+        if (attempt > 100 || this.ended)
+          throw this.failure(`cannot connect to its report socket: ${(e as Error).message}; ${this.ended ?? ''}`);
         await sleep(100);
       }
     }

@@ -113,7 +113,19 @@ export interface MetadataReach {
 export function reportOf(name: string, lines: readonly ReportLine[]): GuestReport {
   const report: Record<string, unknown> = {};
   for (const line of lines) if (!(line.k in report)) report[line.k] = line.v;
-  const required: (keyof GuestReport)[] = ['cloud-init-done', 'cloud-init', 'schema', 'units', 'standin', 'sysctl', 'modules', 'k3s-config', 'ufw', 'listening', 'ready'];
+  const required: (keyof GuestReport)[] = [
+    'cloud-init-done',
+    'cloud-init',
+    'schema',
+    'units',
+    'standin',
+    'sysctl',
+    'modules',
+    'k3s-config',
+    'ufw',
+    'listening',
+    'ready',
+  ];
   const missing = required.filter((k) => !(k in report));
   if (missing.length > 0) throw new Error(`${name}: report lacks ${missing.join(', ')}`);
   return report as unknown as GuestReport;
@@ -125,16 +137,22 @@ export function reportOf(name: string, lines: readonly ReportLine[]): GuestRepor
  * Returns a pattern over the whitespace-separated columns, so column widths do not matter.
  */
 export function statusLinePattern(tuple: string, v6: boolean): RegExp {
-  const words = tuple.replace(/\s+comment=\S*$/, '').trim().split(/\s+/);
+  const words = tuple
+    .replace(/\s+comment=\S*$/, '')
+    .trim()
+    .split(/\s+/);
   const [action, proto, dport, dst, sport, src] = words;
   // Application rules (an extra field before the direction) are not used by this project.
   // `in` or `in_<interface>`: ufw shows a rule bound to an interface as `<to> on <interface>`.
   const last = words[words.length - 1]!;
-  const [direction, iface] = last.includes('_') ? [last.slice(0, last.indexOf('_')), last.slice(last.indexOf('_') + 1)] : [last, undefined];
+  const [direction, iface] = last.includes('_')
+    ? [last.slice(0, last.indexOf('_')), last.slice(last.indexOf('_') + 1)]
+    : [last, undefined];
   const any = (addr: string) => addr === '0.0.0.0/0' || addr === '::/0';
   const suffix = v6 ? ' (v6)' : '';
   const portOf = (port: string) => (port === 'any' ? '' : proto === 'any' ? port : `${port}/${proto}`);
-  const side = (addr: string, port: string) => [any(addr) ? '' : addr, portOf(port)].filter(Boolean).join(' ') || 'Anywhere';
+  const side = (addr: string, port: string) =>
+    [any(addr) ? '' : addr, portOf(port)].filter(Boolean).join(' ') || 'Anywhere';
   const to = side(dst!, dport!) + (iface ? ` on ${iface}` : '') + suffix;
   const from = side(src!, sport!) + (any(src!) && sport === 'any' ? suffix : '');
   const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&').replace(/ /g, '\\s+');

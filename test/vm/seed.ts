@@ -22,7 +22,10 @@ export async function buildSeedIso(dir: string, net: GuestNet, userData: string,
   const files = path.join(dir, 'cidata');
   fs.mkdirSync(files, { recursive: true });
   fs.writeFileSync(path.join(files, 'user-data'), userData);
-  fs.writeFileSync(path.join(files, 'meta-data'), yaml11({ 'instance-id': instanceId, 'local-hostname': net.hostname }));
+  fs.writeFileSync(
+    path.join(files, 'meta-data'),
+    yaml11({ 'instance-id': instanceId, 'local-hostname': net.hostname }),
+  );
   // Matched by MAC, as a cloud's metadata does: the guest's interface name does not matter.
   // The default route lets replies reach the stranger and operator addresses, which sit in
   // other TEST-NET ranges on the namespace side of the bridge.
@@ -44,7 +47,8 @@ export async function buildSeedIso(dir: string, net: GuestNet, userData: string,
 export async function buildProbeIso(dir: string): Promise<string> {
   const files = path.join(dir, 'hdprobe');
   fs.mkdirSync(files, { recursive: true });
-  for (const name of ['report.py', 'probe.py']) fs.copyFileSync(path.join(__dirname, 'guest', name), path.join(files, name));
+  for (const name of ['report.py', 'probe.py'])
+    fs.copyFileSync(path.join(__dirname, 'guest', name), path.join(files, name));
   return isoOf(files, 'hdprobe', path.join(dir, 'hdprobe.iso'));
 }
 
