@@ -17,6 +17,7 @@ import { renderRecords } from '../node/record';
 import { makePlan, planExitCode } from '../operator/plan/plan';
 import { BLOB, cliReadyBeforeAll } from './cli';
 import { HcloudStandin } from './hcloud/standin';
+import { matchingLive } from './live-state';
 import { missingTools, systemTest } from './host';
 import { runAsync } from './process';
 import { FC_SEED, synthToDir, tempDir, variant, variantFile } from './support';
@@ -117,6 +118,17 @@ async function cli(w: World, args: string[], config: (raw: RawConfig) => void, e
 }
 const plan = (w: World, config = base, env: NodeJS.ProcessEnv = {}) => cli(w, ['--plan'], config, env);
 
+/** Servers behind the firewall, each labelled with the fingerprint of its record in the records `pick(i)` chooses. */
+const builtFrom =
+  (pick: (i: number, built: readonly NodeRecord[]) => readonly NodeRecord[]) =>
+  (c: Config, rs: readonly NodeRecord[]) =>
+    c.cluster.nodes.map((n, i) => ({
+      name: n.name,
+      ip: n.publicIPv4,
+      labels: { [NODE_FILE_LABEL]: pick(i, rs).find((r) => r.name === n.name)!.fingerprint },
+      firewall: c.cluster.hetzner.firewall,
+    }));
+
 /** Every request the plan sent was a read. */
 const readOnly = (w: World) => expect(w.standin.requests.filter((r) => r.method !== 'GET')).toEqual([]);
 
@@ -147,13 +159,9 @@ describe('npm run plan against the servers at Hetzner (the stand-in)', () => {
     async () => {
       // The servers were built from `base`; two were rebuilt from `withSsh` since, one was not.
       const next = renderRecords(variant(withSsh));
-      const w = await make(base, (c, rs) =>
-        c.cluster.nodes.map((n, i) => ({
-          name: n.name,
-          ip: n.publicIPv4,
-          labels: { [NODE_FILE_LABEL]: (i === 1 ? rs : next).find((r) => r.name === n.name)!.fingerprint },
-          firewall: c.cluster.hetzner.firewall,
-        })),
+      const w = await make(
+        base,
+        builtFrom((i, rs) => (i === 1 ? rs : next)),
       );
       const r = await plan(w, withSsh);
       expect(r.status).toBe(2);
@@ -357,13 +365,9 @@ describe('npm run plan against the servers at Hetzner (the stand-in)', () => {
     'the rollout: live changes widening first, the off-node snapshot, then one server at a time, then the plan again',
     async () => {
       const next = renderRecords(variant(withSsh));
-      const w = await make(base, (c, rs) =>
-        c.cluster.nodes.map((n, i) => ({
-          name: n.name,
-          ip: n.publicIPv4,
-          labels: { [NODE_FILE_LABEL]: (i === 0 ? next : rs)[i]!.fingerprint },
-          firewall: c.cluster.hetzner.firewall,
-        })),
+      const w = await make(
+        base,
+        builtFrom((i, rs) => (i === 0 ? next : rs)),
       );
       const r = await cli(w, ['--runbook', 'rollout'], withSsh);
       expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
@@ -426,22 +430,7 @@ describe('the plan, without hcloud: which servers need a rebuild', () => {
           const after = variant(also((raw) => picked.forEach((p) => CHANGES[p]!(raw))));
           const records = renderRecords(after);
           const label = (i: number) => (rebuiltAlready[i] ? records : beforeRecords)[i]!.fingerprint;
-          const live = {
-            servers: after.cluster.nodes.map((n, i) => ({
-              id: i + 1,
-              name: n.name,
-              status: 'running',
-              labels: { [NODE_FILE_LABEL]: label(i) },
-              ipv4: n.publicIPv4,
-            })),
-            firewall: { rules: hcloudFirewallRules(after), serverIds: [1, 2, 3] },
-            primaryIps: after.cluster.nodes.map((n) => ({
-              name: n.primaryIp,
-              ip: n.publicIPv4,
-              assigned: true,
-              autoDelete: false,
-            })),
-          };
+          const live = matchingLive(after, (_n, i) => ({ [NODE_FILE_LABEL]: label(i) }));
           const p = makePlan({
             config: after,
             records,

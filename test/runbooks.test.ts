@@ -19,6 +19,7 @@ import { synthSummary } from '../operator/summary';
 import { hcloudFirewallRules } from '../model/cloud-firewall';
 import { makePlan } from '../operator/plan/plan';
 import { rolloutRunbook } from '../operator/runbooks/rollout';
+import { matchingLive } from './live-state';
 import { commandsOf, testContext } from './runbook-commands';
 import { kubectlPath } from './layer';
 import { mustRun } from './process';
@@ -66,22 +67,7 @@ const allBooks = (): [string, Runbook][] => [
 /** The rollout for the production cluster as it runs today: three servers built by hand, the firewall as rendered. */
 function rolloutOfHandBuilt(): Runbook {
   const records = renderRecords(established);
-  const live = {
-    servers: established.cluster.nodes.map((n, i) => ({
-      id: i + 1,
-      name: n.name,
-      status: 'running',
-      labels: {},
-      ipv4: n.publicIPv4,
-    })),
-    firewall: { rules: hcloudFirewallRules(established), serverIds: [1, 2, 3] },
-    primaryIps: established.cluster.nodes.map((n) => ({
-      name: n.primaryIp,
-      ip: n.publicIPv4,
-      assigned: true,
-      autoDelete: false,
-    })),
-  };
+  const live = matchingLive(established, () => ({}));
   const plan = makePlan({
     config: established,
     records,
