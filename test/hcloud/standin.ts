@@ -138,6 +138,19 @@ function matchesSelector(labels: Record<string, string>, selector: string): bool
   });
 }
 
+/** A list answer: every item on one page, as the API's pagination meta says. */
+function onePage(key: string, items: Json[]): Json {
+  const pagination = {
+    page: 1,
+    per_page: 25,
+    previous_page: null,
+    next_page: null,
+    last_page: 1,
+    total_entries: items.length,
+  };
+  return { [key]: items, meta: { pagination } };
+}
+
 class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -284,22 +297,7 @@ export class HcloudStandin {
         (x) =>
           (!names.length || names.includes(x.name)) && (selector === null || matchesSelector(x.labels ?? {}, selector)),
       );
-      return [
-        200,
-        {
-          [m[1]!]: found,
-          meta: {
-            pagination: {
-              page: 1,
-              per_page: 25,
-              previous_page: null,
-              next_page: null,
-              last_page: 1,
-              total_entries: found.length,
-            },
-          },
-        },
-      ];
+      return [200, onePage(m[1]!, found)];
     }
     if (method === 'GET' && (m = path.match(/^\/v1\/(\w+)\/(\d+)$/)) && lists[m[1]!]) {
       const [single, list] = lists[m[1]!]!;
@@ -308,22 +306,7 @@ export class HcloudStandin {
     if (method === 'GET' && path === '/v1/actions') {
       const ids = q.getAll('id').map(Number);
       const found = this.actions.filter((a) => ids.includes(a.id)).map((a) => this.progress(a));
-      return [
-        200,
-        {
-          actions: found,
-          meta: {
-            pagination: {
-              page: 1,
-              per_page: 25,
-              previous_page: null,
-              next_page: null,
-              last_page: 1,
-              total_entries: found.length,
-            },
-          },
-        },
-      ];
+      return [200, onePage('actions', found)];
     }
     if (method === 'GET' && (m = path.match(/^\/v1\/actions\/(\d+)$/)))
       return [200, { action: this.progress(this.byId(this.actions, Number(m[1]), 'action')) }];
