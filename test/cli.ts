@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { tempDir } from './dirs';
-import { explain, type Outcome, run, start, type Started } from './process';
+import { cleanEnv, explain, type Outcome, run, start, type Started } from './process';
 import { ROOT } from './support';
 
 /**
@@ -27,8 +27,7 @@ export interface CliOptions {
 /** Runs the CLI with exactly `env` plus PATH, in a fresh working directory unless `cwd` is given. */
 export function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}, opts: CliOptions = {}): Cli {
   const cwd = opts.cwd ?? tempDir('cli-cwd');
-  const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  const clean = ['env', '-i', '--chdir', cwd, `PATH=${process.env.PATH}`, ...vars];
+  const clean = cleanEnv(cwd, env);
   const command = [...clean, process.execPath, '--snapshot-blob', BLOB, '--', ...args];
   const asUser =
     opts.uid === undefined ? [] : ['setpriv', `--reuid=${opts.uid}`, `--regid=${opts.uid}`, '--clear-groups'];

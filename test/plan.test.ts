@@ -19,7 +19,7 @@ import { BLOB, cliReadyBeforeAll } from './cli';
 import { HcloudStandin } from './hcloud/standin';
 import { matchingLive } from './live-state';
 import { missingTools, systemTest } from './host';
-import { runAsync } from './process';
+import { cleanEnv, runAsync } from './process';
 import { FC_SEED, synthToDir, tempDir, variant, variantFile } from './support';
 
 const withHcloud = systemTest(missingTools(['hcloud'], false));
@@ -96,16 +96,7 @@ async function cli(w: World, args: string[], config: (raw: RawConfig) => void, e
     K3S_TOKEN: CLUSTER_TOKEN,
     ...env,
   };
-  const clean = [
-    'env',
-    '-i',
-    '--chdir',
-    tempDir('plan-cwd'),
-    `PATH=${process.env.PATH}`,
-    ...Object.entries(vars)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${k}=${v}`),
-  ];
+  const clean = cleanEnv(tempDir('plan-cwd'), vars);
   const r = await runAsync(
     [...clean, process.execPath, '--snapshot-blob', BLOB, '--', ...args, '--config', variantFile(config)],
     { timeoutMs: 90_000 },

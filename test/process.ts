@@ -156,3 +156,13 @@ export function explain(r: Outcome): string {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * The argv prefix that runs a command as an operator's shell would, with nothing of this
+ * process's environment: `env -i`, in `cwd`, with PATH and exactly `vars` (an undefined one is
+ * left out).
+ */
+export function cleanEnv(cwd: string, vars: NodeJS.ProcessEnv = {}): string[] {
+  const set = Object.entries(vars).filter(([, v]) => v !== undefined);
+  return ['env', '-i', '--chdir', cwd, `PATH=${process.env.PATH}`, ...set.map(([k, v]) => `${k}=${v}`)];
+}

@@ -22,9 +22,8 @@ import { rolloutRunbook } from '../operator/runbooks/rollout';
 import { matchingLive } from './live-state';
 import { commandsOf, testContext } from './runbook-commands';
 import { kubectlPath } from './layer';
-import { mustRun } from './process';
 import { K3S_SERVER_FLAGS, k3sArgvProblems, k3sConfigProblems } from './k3s-flags';
-import { explain, run as runArgv } from './process';
+import { cleanEnv, explain, mustRun, run as runArgv } from './process';
 import { production, productionRaw, tempDir, TEST_TOKEN, variant, variantText } from './support';
 
 const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'k3s', 'etcd-s3.json'), 'utf8')) as {
@@ -448,24 +447,15 @@ describe('the rebuild’s synth step, run as printed', () => {
     return lines;
   }
 
+  /** An operator's shell in `cwd` for npm: PATH, a fresh HOME, no update notice, and exactly `env`. */
+  const npmShell = (cwd: string, env: NodeJS.ProcessEnv = {}) =>
+    cleanEnv(cwd, { HOME: tempDir('npm-home'), npm_config_update_notifier: 'false', ...env });
+
   /** The synth line of the printed rebuild runbook, run by bash in `cwd` with exactly `env` (and PATH, HOME). */
   function runSynthLine(lines: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
     const line = lines.find((l) => /\bnpm run synth\b/.test(l) && !l.startsWith('#'))!;
     expect(line).toBeDefined();
-    const home = tempDir('npm-home');
-    const r = runArgv([
-      'env',
-      '-i',
-      '--chdir',
-      cwd,
-      `PATH=${process.env.PATH}`,
-      `HOME=${home}`,
-      'npm_config_update_notifier=false',
-      ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
-      'bash',
-      '-c',
-      line,
-    ]);
+    const r = runArgv([...npmShell(cwd, env), 'bash', '-c', line]);
     return { line, ...r };
   }
 
@@ -487,22 +477,7 @@ describe('the rebuild’s synth step, run as printed', () => {
 
   test('--rebuild is refused for a cluster that is not established, even with a token at hand, and makes no token', () => {
     const cwd = checkout(variantText((r) => void (r.cluster.established = false)));
-    const home = tempDir('npm-home');
-    const r = runArgv([
-      'env',
-      '-i',
-      '--chdir',
-      cwd,
-      `PATH=${process.env.PATH}`,
-      `HOME=${home}`,
-      'npm_config_update_notifier=false',
-      'npm',
-      'run',
-      'synth',
-      '--',
-      '--rebuild',
-      'hetzner2',
-    ]);
+    const r = runArgv([...npmShell(cwd), 'npm', 'run', 'synth', '--', '--rebuild', 'hetzner2']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^error: --rebuild ubuntu-8gb-nbg1-1: cluster.established is false in the config/m);
     expect(fs.readdirSync(cwd).sort()).toEqual(['build', 'cluster.yaml', 'package.json']);

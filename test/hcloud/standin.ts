@@ -175,21 +175,7 @@ export class HcloudStandin {
   private readonly firstBoot = new Map<string, string[]>();
 
   constructor(seed: StandinSeed) {
-    this.primaryIps = seed.primaryIps.map((p) => ({
-      id: this.id(),
-      name: p.name,
-      ip: p.ip,
-      type: 'ipv4',
-      labels: {},
-      protection: { delete: false },
-      dns_ptr: [],
-      assignee_id: null,
-      assignee_type: 'server',
-      auto_delete: false,
-      blocked: false,
-      created: NOW,
-      location: this.location(p.location),
-    }));
+    this.primaryIps = seed.primaryIps.map((p) => this.primaryIp(p.name, p.ip, this.location(p.location), false));
     this.networks = seed.networks.map((n) => ({
       id: this.id(),
       name: n.name,
@@ -467,21 +453,7 @@ export class HcloudStandin {
     primaryIp?: string;
     autoDelete?: boolean;
   }): void {
-    const ip = {
-      id: this.id(),
-      name: s.primaryIp ?? `${s.name}-ipv4`,
-      ip: s.ip,
-      type: 'ipv4',
-      labels: {},
-      protection: { delete: false },
-      dns_ptr: [],
-      assignee_id: null,
-      assignee_type: 'server',
-      auto_delete: s.autoDelete ?? false,
-      blocked: false,
-      created: NOW,
-      location: LOCATIONS[0],
-    };
+    const ip = this.primaryIp(s.primaryIp ?? `${s.name}-ipv4`, s.ip, LOCATIONS[0]!, s.autoDelete ?? false);
     this.primaryIps.push(ip);
     const fw = s.firewall === undefined ? [] : [{ firewall: this.firewalls.find((f) => f.name === s.firewall)!.id }];
     const { server } = this.createServer({
@@ -495,6 +467,25 @@ export class HcloudStandin {
     });
     ip.auto_delete = s.autoDelete ?? false;
     return void server;
+  }
+
+  /** An unassigned IPv4 Primary IP, as the API shows one (`assignee_type` is always "server"). */
+  private primaryIp(name: string, ip: string, location: Json, autoDelete: boolean): Json {
+    return {
+      id: this.id(),
+      name,
+      ip,
+      type: 'ipv4',
+      labels: {},
+      protection: { delete: false },
+      dns_ptr: [],
+      assignee_id: null,
+      assignee_type: 'server',
+      auto_delete: autoDelete,
+      blocked: false,
+      created: NOW,
+      location,
+    };
   }
 
   private createServer(b: Json): Json {
