@@ -8,8 +8,8 @@ import { resolveToken } from './model/token';
 import { ufwRules } from './node/ufw';
 import { layout } from './model/layout';
 import { synthSummary } from './operator/summary';
-import { testContext } from './test/runbook-commands';
-import { renderRecords } from './node/record';
+import { testContext, testDerived } from './test/runbook-commands';
+import { renderRecords } from './node/render';
 import { fingerprintOf } from './model/node-record';
 import type { Config } from './config/schema';
 import { run } from './main';
@@ -705,7 +705,7 @@ describe('the cluster token', () => {
   test('the summary says where the token came from and whether joining servers verify the CA, never the token', () => {
     const established = variant((r) => (r.cluster.established = true));
     const summary = (token: string, source: string, config: Config) =>
-      synthSummary(config, layout('dist'), renderRecords(config), {
+      synthSummary(config, layout('dist'), testDerived(config), {
         written: renderNodes(config, { token }),
         token: { token, source, form: token.startsWith('K10') ? 'full' : 'plain' },
       });
@@ -774,7 +774,7 @@ describe('the operator’s summary', () => {
       r.cluster.nodes.forEach((node, i) => (node.privateIPv4 = `10.0.0.${i + 2}`));
     });
     const nodes = renderNodes(c, { token: TEST_TOKEN });
-    const lines = synthSummary(c, layout('dist'), renderRecords(c), {
+    const lines = synthSummary(c, layout('dist'), testDerived(c), {
       written: nodes,
       token: { token: TEST_TOKEN, source: 'K3S_TOKEN', form: 'plain' },
     });

@@ -18,6 +18,18 @@ const MAY_IMPORT = {
   cli: LAYERS,
 };
 
+/**
+ * What the config yields for the operator is derived once, in cli/synth.ts, and handed on as
+ * data: the Cloud Firewall's rules (model/cloud-firewall.ts) and each node's build lines
+ * (operator/hcloud.ts) reach the summary, the runbooks, the plan and the output directory as
+ * values, so each has one route from the config to where it is written (README, "Layout").
+ */
+const DERIVED_ONCE = {
+  group: ['**/cloud-firewall', '**/hcloud'],
+  message:
+    'the Cloud Firewall rules and the build lines are derived once, in cli/synth.ts, and handed on as data (Derived, RunbookContext.build, planFor): take them as arguments',
+};
+
 /** The import specifiers that reach `layer` from anywhere in the tree (one or more `../`). */
 const reaching = (layer) => [`../${layer}`, `../${layer}/**`, `**/../${layer}`, `**/../${layer}/**`];
 
@@ -36,6 +48,7 @@ const layerRules = Object.entries(MAY_IMPORT).map(([layer, allowed]) => ({
             group: ['**/main', '../main', '**/test/**', '../test/**'],
             message: `${layer}/ must not import main.ts or the tests`,
           },
+          ...(layer === 'cli' ? [] : [DERIVED_ONCE]),
         ],
       },
     ],

@@ -1,11 +1,28 @@
 /**
- * The synth CLI (`npm run synth`, `cdk8s synth`): cli/ parses the options, renders, commits the
- * output directory and maps failures to exit codes. This file only starts it.
+ * The synth CLI (`npm run synth`, `cdk8s synth`): cli/synth.ts reads the options and the config
+ * and renders; cli/run.ts commits the output directory and maps failures to exit codes.
  */
-import { run } from './cli/run';
+import { complete, runGuarded } from './cli/run';
+import { prepare } from './cli/synth';
 
-export { main, run } from './cli/run';
 export { parseOptions, usage } from './cli/options';
+
+/**
+ * Synthesizes dist/ (see `usage`). Everything is rendered before anything is replaced, and the
+ * old output is replaced only as a whole. Returns the exit code; throws on bad input.
+ */
+export function main(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void = console.log,
+): number {
+  return complete(prepare(argv, env, log), log);
+}
+
+/** `main` as the command line runs it: failures as exit codes, signals honoured (cli/run.ts). */
+export function run(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return runGuarded(() => prepare(argv, env, console.log));
+}
 
 // Guarded so that importing main (tests, the snapshot entry) does not run it.
 if (typeof module !== 'undefined' && require.main === module)

@@ -1,21 +1,25 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Config } from '../config/schema';
-import { hcloudFirewallRulesText } from '../model/cloud-firewall';
 import { layout } from '../model/layout';
 import type { NodeRecord } from '../model/node-record';
-import type { RenderedNode } from '../node/render';
+
+/** A node's user-data as the CLI writes it: a name in cloud-init/ and the text. */
+export interface NodeFile {
+  readonly fileName: string;
+  readonly content: string;
+}
 
 /**
  * Writes into the output directory `dir` each node's user-data, mode 0600 in a 0700 directory
  * because it holds the cluster token; each node's token-free record; and the Cloud Firewall's
  * rules file. The records and the rules hold no secret: they are committed and reviewed.
+ * Everything arrives rendered: this only writes bytes where the layout says.
  */
 export function writeNodeOutputs(
   dir: string,
-  config: Config,
-  nodes: readonly RenderedNode[],
+  nodes: readonly NodeFile[],
   records: readonly NodeRecord[],
+  firewallRules: string,
 ): void {
   const out = layout(dir);
   fs.mkdirSync(out.cloudInitDir, { recursive: true, mode: 0o700 });
@@ -23,5 +27,5 @@ export function writeNodeOutputs(
   fs.mkdirSync(out.recordsDir, { recursive: true });
   for (const r of records) fs.writeFileSync(out.recordFile(r), r.text);
   fs.mkdirSync(out.hcloudDir, { recursive: true });
-  fs.writeFileSync(out.firewallRulesFile, hcloudFirewallRulesText(config));
+  fs.writeFileSync(out.firewallRulesFile, firewallRules);
 }

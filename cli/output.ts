@@ -7,14 +7,15 @@ import { isSynthOutput, type StagedDir, stageDir } from '../lib/replace-dir';
 import { synthManifests } from '../lib/manifests';
 import { NODE_OUTPUTS, OUTPUT } from '../model/layout';
 import type { NodeRecord } from '../model/node-record';
-import type { RenderedNode } from '../node/render';
-import { writeNodeOutputs } from './node-outputs';
+import { type NodeFile, writeNodeOutputs } from './node-outputs';
 
 /** What one run puts in the output directory. */
 export interface Outputs {
   readonly config: Config;
-  readonly nodes: readonly RenderedNode[];
+  readonly nodes: readonly NodeFile[];
   readonly records: readonly NodeRecord[];
+  /** The Cloud Firewall's rules file. */
+  readonly firewallRules: string;
   /** Replace only the node files and the Cloud Firewall's rules, and carry the rest over. */
   readonly bootstrapOnly: boolean;
 }
@@ -28,7 +29,7 @@ export function stageOutputs(outdir: string, o: Outputs): StagedDir {
   return stageDir(outdir, (dir) => {
     if (o.bootstrapOnly) carryOver(outdir, dir);
     else writeManifests(dir, outdir, o.config);
-    writeNodeOutputs(dir, o.config, o.nodes, o.records);
+    writeNodeOutputs(dir, o.nodes, o.records, o.firewallRules);
     fixModes(dir);
   });
 }

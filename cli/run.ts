@@ -1,17 +1,23 @@
 import { UsageError, UserInputError } from '../lib/errors';
+import type { StagedDir } from '../lib/replace-dir';
 import { usage } from './options';
-import { prepare } from './synth';
+
+/** What a run has built and not yet put in place. */
+export interface Prepared {
+  readonly staged: StagedDir;
+  /** Saves a newly generated token, then renames the new output into place. */
+  readonly commit: () => void;
+  readonly summary: readonly string[];
+}
 
 /**
- * Synthesizes dist/ (see `usage`). Everything is rendered before anything is replaced, and the
- * old output is replaced only as a whole. Returns the exit code; throws on bad input.
+ * A run up to its point of no return (cli/synth.ts `prepare`): an exit code when there is
+ * nothing to replace, else the new output built beside the old one.
  */
-export function main(
-  argv: readonly string[],
-  env: NodeJS.ProcessEnv,
-  log: (line: string) => void = console.log,
-): number {
-  const p = prepare(argv, env, log);
+export type Prepare = () => number | Prepared;
+
+/** Puts what a run prepared in place and prints its summary. Returns the exit code. */
+export function complete(p: number | Prepared, log: (line: string) => void): number {
   if (typeof p === 'number') return p;
   p.commit();
   for (const line of p.summary) log(line);
@@ -22,7 +28,7 @@ const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 type TrappedSignal = keyof typeof SIGNAL_EXIT;
 
 /**
- * The CLI: `main` with its failures turned into exit codes. Bad input is one `error: …` line
+ * A run as the CLI makes it: its failures turned into exit codes. Bad input is one `error: …` line
  * (exit 1), a bad command line adds the usage (exit 2), and anything else is a bug, shown
  * with its stack under a line that says so (exit 70).
  *
@@ -30,7 +36,7 @@ type TrappedSignal = keyof typeof SIGNAL_EXIT;
  * be interrupted by a handler in Node), then honoured at the one point before it is put in
  * place: an interrupted run removes what it built and leaves the old output as it was.
  */
-export async function run(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+export async function runGuarded(prepare: Prepare): Promise<number> {
   let received: TrappedSignal | undefined;
   const handlers = (Object.keys(SIGNAL_EXIT) as TrappedSignal[]).map((signal) => {
     const handler = () => void (received ??= signal);
@@ -38,7 +44,7 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv): Prom
     return () => process.off(signal, handler);
   });
   try {
-    const p = prepare(argv, env, console.log);
+    const p = prepare();
     if (typeof p === 'number') return p;
     // Two turns of the event loop: a signal that came during the build is delivered here.
     for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -47,9 +53,7 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv): Prom
       console.error(`interrupted (${received}): nothing was replaced`);
       return SIGNAL_EXIT[received];
     }
-    p.commit();
-    for (const line of p.summary) console.log(line);
-    return 0;
+    return complete(p, console.log);
   } catch (e) {
     return report(e);
   } finally {

@@ -1,34 +1,31 @@
 import { JSON_SCHEMA_FILE } from '../config/schema-file';
 import { configFileFrom, loadConfig } from '../config/load';
 import { UsageError } from '../lib/errors';
-import type { StagedDir } from '../lib/replace-dir';
+import { hcloudFirewallRules } from '../model/cloud-firewall';
+import { firewallRulesText } from '../model/firewall-rule';
 import { layout, outputDir } from '../model/layout';
 import { type ClusterToken, NoTokenError, resolveToken } from '../model/token';
 import type { NodeRecord } from '../model/node-record';
-import { renderRecords } from '../node/record';
-import { renderNodes } from '../node/render';
+import { renderNodes, renderRecords } from '../node/render';
+import { buildCommands } from '../operator/hcloud';
 import { checkRebuildSynth, runbookLines } from '../operator/runbooks';
 import { planFor } from '../operator/plan';
 import { planExitCode } from '../operator/plan/plan';
 import { planLines } from '../operator/plan/print';
-import { runbookContext } from '../operator/runbooks/context';
 import { runbookRequest } from '../operator/runbooks/names';
 import { synthSummary } from '../operator/summary';
 import { version } from '../package.json';
 import { type Options, parseOptions, usage } from './options';
 import { stageOutputs } from './output';
-
-/** What a run has built and not yet put in place. */
-export interface Prepared {
-  readonly staged: StagedDir;
-  /** Saves a newly generated token, then renames the new output into place. */
-  readonly commit: () => void;
-  readonly summary: readonly string[];
-}
+import type { Prepared } from './run';
+import { runbookContext } from './runbook-context';
 
 /**
  * Everything up to the point of no return: reads the command line, the config and the token,
- * renders every file and builds the new output beside the old one. Returns an exit code when
+ * renders every file and builds the new output beside the old one. What the config yields is
+ * derived here once (the node files, their records, the Cloud Firewall's rules, each node's
+ * build lines) and handed as data to what writes or prints it: the summary, the runbooks, the
+ * plan and the output directory never derive it again. Returns an exit code when
  * there is nothing to replace (--help, --version, --write-schema, --runbook, --plan: the plan's own code).
  */
 export function prepare(
@@ -49,19 +46,21 @@ export function prepare(
   const runbook = runbookRequest(opts.runbook, opts.node, opts.rebuild);
   const config = loadConfig(configFileFrom(opts.config, env));
   const out = layout(outputDir(env));
+  const rules = hcloudFirewallRules(config);
   // Records without the token; a synth renders them again below from its own node files.
   const tokenless = (): NodeRecord[] => renderRecords(config);
+  const buildFrom = (records: readonly NodeRecord[]) => buildCommands(config.cluster, out.nodeFile, records);
   if (opts.plan) {
     if (runbook || opts.rebuild !== undefined)
       throw new UsageError('--plan prints the plan and writes nothing; leave out --runbook and --rebuild');
-    const plan = planFor(config, tokenless(), out, env);
+    const plan = planFor(config, { records: tokenless(), rules }, out, env);
     for (const line of planLines(plan, out)) log(line);
     return planExitCode(plan);
   }
   if (runbook) {
     const records = tokenless();
-    const plan = runbook.name === 'rollout' ? planFor(config, records, out, env) : undefined;
-    return done(log, ...runbookLines(config, runbook, runbookContext(opts.config, env, records), plan));
+    const plan = runbook.name === 'rollout' ? planFor(config, { records, rules }, out, env) : undefined;
+    return done(log, ...runbookLines(config, runbook, runbookContext(opts.config, env, buildFrom(records)), plan));
   }
   if (opts.rebuild !== undefined) checkRebuildSynth(config, opts.rebuild, env);
 
@@ -72,10 +71,16 @@ export function prepare(
   const summary = synthSummary(
     config,
     out,
-    records,
+    { rules, build: buildFrom(records) },
     token ? { written: nodes, token } : { notWritten: (found as NoTokenError).message },
   );
-  const staged = stageOutputs(out.dir, { config, nodes, records, bootstrapOnly: opts['bootstrap-only'] === true });
+  const staged = stageOutputs(out.dir, {
+    config,
+    nodes,
+    records,
+    firewallRules: firewallRulesText(rules),
+    bootstrapOnly: opts['bootstrap-only'] === true,
+  });
   const commit = () => {
     try {
       token?.save?.();

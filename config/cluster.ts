@@ -125,3 +125,7 @@ export const cluster = z
       ),
   })
   .describe('Nodes, networks and K3s cluster shape.');
+
+/** The resolved `cluster` block. A module that reads only it imports this type, not the whole `Config`. */
+export type ClusterConfig = z.output<typeof cluster>;
+export type NodeConfig = ClusterConfig['nodes'][number];

@@ -34,3 +34,7 @@ export const firewall = z
       .describe('Who may reach TCP 80/443: anywhere, or only Cloudflare’s ranges (cloudflare.ipv4/ipv6).'),
   })
   .describe('UFW policy of the nodes.');
+
+/** The resolved `firewall` and `cloudflare` blocks, for the modules that read only them. */
+export type FirewallConfig = z.output<typeof firewall>;
+export type CloudflareConfig = z.output<typeof cloudflare>;

@@ -113,3 +113,7 @@ function checkReleaseUrl(u: string, ctx: z.RefinementCtx) {
   ] as const;
   for (const [bad, what] of problems) if (bad) ctx.addIssue({ code: 'custom', message: `the URL has ${what}` });
 }
+
+/** The resolved `k3s` and `traefik` blocks, for the modules that read only them. */
+export type K3sConfig = z.output<typeof k3s>;
+export type TraefikConfig = z.output<typeof traefik>;

@@ -59,6 +59,10 @@ export type CheckedConfig = z.output<typeof base>;
 
 /** The YAML as written: defaults may be omitted. */
 export type RawConfig = z.input<typeof configSchema>;
-/** The resolved configuration every model, renderer and operator module receives. */
+/**
+ * The resolved configuration, whole: what the CLI loads and hands on. A module that reads one
+ * block names that block's type instead (`ClusterConfig`, `K3sConfig`, `FirewallConfig`,
+ * `EtcdSnapshotsConfig`, from the file that defines it), so a change to another block cannot reach it.
+ */
 export type Config = z.output<typeof configSchema>;
-export type NodeConfig = Config['cluster']['nodes'][number];
+export type { ClusterConfig, NodeConfig } from './cluster';

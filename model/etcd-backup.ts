@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema';
+import type { EtcdSnapshotsConfig } from '../config/etcd-snapshots';
 
 /**
  * The etcd snapshot settings, resolved once: what the servers' config.yaml gets, what the
@@ -40,7 +40,14 @@ export const CREDENTIAL_ENV: Readonly<Record<(typeof CREDENTIAL_KEYS)[number], s
   'etcd-s3-secret-key': 'AWS_SECRET_ACCESS_KEY',
 };
 
-export function etcdSnapshots(config: Config): EtcdSnapshots | undefined {
+/**
+ * What a config's `etcdSnapshots` block means, or `undefined` when it is unset. Reads that block
+ * and the number of servers (each keeps its own scheduled snapshots in the bucket).
+ */
+export function etcdSnapshots(config: {
+  readonly etcdSnapshots?: EtcdSnapshotsConfig;
+  readonly cluster: { readonly nodes: readonly unknown[] };
+}): EtcdSnapshots | undefined {
   const s = config.etcdSnapshots;
   if (!s) return undefined;
   const where = {

@@ -1,5 +1,6 @@
-import type { Config, NodeConfig } from '../config/schema';
-import { inboundDescription, type InboundPort, inboundPorts } from '../config/ports';
+import type { ClusterConfig, NodeConfig } from '../config/cluster';
+import type { CloudflareConfig, FirewallConfig } from '../config/firewall';
+import { inboundDescription, type InboundPort, inboundPorts, type InboundPortsInput } from '../config/ports';
 import { clusterAddress } from './topology';
 
 /** One source of an allowance: an address or CIDR of one IP family, or that family's "anywhere". */
@@ -29,6 +30,13 @@ export interface Allowance extends InboundPort {
   readonly field: readonly string[];
 }
 
+/** The parts of the configuration the allowances come from: the ports, the nodes, who may connect. */
+export interface InboundInputs extends InboundPortsInput {
+  readonly cluster: ClusterConfig;
+  readonly firewall: FirewallConfig;
+  readonly cloudflare: CloudflareConfig;
+}
+
 /**
  * The allowances of a node whose peers are `peers`, in UFW's rule order: the cluster ports from
  * the peers (on the private network when one is attached), SSH and the API from the operators,
@@ -36,7 +44,7 @@ export interface Allowance extends InboundPort {
  * (interface-bound, no port) are UFW's own and go between the operators' and the web rules.
  */
 export function allowances(
-  config: Config,
+  config: InboundInputs,
   peers: readonly NodeConfig[],
 ): { cluster: Allowance[]; operators: Allowance[]; web: Allowance[] } {
   const { cluster, firewall, cloudflare } = config;

@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema';
+import type { K3sConfig } from '../config/k3s';
 
 /** Kernel modules kube-proxy's IPVS mode needs; it exits with an error when they are missing. */
 export const IPVS_MODULES = ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', 'nf_conntrack'] as const;
@@ -17,7 +17,7 @@ export interface KubeProxyPlan {
  * Each `k3s.kubeProxyMode`, resolved in this one table that the node's files, runcmd and the
  * K3s config all read.
  */
-export const KUBE_PROXY_MODES: Readonly<Record<Config['k3s']['kubeProxyMode'], KubeProxyPlan>> = {
+export const KUBE_PROXY_MODES: Readonly<Record<K3sConfig['kubeProxyMode'], KubeProxyPlan>> = {
   ipvs: {
     // modules-load.d is read by systemd-modules-load at boot, before K3s (k3s.service is
     // ordered after it). On the first boot cloud-init writes the file after that ran, so
@@ -30,5 +30,4 @@ export const KUBE_PROXY_MODES: Readonly<Record<Config['k3s']['kubeProxyMode'], K
   iptables: { modules: [], runcmd: [], k3sConfig: {} },
 };
 
-export const kubeProxy = (k3s: Pick<Config['k3s'], 'kubeProxyMode'>): KubeProxyPlan =>
-  KUBE_PROXY_MODES[k3s.kubeProxyMode];
+export const kubeProxy = (k3s: Pick<K3sConfig, 'kubeProxyMode'>): KubeProxyPlan => KUBE_PROXY_MODES[k3s.kubeProxyMode];

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import type { NodeConfig } from '../config/schema';
+import type { NodeConfig } from '../config/cluster';
 import { recordFileName } from './node-record';
 
 /**

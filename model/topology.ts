@@ -1,4 +1,4 @@
-import type { Config, NodeConfig } from '../config/schema';
+import type { ClusterConfig, NodeConfig } from '../config/cluster';
 
 /** The address other nodes reach this node on: private when a private network is attached. */
 export function clusterAddress(node: NodeConfig): string {
@@ -10,13 +10,17 @@ export function clusterAddress(node: NodeConfig): string {
  * listed node, unless the cluster is already established, when every node (a rebuilt first
  * node too) joins another listed node instead of starting a second cluster.
  */
-export function joinTarget(cluster: Config['cluster'], node: NodeConfig): NodeConfig | undefined {
+export function joinTarget(cluster: ClusterConfig, node: NodeConfig): NodeConfig | undefined {
   const [first, second] = cluster.nodes as [NodeConfig, NodeConfig | undefined];
   if (node !== first) return first;
   return cluster.established ? second : undefined;
 }
 
 /** The other nodes of the cluster: the only sources the cluster ports are open to. */
-export function peersOf(cluster: Config['cluster'], node: NodeConfig): NodeConfig[] {
+export function peersOf(cluster: ClusterConfig, node: NodeConfig): NodeConfig[] {
   return cluster.nodes.filter((n) => n !== node);
 }
+
+/** A node's role: `first` starts the cluster (cluster-init), a `join` server joins another. */
+export const roleOf = (cluster: ClusterConfig, node: NodeConfig): 'first' | 'join' =>
+  joinTarget(cluster, node) ? 'join' : 'first';

@@ -1,5 +1,7 @@
 import { stringify } from 'yaml';
-import type { Config, NodeConfig } from '../config/schema';
+import type { ClusterConfig, NodeConfig } from '../config/cluster';
+import type { EtcdSnapshotsConfig } from '../config/etcd-snapshots';
+import type { K3sConfig } from '../config/k3s';
 import { etcdSnapshots } from '../model/etcd-backup';
 import { kubeProxy } from '../model/kube-proxy';
 import { PATHS } from '../model/paths';
@@ -7,11 +9,18 @@ import { K3S_PORTS } from '../config/ports';
 import { clusterAddress, joinTarget } from '../model/topology';
 import { rootFile, type WriteFile } from './write-file';
 
+/** The parts of the configuration a server's K3s config is made of. */
+export interface K3sConfigInputs {
+  readonly cluster: ClusterConfig;
+  readonly k3s: K3sConfig;
+  readonly etcdSnapshots?: EtcdSnapshotsConfig;
+}
+
 /**
  * `/etc/rancher/k3s/config.yaml`: the K3s server flags as data (keys are the CLI flag names).
  * The first node starts the embedded etcd cluster; the others join it through its API.
  */
-export function k3sConfig(config: Config, node: NodeConfig): Record<string, unknown> {
+export function k3sConfig(config: K3sConfigInputs, node: NodeConfig): Record<string, unknown> {
   const { cluster, k3s } = config;
   const target = joinTarget(cluster, node);
   const address = clusterAddress(node);
@@ -44,7 +53,7 @@ export function k3sConfig(config: Config, node: NodeConfig): Record<string, unkn
 }
 
 /** The config file, mode 0600: it names the token file and the cluster layout. */
-export function k3sConfigFile(config: Config, node: NodeConfig): WriteFile {
+export function k3sConfigFile(config: K3sConfigInputs, node: NodeConfig): WriteFile {
   // YAML 1.1, as K3s's go-yaml reads it: a node named `yes` or `2001-12-14` stays a string.
   return rootFile(PATHS.k3sConfig, stringify(k3sConfig(config, node), { version: '1.1' }), '0600');
 }

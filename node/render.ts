@@ -4,13 +4,15 @@ import { UserInputError } from '../lib/errors';
 import { rereadCloudInit } from '../lib/reread';
 import { kubeProxy } from '../model/kube-proxy';
 import { nodeFileName, OUTPUT } from '../model/layout';
+import { type NodeRecord, TOKEN_MARKER } from '../model/node-record';
 import { PATHS } from '../model/paths';
-import { joinTarget } from '../model/topology';
+import { roleOf } from '../model/topology';
 import { flannelConfFile, flannelNetConf } from './flannel';
 import { k3sConfig, k3sConfigFile, k3sTokenFile } from './k3s-config';
 import { k3sInstallFiles } from './k3s-install';
 import { kernelModuleFiles } from './kernel-modules';
 import { metadataGuardFiles } from './metadata-guard';
+import { recordOf } from './record';
 import { runcmd } from './runcmd';
 import { unprivilegedPortsSysctl } from './sysctl';
 import { ufwFiles } from './ufw';
@@ -36,7 +38,7 @@ export class UserDataTooLargeError extends UserInputError {}
 /** Renders the user-data of every server node. Throws before returning anything over Hetzner's limit. */
 export function renderNodes(config: Config, opts: { token: string }): RenderedNode[] {
   return config.cluster.nodes.map((node) => {
-    const role = joinTarget(config.cluster, node) ? 'join' : 'first';
+    const role = roleOf(config.cluster, node);
     const fileName = nodeFileName(node);
     const writeFiles = nodeFiles(config, node, opts.token);
     const commands = runcmd(kubeProxy(config.k3s));
@@ -80,4 +82,32 @@ export function nodeFiles(config: Config, node: NodeConfig, token: string) {
     k3sConfigFile(config, node),
     ...k3sInstallFiles(config.k3s),
   ];
+}
+
+/**
+ * Each node's record (model/node-record.ts): built from the very functions its user-data is
+ * built from, with TOKEN_MARKER as the token, so a record differs from its user-data only
+ * where the token stands. Needs no token: the plan and a synth without one make it too. Given
+ * the nodes a synth rendered, it takes their files, the token file's content replaced by the
+ * marker, instead of rendering them a second time.
+ */
+export function renderRecords(config: Config, rendered?: readonly RenderedNode[]): NodeRecord[] {
+  const commands = runcmd(kubeProxy(config.k3s));
+  return config.cluster.nodes.map((node, i) => {
+    const files = rendered
+      ? rendered[i]!.files.map((f) => (f.path === PATHS.k3sToken ? k3sTokenFile(TOKEN_MARKER) : f))
+      : nodeFiles(config, node, TOKEN_MARKER);
+    return recordOf({
+      node: node.name,
+      role: roleOf(config.cluster, node),
+      files: files.map((f) => ({
+        path: f.path,
+        owner: f.owner ?? 'root:root',
+        permissions: f.permissions,
+        content: f.content,
+      })),
+      runcmd: commands,
+      'k3s-config': k3sConfig(config, node),
+    });
+  });
 }

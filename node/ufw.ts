@@ -1,6 +1,6 @@
-import type { Config, NodeConfig } from '../config/schema';
+import type { NodeConfig } from '../config/cluster';
 import { PATHS } from '../model/paths';
-import { type Allowance, allowances } from '../model/inbound';
+import { type Allowance, allowances, type InboundInputs } from '../model/inbound';
 import { overlay, POD_BRIDGE } from '../model/overlays';
 import { plainWord, renderTemplate } from './template';
 import { peersOf } from '../model/topology';
@@ -33,7 +33,7 @@ export function ufwRulesOf(a: Allowance, family: 4 | 6): UfwRule[] {
  * ports follow `firewall.web`. Everything else is dropped by the default policy. The public
  * rules are the allowances the Cloud Firewall is rendered from too (`model/inbound.ts`).
  */
-export function ufwRules(config: Config, node: NodeConfig): { v4: UfwRule[]; v6: UfwRule[] } {
+export function ufwRules(config: InboundInputs, node: NodeConfig): { v4: UfwRule[]; v6: UfwRule[] } {
   const { cluster } = config;
   const { cluster: fromPeers, operators, web } = allowances(config, peersOf(cluster, node));
   const tunnel = overlay(cluster);
@@ -82,7 +82,7 @@ export function ufwRuleText(rule: UfwRule, family: 4 | 6): { tuple: string; line
 }
 
 /** user.rules, user6.rules, ufw.conf and /etc/default/ufw: UFW configured as data, enabled at boot. */
-export function ufwFiles(config: Config, node: NodeConfig): WriteFile[] {
+export function ufwFiles(config: InboundInputs, node: NodeConfig): WriteFile[] {
   const { v4, v6 } = ufwRules(config, node);
   const rulesFile = (rules: UfwRule[], family: 4 | 6) =>
     renderTemplate('user.rules', { chain: CHAIN_PREFIX[family], rules: rules.map((r) => ufwRuleText(r, family)) });

@@ -1,14 +1,5 @@
-import type { Config, NodeConfig } from '../config/schema';
+import type { ClusterConfig, NodeConfig } from '../config/cluster';
 import { NODE_FILE_LABEL } from '../model/node-record';
-
-/** The hcloud commands that give the cluster its Cloud Firewall, in order. */
-export function firewallCommands(config: Config, rulesFile: string): string[][] {
-  const name = config.cluster.hetzner.firewall;
-  return [
-    ['hcloud', 'firewall', 'create', '--name', name],
-    ['hcloud', 'firewall', 'replace-rules', name, '--rules-file', rulesFile],
-  ];
-}
 
 /**
  * The hcloud commands that build one node with its own address, in order: show the Primary IP
@@ -20,10 +11,13 @@ export function firewallCommands(config: Config, rulesFile: string): string[][] 
  * `server create` starts the server at once otherwise (`--start-after-create` defaults to true).
  * The server is labelled with the fingerprint of its node file's record, so the plan can tell
  * which file it was built from without reading the token.
+ *
+ * The one builder of these lines: the CLI makes them for the summary and hands them to the
+ * runbooks (`RunbookContext.build`), which print them and never build them again.
  */
-export function nodeCommands(config: Config, node: NodeConfig, file: string, fingerprint: string): string[][] {
-  const { serverType, image, location, firewall, network } = config.cluster.hetzner;
-  const privateIp = config.cluster.privateNetwork ? node.privateIPv4 : undefined;
+export function nodeCommands(cluster: ClusterConfig, node: NodeConfig, file: string, fingerprint: string): string[][] {
+  const { serverType, image, location, firewall, network } = cluster.hetzner;
+  const privateIp = cluster.privateNetwork ? node.privateIPv4 : undefined;
   const create = [
     'hcloud',
     'server',
@@ -55,4 +49,19 @@ export function nodeCommands(config: Config, node: NodeConfig, file: string, fin
         ]
       : [create]),
   ];
+}
+
+/**
+ * Each node's build lines (`nodeCommands`) for its file `nodeFile(node)`, the server labelled
+ * with the fingerprint of the node's record, or with `label` when given: what the CLI hands
+ * the summary and the runbooks (`BuildCommands`, operator/runbooks/context.ts).
+ */
+export function buildCommands(
+  cluster: ClusterConfig,
+  nodeFile: (node: NodeConfig) => string,
+  records: readonly { readonly name: string; readonly fingerprint: string }[],
+) {
+  const fingerprints = new Map(records.map((r) => [r.name, r.fingerprint]));
+  return (node: NodeConfig, label = fingerprints.get(node.name)!): string[][] =>
+    nodeCommands(cluster, node, nodeFile(node), label);
 }

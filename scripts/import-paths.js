@@ -20,16 +20,17 @@
 //   files on the way from there back to its definition. The count is the size of that union.
 //
 // Usage:
-//   node scripts/import-paths.js [--root DIR] [--list]
+//   node scripts/import-paths.js [--root DIR] [--list] [--max N]
 //     the issue's two paths, with the file names of the layout found under DIR (default: this
 //     checkout): the current one (config/ → model/ → node/ ∥ operator/ → cli/), or the one before
 //     it (bootstrap/, runbooks/, main.ts: commit d203c17), recognized by its bootstrap/ directory.
-//   node scripts/import-paths.js [--root DIR] [--entry main.ts] --from FILE --to FILE [--to FILE …] [--list]
+//   node scripts/import-paths.js [--root DIR] [--entry main.ts] --from FILE --to FILE [--to FILE …] [--list] [--max N]
 //     one value: defined in --from, written by each --to.
+// --max N exits 2 when a path passes through more than N files (the test suite gives 10).
 // --list prints the files of each path and why each counts (↓ T: on a path from the entry to
 // target T; ↑ T: on a path from T back to the definition), so one can see which make it long.
-// Exit code 1 when a file named does not exist, the entry does not reach a target, or a target
-// does not reach the definition.
+// Exit code 2 when a path is over --max; 1 when a file named does not exist, the entry does not
+// reach a target, or a target does not reach the definition.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -164,17 +165,26 @@ function pathFiles(graph, entry, from, to) {
 }
 
 function parseArgs(argv) {
-  const args = { root: path.resolve(__dirname, '..'), entry: 'main.ts', from: undefined, to: [], list: false };
+  const args = {
+    root: path.resolve(__dirname, '..'),
+    entry: 'main.ts',
+    from: undefined,
+    to: [],
+    list: false,
+    max: Infinity,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--list') args.list = true;
     else if (arg === '--root') args.root = path.resolve(argv[++i]);
     else if (arg === '--entry') args.entry = argv[++i];
+    else if (arg === '--max') args.max = Number(argv[++i]);
     else if (arg === '--from') args.from = argv[++i];
     else if (arg === '--to') args.to.push(argv[++i]);
     else throw new Error(`unknown argument ${arg}; see the header of scripts/import-paths.js`);
   }
   if ((args.from === undefined) !== (args.to.length === 0)) throw new Error('give --from and --to together');
+  if (!(args.max >= 0)) throw new Error('--max takes a number of files');
   return args;
 }
 
@@ -194,6 +204,10 @@ function main() {
     console.log(`${files.size} files: ${p.name} (defined in ${p.from}; from ${args.entry})`);
     const width = Math.max(...[...files.keys()].map((f) => f.length));
     if (args.list) for (const [f, why] of files) console.log(`  ${f.padEnd(width)}  ${why.join(', ')}`);
+    if (files.size > args.max) {
+      console.error(`import-paths: ${p.name}: ${files.size} files, over --max ${args.max}; --list shows which`);
+      process.exitCode = 2;
+    }
   }
 }
 

@@ -239,7 +239,7 @@ describe('the order of a node’s commands, without the CLI', () => {
       raw.cluster.nodes.forEach((n, i) => (n.privateIPv4 = `10.0.0.${i + 2}`));
     });
     const node = c.cluster.nodes[1]!;
-    const cmds = nodeCommands(c, node, 'node.user-data', 'f'.repeat(40));
+    const cmds = nodeCommands(c.cluster, node, 'node.user-data', 'f'.repeat(40));
     expect(cmds.map(head)).toEqual([
       'hcloud primary-ip describe',
       'hcloud server create',
@@ -253,7 +253,7 @@ describe('the order of a node’s commands, without the CLI', () => {
 
   test('without one, server create starts the server as it always did', () => {
     const c = production();
-    const cmds = nodeCommands(c, c.cluster.nodes[0]!, 'node.user-data', 'f'.repeat(40));
+    const cmds = nodeCommands(c.cluster, c.cluster.nodes[0]!, 'node.user-data', 'f'.repeat(40));
     expect(cmds.map(head)).toEqual(['hcloud primary-ip describe', 'hcloud server create']);
     expect(cmds.flat().some((w) => w.startsWith('--start-after-create'))).toBe(false);
   });

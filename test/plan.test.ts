@@ -13,7 +13,7 @@ import { hcloudFirewallRules } from '../model/cloud-firewall';
 import { CRITICAL_CONTROL_ARGS } from '../model/k3s-critical';
 import { layout } from '../model/layout';
 import { NODE_FILE_LABEL, type NodeRecord } from '../model/node-record';
-import { renderRecords } from '../node/record';
+import { renderRecords } from '../node/render';
 import { makePlan, planExitCode } from '../operator/plan/plan';
 import { BLOB, cliReadyBeforeAll } from './cli';
 import { HcloudStandin } from './hcloud/standin';

@@ -8,8 +8,7 @@ import { CREDENTIAL_ENV, CREDENTIAL_KEYS, etcdSnapshots } from '../model/etcd-ba
 import { layout } from '../model/layout';
 import { PATHS } from '../model/paths';
 import { k3sConfig } from '../node/k3s-config';
-import { renderRecords } from '../node/record';
-import { renderNodes } from '../node/render';
+import { renderNodes, renderRecords } from '../node/render';
 import { runbook, runbookLines } from '../operator/runbooks';
 import { createSecretCommand, lifecycleCommand, SECRET_TYPE } from '../operator/runbooks/etcd-secret';
 import { runbookRequest, type RunbookName } from '../operator/runbooks/names';
@@ -20,7 +19,7 @@ import { hcloudFirewallRules } from '../model/cloud-firewall';
 import { makePlan } from '../operator/plan/plan';
 import { rolloutRunbook } from '../operator/runbooks/rollout';
 import { matchingLive } from './live-state';
-import { commandsOf, testContext } from './runbook-commands';
+import { commandsOf, testContext, testDerived } from './runbook-commands';
 import { kubectlPath } from './layer';
 import { K3S_SERVER_FLAGS, k3sArgvProblems, k3sConfigProblems } from './k3s-flags';
 import { cleanEnv, explain, mustRun, run as runArgv } from './process';
@@ -353,7 +352,7 @@ describe('the rebuild runbook', () => {
     (_name, c, i) => {
       const node = c.cluster.nodes[i]!;
       const dir = path.join('dist', 'cloud-init');
-      const summary = synthSummary(c, layout('dist'), renderRecords(c), {
+      const summary = synthSummary(c, layout('dist'), testDerived(c), {
         written: renderNodes(c, { token: TEST_TOKEN }),
         token: { token: TEST_TOKEN, source: 'K3S_TOKEN', form: 'plain' },
       });

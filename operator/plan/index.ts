@@ -1,5 +1,5 @@
 import type { Config } from '../../config/schema';
-import { hcloudFirewallRules } from '../../model/cloud-firewall';
+import type { HcloudFirewallRule } from '../../model/firewall-rule';
 import type { Layout } from '../../model/layout';
 import type { NodeRecord } from '../../model/node-record';
 import { tokenAtHand } from '../../model/token';
@@ -7,10 +7,16 @@ import { readLive } from './live';
 import { makePlan, type Plan } from './plan';
 
 /**
- * The plan of this synth against what runs at Hetzner: reads the live state with hcloud (read
- * only), the previous records from `out` and git, and changes nothing.
+ * The plan of this synth (its records and Cloud Firewall rules) against what runs at Hetzner:
+ * reads the live state with hcloud (read only), the previous records from `out` and git, and
+ * changes nothing.
  */
-export function planFor(config: Config, records: readonly NodeRecord[], out: Layout, env: NodeJS.ProcessEnv): Plan {
+export function planFor(
+  config: Config,
+  desired: { readonly records: readonly NodeRecord[]; readonly rules: readonly HcloudFirewallRule[] },
+  out: Layout,
+  env: NodeJS.ProcessEnv,
+): Plan {
   const live = readLive(config.cluster.hetzner.firewall, env);
-  return makePlan({ config, records, rules: hcloudFirewallRules(config), live, out, tokenAtHand: tokenAtHand(env) });
+  return makePlan({ config, ...desired, live, out, tokenAtHand: tokenAtHand(env) });
 }

@@ -1,5 +1,5 @@
 import type { Config, NodeConfig } from '../../config/schema';
-import type { HcloudFirewallRule } from '../../model/cloud-firewall';
+import type { HcloudFirewallRule } from '../../model/firewall-rule';
 import type { Layout } from '../../model/layout';
 import { NODE_FILE_LABEL, type NodeRecord } from '../../model/node-record';
 import { findRecord } from './history';

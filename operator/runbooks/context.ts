@@ -1,10 +1,13 @@
-import { configFileFrom } from '../../config/load';
-import { unreadableChar, visible } from '../../config/text';
-import { codePoint } from '../../lib/chars';
-import { UserInputError } from '../../lib/errors';
-import { outputDir } from '../../model/layout';
-import type { NodeRecord } from '../../model/node-record';
+import type { NodeConfig } from '../../config/cluster';
 import type { Command } from './runbook';
+
+/**
+ * The hcloud commands that build `node` on its own address from its file in the output
+ * directory, the server labelled with the fingerprint of that file's record, or with `label`
+ * when given: the lines the synth summary prints for the node. The CLI makes them with the one
+ * builder (operator/hcloud.ts); the summary and the runbooks print them as they are.
+ */
+export type BuildCommands = (node: NodeConfig, label?: string) => string[][];
 
 /**
  * What a printed runbook was printed for, so that every command it prints reproduces it: a
@@ -17,35 +20,8 @@ export interface RunbookContext {
   readonly configFile: string;
   /** Where synth writes: `CDK8S_OUTDIR`, else dist. */
   readonly outdir: string;
-  /** Each node's record fingerprint, by node name: the label its build lines give the server. */
-  readonly fingerprints: ReadonlyMap<string, string>;
-}
-
-/**
- * The context of a run, as the CLI resolves it. A path with a line break or another control
- * character is refused: printed in a runbook, the part after a line break would read as a
- * command line of its own (and a comment naming the path would end there). Any other
- * character is fine: every path is printed as one shell-quoted word (`shellWord`).
- */
-export function runbookContext(
-  configOption: string | undefined,
-  env: NodeJS.ProcessEnv,
-  records: readonly NodeRecord[],
-): RunbookContext {
-  const configFile = configFileFrom(configOption, env);
-  checkPrintable(configFile, configOption ? '--config' : 'HONEYDUE_CONFIG');
-  const outdir = outputDir(env);
-  checkPrintable(outdir, 'CDK8S_OUTDIR');
-  return { configFile, outdir, fingerprints: new Map(records.map((r) => [r.name, r.fingerprint])) };
-}
-
-function checkPrintable(value: string, source: string): void {
-  const bad = unreadableChar(value);
-  if (!bad) return;
-  throw new UserInputError(
-    `${source} "${visible(value)}" holds ${codePoint(bad.char)} at character ${bad.index + 1}: ` +
-      'a runbook prints this path in its commands, where a line break would start a command of its own; use a path without control characters or line separators',
-  );
+  /** Each node's build lines, for its file in `outdir`. */
+  readonly build: BuildCommands;
 }
 
 /**

@@ -25,7 +25,7 @@ export function runbook(config: Config, req: RunbookRequest, ctx: RunbookContext
       `--runbook ${req.name}: etcdSnapshots is not set in the config; add the block (endpoint, region, bucket, folder) to back up etcd to S3`,
     );
   if (req.name === 'adopt-snapshots') return adoptSnapshotsRunbook(config, s);
-  return req.name === 'restore' ? restoreRunbook(config, s, ctx) : etcdSecretRunbook(s);
+  return req.name === 'restore' ? restoreRunbook(config.cluster, s, ctx) : etcdSecretRunbook(s);
 }
 
 /** The runbook's lines, for the CLI. */

@@ -1,5 +1,5 @@
 import { K3S_PORTS } from '../../config/ports';
-import type { NodeConfig } from '../../config/schema';
+import type { NodeConfig } from '../../config/cluster';
 import { PATHS } from '../../model/paths';
 import type { Command } from './runbook';
 

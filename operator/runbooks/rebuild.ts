@@ -1,9 +1,8 @@
 import type { Config, NodeConfig } from '../../config/schema';
 import { UserInputError } from '../../lib/errors';
-import { layout, nodeFileName } from '../../model/layout';
+import { nodeFileName } from '../../model/layout';
 import { SERVER_TOKEN_PATH, TOKEN_FILE } from '../../model/token';
 import { joinTarget, peersOf } from '../../model/topology';
-import { nodeCommands } from '../hcloud';
 import { rebuildSynthCommand, type RunbookContext } from './context';
 import { DB_INFO, nodeLabel } from './node';
 import type { Runbook } from './runbook';
@@ -42,8 +41,8 @@ export function refuseUnlessEstablished(config: Config, node: NodeConfig, flag: 
  * Replacing one server of the running cluster by a freshly built one of the same name and
  * address. The order is the point: the old server leaves the cluster (its pods, its Node,
  * its etcd member) before the new one joins, and no second server is ever down. The build
- * commands are `nodeCommands`, the lines the synth summary prints for the node, for its file
- * in `out` (where `npm run synth` writes it).
+ * commands are `ctx.build`'s, the lines the synth summary prints for the node, for its file
+ * in the output directory (where `npm run synth` writes it).
  */
 export function rebuildRunbook(config: Config, node: NodeConfig, ctx: RunbookContext): Runbook {
   const { cluster } = config;
@@ -51,7 +50,6 @@ export function rebuildRunbook(config: Config, node: NodeConfig, ctx: RunbookCon
   const [peer] = peersOf(cluster, node) as [NodeConfig];
   const target = joinTarget(cluster, node)!;
   const n = node.name;
-  const file = layout(ctx.outdir).nodeFile(node);
   const members = cluster.nodes.length;
   return {
     title: `Rebuild ${nodeLabel(node)}`,
@@ -120,7 +118,7 @@ export function rebuildRunbook(config: Config, node: NodeConfig, ctx: RunbookCon
             note: `must show IP: ${node.publicIPv4} and Auto delete: no before the delete`,
           },
           { argv: ['hcloud', 'server', 'delete', n] },
-          ...nodeCommands(config, node, file, ctx.fingerprints.get(node.name)!).map((argv) => ({ argv })),
+          ...ctx.build(node).map((argv) => ({ argv })),
         ],
         check: `the new server has ${node.publicIPv4}: the other servers' firewall rules and their server: URLs name it, and with auto-delete on the delete would have released it. cloud-init status --long on it says done; its file joins ${nodeLabel(target)}, not a new cluster.`,
         why: 'a fresh disk and the current file: the same token, the same config, and cluster.established keeps a rebuilt first node from starting a second cluster.',

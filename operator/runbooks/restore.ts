@@ -1,8 +1,6 @@
-import type { Config, NodeConfig } from '../../config/schema';
+import type { ClusterConfig, NodeConfig } from '../../config/cluster';
 import { CREDENTIAL_ENV, type EtcdSnapshots } from '../../model/etcd-backup';
-import { layout } from '../../model/layout';
 import { PATHS } from '../../model/paths';
-import { nodeCommands } from '../hcloud';
 import type { RunbookContext } from './context';
 import { DATA_DIR, DB_INFO, nodeLabel, systemctl } from './node';
 import type { Command, Runbook, Step } from './runbook';
@@ -80,16 +78,15 @@ export function clusterResetCommand(s: EtcdSnapshots): Command {
  * would join the first server's new, empty cluster, and after the restore it could not rejoin
  * with that cluster's data on its disk.
  */
-export function restoreRunbook(config: Config, s: EtcdSnapshots, ctx: RunbookContext): Runbook {
-  const [first, ...others] = config.cluster.nodes as [NodeConfig, ...NodeConfig[]];
-  const all = config.cluster.nodes.map(nodeLabel).join(', ');
+export function restoreRunbook(cluster: ClusterConfig, s: EtcdSnapshots, ctx: RunbookContext): Runbook {
+  const [first, ...others] = cluster.nodes as [NodeConfig, ...NodeConfig[]];
+  const all = cluster.nodes.map(nodeLabel).join(', ');
   const gone = (n: NodeConfig) =>
     `A server that still exists at Hetzner under the name ${n.name}: hcloud server delete ${n.name} first (its Primary IP stays, auto-delete off).`;
   // The first server is built from a file rendered with cluster.established: false, which no
   // committed record describes: its label says so, and the plan lists it for a rebuild to its
   // established file once the cluster is whole again.
-  const buildLines = (n: NodeConfig, label = ctx.fingerprints.get(n.name)!) =>
-    nodeCommands(config, n, layout(ctx.outdir).nodeFile(n), label).map((argv): Command => ({ argv }));
+  const buildLines = (n: NodeConfig, label?: string) => ctx.build(n, label).map((argv): Command => ({ argv }));
   const steps: Step[] = [
     {
       on: `${nodeLabel(first)} (while the cluster still runs)`,

@@ -4,6 +4,7 @@ import { etcdSnapshots } from '../../model/etcd-backup';
 import { layout } from '../../model/layout';
 import type { LiveRule } from '../plan/live';
 import { type Plan, planExitCode } from '../plan/plan';
+import { firewallCommands } from '../hcloud-firewall';
 import { planCommand, type RunbookContext } from './context';
 import { DB_INFO, nodeLabel } from './node';
 import { rebuildRunbook } from './rebuild';
@@ -41,10 +42,7 @@ export function rolloutRunbook(config: Config, plan: Plan, ctx: RunbookContext):
     steps.push({
       on: 'your machine',
       title: `Create the Cloud Firewall ${fw.name} with its rules`,
-      commands: [
-        { argv: ['hcloud', 'firewall', 'create', '--name', fw.name] },
-        { argv: ['hcloud', 'firewall', 'replace-rules', fw.name, '--rules-file', out.firewallRulesFile] },
-      ],
+      commands: firewallCommands(fw.name, out.firewallRulesFile).map((argv) => ({ argv })),
       check: `hcloud firewall describe ${fw.name} lists the rules of ${out.firewallRulesFile}.`,
     });
   } else if (fw.added.length > 0) {
