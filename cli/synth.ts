@@ -60,7 +60,7 @@ export function prepare(
   if (runbook) {
     const records = tokenless();
     const plan = runbook.name === 'rollout' ? planFor(config, { records, rules }, out, env) : undefined;
-    return done(log, ...runbookLines(config, runbook, runbookContext(opts.config, env, buildFrom(records)), plan));
+    return done(log, ...runbookLines(config, runbook, runbookContext(opts.config, env, out, buildFrom(records)), plan));
   }
   if (opts.rebuild !== undefined) checkRebuildSynth(config, opts.rebuild, env);
 

@@ -17,7 +17,11 @@ export interface HcloudFirewallRule {
   readonly description: string;
 }
 
-/** The rules file, as `hcloud firewall replace-rules --rules-file` reads it. */
+/**
+ * The rules file, as `hcloud firewall replace-rules --rules-file` reads it. Written as given:
+ * the rules of a loaded config (`hcloudFirewallRules`) are within Hetzner's limits, because the
+ * config was checked against them when it was loaded (config/hetzner-limits.ts).
+ */
 export const firewallRulesText = (rules: readonly HcloudFirewallRule[]): string =>
   `${JSON.stringify(rules, null, 2)}\n`;
 

@@ -54,7 +54,7 @@ export function nodeCommands(cluster: ClusterConfig, node: NodeConfig, file: str
 /**
  * Each node's build lines (`nodeCommands`) for its file `nodeFile(node)`, the server labelled
  * with the fingerprint of the node's record, or with `label` when given: what the CLI hands
- * the summary and the runbooks (`BuildCommands`, operator/runbooks/context.ts).
+ * the summary and the runbooks (`BuildCommands`, ./build-lines.ts).
  */
 export function buildCommands(
   cluster: ClusterConfig,

@@ -6,7 +6,7 @@ import type { Layout } from '../model/layout';
 import { roleOf } from '../model/topology';
 import { describeToken, type ClusterToken } from '../model/token';
 import { firewallCommands } from './hcloud-firewall';
-import type { BuildCommands } from './runbooks/context';
+import type { BuildCommands } from './build-lines';
 import { shellLine } from './shell';
 
 /** The node files a synth wrote, or why it wrote none. */

@@ -37,6 +37,13 @@ function pathCounts(root: string): { counts: Record<string, number>; over: strin
   return { counts, over: r.status === 2 ? r.stderr : '' };
 }
 
+/** ESLint's verdict on `text` as if it were the file `file` of this tree. */
+const lint = (file: string, text: string) =>
+  run([path.join(ROOT, 'node_modules', '.bin', 'eslint'), '--stdin', '--stdin-filename', file], {
+    input: text,
+    cwd: ROOT,
+  });
+
 const IPV4 = "a node's public IPv4 → UFW user.rules, Cloud Firewall JSON, hcloud server create";
 const SNAPSHOTS = 'etcdSnapshots → K3s config.yaml, restore runbook';
 
@@ -61,10 +68,18 @@ describe('a value passes through few files (scripts/import-paths.js)', () => {
     ],
     [
       SNAPSHOTS,
-      'the model and the K3s config are typed with the whole Config, and the runbook context resolves the config file itself',
+      'the model modules the K3s config reads take the whole Config',
+      Object.fromEntries(
+        ['model/etcd-backup.ts', 'model/kube-proxy.ts', 'model/topology.ts'].map((f) => [
+          f,
+          (t: string) => `${t}\nexport type Whole = import('../config/schema').Config;\n`,
+        ]),
+      ),
+    ],
+    [
+      SNAPSHOTS,
+      'the runbook context resolves the config file itself, as the CLI does',
       {
-        'model/topology.ts': (t: string) => t.replace("from '../config/cluster'", "from '../config/schema'"),
-        'node/k3s-config.ts': (t: string) => `${t}\nexport type Whole = import('../config/schema').Config;\n`,
         'operator/runbooks/context.ts': (t: string) =>
           `${t}\nimport { configFileFrom } from '../../config/load';\nexport const again = configFileFrom;\n`,
       },
@@ -76,13 +91,21 @@ describe('a value passes through few files (scripts/import-paths.js)', () => {
   });
 });
 
-describe('the linter keeps what is derived once from being derived again (eslint.config.mjs)', () => {
-  const lint = (file: string, text: string) =>
-    run([path.join(ROOT, 'node_modules', '.bin', 'eslint'), '--stdin', '--stdin-filename', file], {
-      input: text,
-      cwd: ROOT,
-    });
+describe('the linter keeps each layer to the layers below it (eslint.config.mjs, LAYERS)', () => {
+  test.each([
+    ['config/load.ts', "import { PATHS } from '../model/paths';\nexport const x = PATHS;\n"],
+    ['model/topology.ts', "import { ufwRules } from '../node/ufw';\nexport const x = ufwRules;\n"],
+    ['node/ufw.ts', "import { shellWord } from '../operator/shell';\nexport const x = shellWord;\n"],
+    ['operator/summary.ts', "import { ufwRules } from '../node/ufw';\nexport const x = ufwRules;\n"],
+    ['charts/stack.ts', "import { renderNodes } from '../node/render';\nexport const x = renderNodes;\n"],
+  ])('%s may not import a layer beside or above it', (file, text) => {
+    const r = lint(file, text);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`${file.split('/')[0]}/ may import only`);
+  });
+});
 
+describe('the linter keeps what is derived once from being derived again (eslint.config.mjs)', () => {
   test.each([
     ['operator/summary.ts', "import { nodeCommands } from './hcloud';\nexport const x = nodeCommands;\n"],
     ['operator/runbooks/rebuild.ts', "import { nodeCommands } from '../hcloud';\nexport const x = nodeCommands;\n"],

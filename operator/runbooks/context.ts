@@ -1,13 +1,5 @@
-import type { NodeConfig } from '../../config/cluster';
+import type { BuildCommands } from '../build-lines';
 import type { Command } from './runbook';
-
-/**
- * The hcloud commands that build `node` on its own address from its file in the output
- * directory, the server labelled with the fingerprint of that file's record, or with `label`
- * when given: the lines the synth summary prints for the node. The CLI makes them with the one
- * builder (operator/hcloud.ts); the summary and the runbooks print them as they are.
- */
-export type BuildCommands = (node: NodeConfig, label?: string) => string[][];
 
 /**
  * What a printed runbook was printed for, so that every command it prints reproduces it: a
@@ -20,7 +12,7 @@ export interface RunbookContext {
   readonly configFile: string;
   /** Where synth writes: `CDK8S_OUTDIR`, else dist. */
   readonly outdir: string;
-  /** Each node's build lines, for its file in `outdir`. */
+  /** Each node's build lines, for its file in `outdir`: the lines the synth summary prints for it. */
   readonly build: BuildCommands;
 }
 
