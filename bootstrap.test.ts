@@ -14,7 +14,7 @@ import { fingerprintOf } from './model/node-record';
 import type { Config } from './config/schema';
 import { run } from './main';
 import { runbookLines } from './operator/runbooks';
-import { CRITICAL_CONTROL_FLAGS, k3sConfigProblems } from './test/k3s-flags';
+import { CRITICAL_CONTROL_FLAGS, INSTALL_SH_UNIT_LINES, k3sConfigProblems } from './test/k3s-flags';
 import { explain, run as runProgram } from './test/process';
 import {
   newCluster,
@@ -169,16 +169,7 @@ describe('what each node gets', () => {
     const unit = file(first, '/etc/systemd/system/k3s.service').content;
     for (const line of [
       'ExecStartPre=/usr/sbin/iptables -w -n -L ufw-user-input',
-      'Type=notify',
-      'KillMode=process',
-      'Delegate=yes',
-      'LimitNOFILE=1048576',
-      'TasksMax=infinity',
-      'TimeoutStartSec=0',
-      'Restart=always',
-      'ExecStartPre=-/sbin/modprobe br_netfilter',
-      'ExecStartPre=-/sbin/modprobe overlay',
-      'ExecStart=/usr/local/bin/k3s server',
+      ...INSTALL_SH_UNIT_LINES,
       'Requires=k3s-install.service metadata-guard.service',
       'WantedBy=multi-user.target',
     ])

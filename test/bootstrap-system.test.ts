@@ -12,6 +12,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
+import { INSTALL_SH_UNIT_LINES } from './k3s-flags';
 import { PATHS } from '../model/paths';
 import { renderNodes } from '../node/render';
 import type { Config } from '../config/schema';
@@ -237,20 +238,7 @@ describe('real cloud-init applies write_files in a throwaway overlay root', () =
     const node = rendered[0]!;
     const { root } = applied(node.name, node.content);
     const unit = root.read('/etc/systemd/system/k3s.service').split('\n');
-    for (const line of [
-      'Type=notify',
-      'KillMode=process',
-      'Delegate=yes',
-      'LimitNOFILE=1048576',
-      'TasksMax=infinity',
-      'TimeoutStartSec=0',
-      'Restart=always',
-      'ExecStartPre=-/sbin/modprobe br_netfilter',
-      'ExecStartPre=-/sbin/modprobe overlay',
-      'ExecStart=/usr/local/bin/k3s server',
-    ]) {
-      expect(unit).toContain(line);
-    }
+    for (const line of INSTALL_SH_UNIT_LINES) expect(unit).toContain(line);
     const installUnit = path.posix.basename(PATHS.k3sInstallUnit);
     const guardUnit = path.posix.basename(PATHS.metadataGuardUnit);
     expect(unit).toContain(`Requires=${installUnit} ${guardUnit}`);

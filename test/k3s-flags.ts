@@ -89,3 +89,21 @@ export function k3sArgvProblems(argv: readonly string[]): string[] {
 
 /** Flags every server must set alike: a joining server compares them and refuses to start on a difference. */
 export const CRITICAL_CONTROL_FLAGS: readonly string[] = fixture.criticalControlArgs.flags.map((f) => f.split(' ')[0]!);
+
+/**
+ * The lines of the `[Service]` and `ExecStart` that k3s's install.sh writes into k3s.service
+ * (get.k3s.io, `create_systemd_service_file`), which the node's unit keeps: what the rendered
+ * unit and the one cloud-init writes are both checked against.
+ */
+export const INSTALL_SH_UNIT_LINES = [
+  'Type=notify',
+  'KillMode=process',
+  'Delegate=yes',
+  'LimitNOFILE=1048576',
+  'TasksMax=infinity',
+  'TimeoutStartSec=0',
+  'Restart=always',
+  'ExecStartPre=-/sbin/modprobe br_netfilter',
+  'ExecStartPre=-/sbin/modprobe overlay',
+  'ExecStart=/usr/local/bin/k3s server',
+] as const;

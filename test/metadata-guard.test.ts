@@ -15,9 +15,9 @@ import { PATHS } from '../model/paths';
 import { renderNodes } from '../node/render';
 import { type Cleanup, onCleanup } from './cleanup';
 import { missingTools, systemTest } from './host';
-import { explain, mustRun, run, runAsync } from './process';
+import { explain, mustRun, run } from './process';
 import { production, TEST_TOKEN } from './support';
-import { Lab, LAB_PREFIX } from './system/lab';
+import { Lab, LAB_PREFIX, probe } from './system/lab';
 
 /** The stand-in metadata address: only ever inside this file's own namespaces. */
 const METADATA = production().cluster.hetzner.metadataAddress;
@@ -29,7 +29,6 @@ const DNAT_PORT = 8080;
 const POD = { node: '10.42.0.1', pod: '10.42.0.2', cidr: '10.42.0.0/24' };
 /** Traefik's UID (hostNetwork): a non-root process on the node. */
 const NONROOT = 65532;
-const PROBE_TIMEOUT_S = 2;
 
 /** The rendered metadata-guard.service of the first production node, from its user-data. */
 function renderedUnit(): string {
@@ -76,25 +75,8 @@ describe('metadata-guard.service with real iptables in network namespaces', () =
   const start = () => (runUnit('ExecStartPre'), runUnit('ExecStart'));
 
   /** Whether a TCP connection from `argvPrefix` to host:port gets the listener's banner back. */
-  async function reaches(
-    argvPrefix: string[],
-    host: string,
-    port: number,
-    banner: string,
-  ): Promise<'reached' | 'blocked'> {
-    const argv = [
-      ...argvPrefix,
-      'socat',
-      '-T',
-      `${PROBE_TIMEOUT_S}`,
-      '-t',
-      `${PROBE_TIMEOUT_S}`,
-      'STDIO',
-      `TCP:${host}:${port},connect-timeout=${PROBE_TIMEOUT_S}`,
-    ];
-    const r = await runAsync(argv, { input: '', timeoutMs: (PROBE_TIMEOUT_S + 5) * 1000 });
-    return r.stdout.trim() === banner ? 'reached' : 'blocked';
-  }
+  const reaches = (argvPrefix: string[], host: string, port: number, banner: string) =>
+    probe(argvPrefix, { proto: 'tcp', port }, host, banner);
 
   /** Who reaches the metadata service (and, as a control, the other server), at once. */
   async function reachability() {

@@ -28,6 +28,24 @@ const banner = (p: Port) => `${p.proto}-${p.port}`;
 /** Every probe is bounded. Long enough for a loaded CI machine on a local bridge; a drop costs this once per probe, and probes run in parallel. */
 const PROBE_TIMEOUT_S = 2;
 
+/**
+ * One bounded probe with socat, run after `prefix` (a namespace, a user): 'reached' when the
+ * listener's answer comes back, its banner over TCP or the echo of a datagram naming it over UDP.
+ */
+export async function probe(
+  prefix: readonly string[],
+  p: Port,
+  host: string,
+  answer: string,
+): Promise<'reached' | 'blocked'> {
+  const to = p.proto === 'tcp' ? `TCP:${host}:${p.port},connect-timeout=${PROBE_TIMEOUT_S}` : `UDP:${host}:${p.port}`;
+  const r = await runAsync([...prefix, 'socat', '-T', `${PROBE_TIMEOUT_S}`, '-t', `${PROBE_TIMEOUT_S}`, 'STDIO', to], {
+    input: p.proto === 'udp' ? `${answer}\n` : '',
+    timeoutMs: (PROBE_TIMEOUT_S + 5) * 1000,
+  });
+  return r.stdout.trim() === answer ? 'reached' : 'blocked';
+}
+
 /** A listener lives at most this long: a lab serves one test file. */
 const LISTENER_LIFETIME_MS = 30 * 60_000;
 
@@ -133,25 +151,7 @@ export class Lab {
   async reach(from: string, to: string, ports: readonly Port[]): Promise<Record<string, 'reached' | 'blocked'>> {
     const target = this.address(to);
     const results = await Promise.all(
-      ports.map(async (p) => {
-        const argv =
-          p.proto === 'tcp'
-            ? [
-                'socat',
-                '-T',
-                `${PROBE_TIMEOUT_S}`,
-                '-t',
-                `${PROBE_TIMEOUT_S}`,
-                'STDIO',
-                `TCP:${target}:${p.port},connect-timeout=${PROBE_TIMEOUT_S}`,
-              ]
-            : ['socat', '-T', `${PROBE_TIMEOUT_S}`, '-t', `${PROBE_TIMEOUT_S}`, 'STDIO', `UDP:${target}:${p.port}`];
-        const r = await runAsync(this.exec(from, argv), {
-          input: p.proto === 'udp' ? `${banner(p)}\n` : '',
-          timeoutMs: (PROBE_TIMEOUT_S + 5) * 1000,
-        });
-        return [portKey(p), r.stdout.trim() === banner(p) ? 'reached' : 'blocked'] as const;
-      }),
+      ports.map(async (p) => [portKey(p), await probe(this.exec(from, []), p, target, banner(p))] as const),
     );
     return Object.fromEntries(results);
   }
