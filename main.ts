@@ -16,7 +16,10 @@ export function main(
   env: NodeJS.ProcessEnv,
   log: (line: string) => void = console.log,
 ): number {
-  return complete(prepare(argv, env, log), log);
+  const p = prepare(argv, env, log);
+  // The plan reads Hetzner and the cluster concurrently: only `run` awaits it.
+  if (p instanceof Promise) throw new Error('main() is synchronous: --plan and --runbook rollout run through run()');
+  return complete(p, log);
 }
 
 /** `main` as the command line runs it: failures as exit codes, signals honoured (cli/run.ts). */

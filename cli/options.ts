@@ -23,7 +23,12 @@ const OPTIONS = [
   },
   {
     name: 'plan',
-    help: 'compare this synth with the servers at Hetzner (read with hcloud) and print what changes; writes nothing. Exit 0 no change, 2 changes, 1 refused or error',
+    help: 'compare this synth with the servers at Hetzner (read with hcloud) and the cluster (read with kubectl) and print what changes; writes nothing. Exit 0 no change, 2 changes, 1 refused or error',
+  },
+  {
+    name: 'kubeconfig',
+    arg: 'FILE',
+    help: 'the kubeconfig --plan and --runbook rollout read the cluster with (default: $KUBECONFIG, else ~/.kube/config)',
   },
   { name: 'help', help: 'print this help and exit' },
   { name: 'version', help: 'print the version and exit' },

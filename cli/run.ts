@@ -14,7 +14,7 @@ export interface Prepared {
  * A run up to its point of no return (cli/synth.ts `prepare`): an exit code when there is
  * nothing to replace, else the new output built beside the old one.
  */
-export type Prepare = () => number | Prepared;
+export type Prepare = () => number | Prepared | Promise<number>;
 
 /** Puts what a run prepared in place and prints its summary. Returns the exit code. */
 export function complete(p: number | Prepared, log: (line: string) => void): number {
@@ -44,7 +44,7 @@ export async function runGuarded(prepare: Prepare): Promise<number> {
     return () => process.off(signal, handler);
   });
   try {
-    const p = prepare();
+    const p = await prepare();
     if (typeof p === 'number') return p;
     // Two turns of the event loop: a signal that came during the build is delivered here.
     for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));

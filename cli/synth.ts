@@ -4,12 +4,14 @@ import { UsageError } from '../lib/errors';
 import { hcloudFirewallRules } from '../model/cloud-firewall';
 import { firewallRulesText } from '../model/firewall-rule';
 import { layout, outputDir } from '../model/layout';
-import { type ClusterToken, NoTokenError, resolveToken } from '../model/token';
+import { tokenHash } from '../model/k3s-args';
+import { type ClusterToken, NoTokenError, resolveToken, tokenAtHand } from '../model/token';
 import type { NodeRecord } from '../model/node-record';
 import { renderNodes, renderRecords } from '../node/render';
 import { buildCommands } from '../operator/hcloud';
 import { checkRebuildSynth, runbookLines } from '../operator/runbooks';
-import { planFor } from '../operator/plan';
+import { planFor, type PlanAccess } from '../operator/plan';
+import { kubeconfigOf } from '../operator/plan/cluster';
 import { planExitCode } from '../operator/plan/plan';
 import { planLines } from '../operator/plan/print';
 import { runbookRequest } from '../operator/runbooks/names';
@@ -32,7 +34,7 @@ export function prepare(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
   log: (line: string) => void,
-): number | Prepared {
+): number | Prepared | Promise<number> {
   const opts = parseOptions(argv);
   if (opts.help) return done(log, usage());
   if (opts.version) return done(log, `honeydue-infra ${version}`);
@@ -50,17 +52,30 @@ export function prepare(
   // Records without the token; a synth renders them again below from its own node files.
   const tokenless = (): NodeRecord[] => renderRecords(config);
   const buildFrom = (records: readonly NodeRecord[]) => buildCommands(config.cluster, out.nodeFile, records);
+  if (opts.kubeconfig !== undefined && !opts.plan && runbook?.name !== 'rollout')
+    throw new UsageError('--kubeconfig is for --plan and --runbook rollout, which read the cluster');
+  // The plan reads the cluster with the operator's kubeconfig, and checks the token at hand by its hash only.
+  const access = (): PlanAccess => ({
+    kubeconfig: kubeconfigOf(opts.kubeconfig, env),
+    token: tokenAtHand(env)
+      ? { hash: tokenHash(resolveToken(env, { established: config.cluster.established }).token) }
+      : undefined,
+  });
   if (opts.plan) {
     if (runbook || opts.rebuild !== undefined)
       throw new UsageError('--plan prints the plan and writes nothing; leave out --runbook and --rebuild');
-    const plan = planFor(config, { records: tokenless(), rules }, out, env);
-    for (const line of planLines(plan, out)) log(line);
-    return planExitCode(plan);
+    return planFor(config, { records: tokenless(), rules }, out, env, access()).then((plan) => {
+      for (const line of planLines(plan, out)) log(line);
+      return planExitCode(plan);
+    });
   }
   if (runbook) {
     const records = tokenless();
-    const plan = runbook.name === 'rollout' ? planFor(config, { records, rules }, out, env) : undefined;
-    return done(log, ...runbookLines(config, runbook, runbookContext(opts.config, env, out, buildFrom(records)), plan));
+    const ctx = runbookContext(opts.config, env, out, buildFrom(records));
+    if (runbook.name !== 'rollout') return done(log, ...runbookLines(config, runbook, ctx, undefined));
+    return planFor(config, { records, rules }, out, env, access()).then((plan) =>
+      done(log, ...runbookLines(config, runbook, ctx, plan)),
+    );
   }
   if (opts.rebuild !== undefined) checkRebuildSynth(config, opts.rebuild, env);
 

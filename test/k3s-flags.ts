@@ -16,7 +16,7 @@ interface FlagFacts {
   readonly server: boolean;
 }
 
-const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'k3s', 'k3s-flags.json'), 'utf8')) as {
+const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'vendor', 'k3s', 'k3s-flags.json'), 'utf8')) as {
   flags: Record<string, FlagFacts>;
   criticalControlArgs: { flags: string[] };
 };

@@ -1,6 +1,10 @@
 import type { Config, NodeConfig } from '../config/schema';
 import { hcloudFirewallRules } from '../model/cloud-firewall';
+import type { NodeRecord } from '../model/node-record';
+import { type ClusterRead, clusterOf } from '../operator/plan/cluster';
 import type { LiveState } from '../operator/plan/live';
+import { readRecord } from '../operator/plan/record-diff';
+import { type K3sServer, k3sNode, snapshotFile } from './kube/k3s-node';
 
 /**
  * The live state of a cluster as the plan reads it, for tests that need no hcloud: every
@@ -24,3 +28,35 @@ export function matchingLive(
     primaryIps: nodes.map((n) => ({ name: n.primaryIp, ip: n.publicIPv4, assigned: true, autoDelete: false })),
   };
 }
+
+/**
+ * The cluster as kubectl would read it when every configured server runs the K3s config its
+ * record renders (as K3s records it on the Node), Ready and an etcd voter, with an off-node
+ * snapshot of each taken with `token` a minute ago, and no upgrade running.
+ */
+export function matchingCluster(
+  config: Config,
+  records: readonly NodeRecord[],
+  token: string,
+  server: (node: NodeConfig, i: number) => Partial<K3sServer> = () => ({}),
+): ClusterRead {
+  const now = new Date();
+  const nodes = config.cluster.nodes.map((n, i) =>
+    k3sNode({
+      name: n.name,
+      ip: n.publicIPv4,
+      configFiles: [k3sConfigOf(records.find((r) => r.name === n.name)!)],
+      ...server(n, i),
+    }),
+  );
+  const snapshots = config.cluster.nodes.map((n) =>
+    snapshotFile({ node: n.name, s3: true, created: new Date(now.getTime() - 60_000), token }),
+  );
+  return clusterOf(
+    { nodes: { items: nodes }, snapshots: { items: snapshots }, jobs: { items: [] }, plans: { items: [] } },
+    now,
+  );
+}
+
+/** The config.yaml a record renders. */
+export const k3sConfigOf = (r: NodeRecord): Record<string, unknown> => readRecord(r.text)['k3s-config'];

@@ -7,121 +7,25 @@
 import fc from 'fast-check';
 import * as fs from 'fs';
 import * as path from 'path';
-import { loadConfig } from '../config/load';
-import type { Config, RawConfig } from '../config/schema';
+import type { RawConfig } from '../config/schema';
 import { hcloudFirewallRules } from '../model/cloud-firewall';
 import { CRITICAL_CONTROL_ARGS } from '../model/k3s-critical';
 import { layout } from '../model/layout';
-import { NODE_FILE_LABEL, type NodeRecord } from '../model/node-record';
+import { NODE_FILE_LABEL } from '../model/node-record';
 import { renderRecords } from '../node/render';
 import { makePlan, planExitCode } from '../operator/plan/plan';
-import { BLOB, cliReadyBeforeAll } from './cli';
-import { HcloudStandin } from './hcloud/standin';
-import { matchingLive } from './live-state';
+import { tokenHash } from '../model/k3s-args';
+import { cliReadyBeforeAll } from './cli';
+import { matchingCluster, matchingLive } from './live-state';
 import { missingTools, systemTest } from './host';
-import { cleanEnv, runAsync } from './process';
-import { FC_SEED, synthToDir, tempDir, variant, variantFile } from './support';
+import { also, base, builtFrom, CLUSTER_TOKEN, cli, plan, readOnly, type World, world } from './plan-world';
+import { FC_SEED, tempDir, variant } from './support';
 
-const withHcloud = systemTest(missingTools(['hcloud'], false));
+const withHcloud = systemTest(missingTools(['hcloud', 'unzip'], false));
 cliReadyBeforeAll();
 
-/** The cluster of these tests: the production config on TEST-NET addresses, with an operator network. */
-const base = (raw: RawConfig) => {
-  raw.cluster.nodes = raw.cluster.nodes.map((n, i) => ({ ...n, publicIPv4: `192.0.2.${11 + i}` }));
-  raw.firewall = { ...raw.firewall, operatorCidrs: ['198.51.100.0/24'] };
-};
-const also = (change: (raw: RawConfig) => void) => (raw: RawConfig) => (base(raw), change(raw));
 const withSsh = also((r) => (r.firewall = { ...r.firewall, operatorCidrs: ['198.51.100.0/24', '203.0.113.0/24'] }));
 const wireguard = also((r) => (r.cluster.flannelBackend = 'wireguard-native'));
-
-/** A planted Hetzner API token and cluster token: neither may appear in any output. */
-const API_TOKEN = 'hcloud-planted-api-token-ZZ9PluralZAlpha0123456789abcdefABCDEF';
-const CLUSTER_TOKEN = 'planted-cluster-token-Q7w9Xz3Lk2Vb8Nm4Rt6Yp1Hj5Gf0Dc3Sa';
-
-interface World {
-  /** Where the previous synth (the one the servers were built from) wrote. */
-  readonly out: string;
-  readonly config: Config;
-  readonly records: readonly NodeRecord[];
-  readonly standin: HcloudStandin;
-  readonly endpoint: string;
-}
-
-/**
- * A cluster built from `builtFrom`: its synth in an output directory, and at the stand-in the
- * firewall with that synth's rules and every server labelled with its record's fingerprint,
- * except where `servers` says otherwise.
- */
-async function world(
-  builtFrom: (raw: RawConfig) => void,
-  servers: (
-    config: Config,
-    records: readonly NodeRecord[],
-  ) => { name: string; ip: string; labels: Record<string, string>; firewall?: string; autoDelete?: boolean }[] = (
-    c,
-    rs,
-  ) =>
-    c.cluster.nodes.map((n) => ({
-      name: n.name,
-      ip: n.publicIPv4,
-      labels: { [NODE_FILE_LABEL]: rs.find((r) => r.name === n.name)!.fingerprint },
-      firewall: c.cluster.hetzner.firewall,
-    })),
-  rules?: (config: Config) => unknown[],
-): Promise<World> {
-  const file = variantFile(builtFrom);
-  const out = synthToDir({ config: file, env: { K3S_TOKEN: CLUSTER_TOKEN } });
-  const config = loadConfig(file);
-  const records = renderRecords(config);
-  const standin = new HcloudStandin({ primaryIps: [], networks: [] });
-  standin.addFirewall(
-    config.cluster.hetzner.firewall,
-    (rules ?? ((c: Config) => hcloudFirewallRules(c) as unknown[]))(config) as never,
-  );
-  for (const s of servers(config, records))
-    standin.addServer({ ...s, primaryIp: config.cluster.nodes.find((n) => n.name === s.name)?.primaryIp });
-  const endpoint = await standin.start();
-  return { out, config, records, standin, endpoint };
-}
-
-/** The real CLI as an operator runs it, asynchronously (the stand-in answers in this process). */
-async function cli(w: World, args: string[], config: (raw: RawConfig) => void, env: NodeJS.ProcessEnv = {}) {
-  const home = tempDir('plan-home');
-  const vars = {
-    HOME: home,
-    HCLOUD_CONFIG: path.join(home, 'cli.toml'),
-    HCLOUD_ENDPOINT: w.endpoint,
-    HCLOUD_TOKEN: API_TOKEN,
-    CDK8S_OUTDIR: w.out,
-    K3S_TOKEN: CLUSTER_TOKEN,
-    ...env,
-  };
-  const clean = cleanEnv(tempDir('plan-cwd'), vars);
-  const r = await runAsync(
-    [...clean, process.execPath, '--snapshot-blob', BLOB, '--', ...args, '--config', variantFile(config)],
-    { timeoutMs: 90_000 },
-  );
-  const all = `${r.stdout}${r.stderr}`;
-  // Nothing the plan prints holds either secret, whatever it says.
-  expect(all).not.toContain(API_TOKEN);
-  expect(all).not.toContain(CLUSTER_TOKEN);
-  return { ...r, all };
-}
-const plan = (w: World, config = base, env: NodeJS.ProcessEnv = {}) => cli(w, ['--plan'], config, env);
-
-/** Servers behind the firewall, each labelled with the fingerprint of its record in the records `pick(i)` chooses. */
-const builtFrom =
-  (pick: (i: number, built: readonly NodeRecord[]) => readonly NodeRecord[]) =>
-  (c: Config, rs: readonly NodeRecord[]) =>
-    c.cluster.nodes.map((n, i) => ({
-      name: n.name,
-      ip: n.publicIPv4,
-      labels: { [NODE_FILE_LABEL]: pick(i, rs).find((r) => r.name === n.name)!.fingerprint },
-      firewall: c.cluster.hetzner.firewall,
-    }));
-
-/** Every request the plan sent was a read. */
-const readOnly = (w: World) => expect(w.standin.requests.filter((r) => r.method !== 'GET')).toEqual([]);
 
 describe('npm run plan against the servers at Hetzner (the stand-in)', () => {
   const worlds: World[] = [];
@@ -130,7 +34,7 @@ describe('npm run plan against the servers at Hetzner (the stand-in)', () => {
     worlds.push(w);
     return w;
   };
-  afterAll(async () => void (await Promise.all(worlds.map((w) => w.standin.stop()))));
+  afterAll(async () => void (await Promise.all(worlds.flatMap((w) => [w.standin.stop(), w.kube.stop()]))));
 
   withHcloud(
     'every server runs its current node file and the firewall matches: exit 0, "No changes", and only reads',
@@ -172,7 +76,7 @@ describe('npm run plan against the servers at Hetzner (the stand-in)', () => {
       expect(r.stdout).toMatch(
         /^ {2}\+ Cloud Firewall honeydue rule: in tcp 22 from 198\.51\.100\.0\/24,203\.0\.113\.0\/24 "ssh from operators"$/m,
       );
-      expect(r.stdout).toMatch(/^Plan: 4 live, 1 rebuild, 0 refused, 0 out of step\.$/m);
+      expect(r.stdout).toMatch(/^Plan: 4 live, 0 in place, 1 rebuild, 0 refused, 0 out of step\.$/m);
       readOnly(w);
     },
     120_000,
@@ -193,7 +97,7 @@ describe('npm run plan against the servers at Hetzner (the stand-in)', () => {
       expect(r.status).toBe(2);
       for (const n of w.config.cluster.nodes)
         expect(r.stdout).toContain(
-          `  ${n.name}: built by hand (no ${NODE_FILE_LABEL} label): adopt it by rebuilding\n`,
+          `  ${n.name}: built by hand (no ${NODE_FILE_LABEL} label): adopt it by rebuilding; what it runs was read from its Node\n`,
         );
     },
     120_000,
@@ -228,7 +132,7 @@ describe('npm run plan against the servers at Hetzner (the stand-in)', () => {
       expect(r.stdout).toContain(
         `  ~ Primary IP ${w.config.cluster.nodes[0]!.primaryIp} has auto-delete on: deleting its server (a rebuild) would release the address\n`,
       );
-      expect(r.stdout).toMatch(/^Plan: 4 live, 0 rebuild, 0 refused, 0 out of step\.$/m);
+      expect(r.stdout).toMatch(/^Plan: 4 live, 0 in place, 0 rebuild, 0 refused, 0 out of step\.$/m);
       expect(r.stdout).not.toMatch(/needs a rebuild/);
     },
     120_000,
@@ -265,17 +169,30 @@ describe('npm run plan against the servers at Hetzner (the stand-in)', () => {
     'a critical K3s argument changed on a running cluster is refused, says why and what instead: exit 1',
     async () => {
       const w = await make(base);
+      // With the cluster: what each server runs (its Node's node-args) against what its file renders.
       const r = await plan(w, wireguard);
       expect(r.status).toBe(1);
       for (const n of w.config.cluster.nodes) {
         expect(r.stdout).toContain(
-          `  ✗ ${n.name}: K3s critical argument flannel-backend: "vxlan" → "wireguard-native"\n`,
+          `  ✗ ${n.name}: K3s critical argument flannel-backend: it runs vxlan, its node file renders wireguard-native\n`,
         );
       }
       expect(r.stdout).toMatch(
+        /^ {6}why: a server rebuilt with the rendered value is refused when it joins .*critical configuration value mismatch between servers/m,
+      );
+      expect(r.stdout).toMatch(/^ {6}instead: .*; or set cluster\.yaml to what runs$/m);
+      // Without it: the record each was built from stands in for what it runs.
+      const blind = await plan(w, wireguard, { KUBECONFIG: undefined });
+      expect(blind.status).toBe(1);
+      for (const n of w.config.cluster.nodes) {
+        expect(blind.stdout).toContain(
+          `  ✗ ${n.name}: K3s critical argument flannel-backend: "vxlan" → "wireguard-native"\n`,
+        );
+      }
+      expect(blind.stdout).toMatch(
         /^ {6}why: every server must share it: .*critical configuration value mismatch between servers/m,
       );
-      expect(r.stdout).toMatch(/^ {6}instead: keep the running value in cluster\.yaml/m);
+      expect(blind.stdout).toMatch(/^ {6}instead: keep the running value in cluster\.yaml/m);
     },
     120_000,
   );
@@ -406,8 +323,10 @@ describe('the plan, without hcloud: which servers need a rebuild', () => {
     'a node alias': (r) => (r.cluster.nodes[2]!.alias = 'third'),
   };
   const names = Object.keys(CHANGES);
+  /** The one change above that a restart applies: config.yaml keys only, none a member’s. */
+  const IN_PLACE = 'a snapshot schedule';
 
-  test('over random changes, the rebuild set is exactly the servers whose records changed and that were not rebuilt yet; no change plans nothing', () => {
+  test('over random changes, the rebuild set is exactly the servers whose files changed beyond what a restart takes and that were not rebuilt yet, the in-place set the rest that changed; no change plans nothing', () => {
     const before = variant(base);
     const beforeRecords = renderRecords(before);
     const out = layout(tempDir('plan-prop'));
@@ -420,8 +339,12 @@ describe('the plan, without hcloud: which servers need a rebuild', () => {
         (picked, rebuiltAlready) => {
           const after = variant(also((raw) => picked.forEach((p) => CHANGES[p]!(raw))));
           const records = renderRecords(after);
-          const label = (i: number) => (rebuiltAlready[i] ? records : beforeRecords)[i]!.fingerprint;
-          const live = matchingLive(after, (_n, i) => ({ [NODE_FILE_LABEL]: label(i) }));
+          // The same changes without the in-place one: what a rebuild is needed for.
+          const beyondRestart = renderRecords(
+            variant(also((raw) => picked.filter((p) => p !== IN_PLACE).forEach((p) => CHANGES[p]!(raw)))),
+          );
+          const builtWith = (i: number) => (rebuiltAlready[i] ? records : beforeRecords)[i]!;
+          const live = matchingLive(after, (_n, i) => ({ [NODE_FILE_LABEL]: builtWith(i).fingerprint }));
           const p = makePlan({
             config: after,
             records,
@@ -429,12 +352,26 @@ describe('the plan, without hcloud: which servers need a rebuild', () => {
             live,
             out,
             tokenAtHand: true,
+            tokenHash: tokenHash(CLUSTER_TOKEN),
+            cluster: matchingCluster(
+              after,
+              after.cluster.nodes.map((_n, i) => builtWith(i)),
+              CLUSTER_TOKEN,
+            ),
           });
-          const changed = after.cluster.nodes
-            .filter((_n, i) => records[i]!.text !== beforeRecords[i]!.text && !rebuiltAlready[i])
+          const nodes = after.cluster.nodes;
+          const rebuild = nodes
+            .filter((_n, i) => beyondRestart[i]!.text !== beforeRecords[i]!.text && !rebuiltAlready[i])
             .map((n) => n.name);
-          expect(p.rebuilds.map((r) => r.node.name)).toEqual(changed);
+          const inPlace = nodes
+            .filter(
+              (n, i) => records[i]!.text !== beforeRecords[i]!.text && !rebuiltAlready[i] && !rebuild.includes(n.name),
+            )
+            .map((n) => n.name);
+          expect(p.rebuilds.map((r) => r.node.name)).toEqual(rebuild);
+          expect(p.inPlace.map((r) => r.node.name)).toEqual(inPlace);
           expect(p.refused).toEqual([]);
+          expect(p.outOfStep).toEqual([]);
           if (picked.length === 0) expect(planExitCode(p)).toBe(0);
         },
       ),

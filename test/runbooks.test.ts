@@ -18,7 +18,8 @@ import { synthSummary } from '../operator/summary';
 import { hcloudFirewallRules } from '../model/cloud-firewall';
 import { makePlan } from '../operator/plan/plan';
 import { rolloutRunbook } from '../operator/runbooks/rollout';
-import { matchingLive } from './live-state';
+import { matchingCluster, matchingLive } from './live-state';
+import { tokenHash } from '../model/k3s-args';
 import { commandsOf, testContext, testDerived } from './runbook-commands';
 import { kubectlPath } from './layer';
 import { K3S_SERVER_FLAGS, k3sArgvProblems, k3sConfigProblems } from './k3s-flags';
@@ -73,6 +74,9 @@ function rolloutOfHandBuilt(): Runbook {
     live,
     out: layout(tempDir('rollout-out')),
     tokenAtHand: true,
+    tokenHash: tokenHash(TEST_TOKEN),
+    // Built by hand with the arguments the node files render: a rebuild is allowed.
+    cluster: matchingCluster(established, records, TEST_TOKEN),
   });
   return rolloutRunbook(established, plan, testContext(established));
 }

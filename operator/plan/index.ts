@@ -2,21 +2,41 @@ import type { Config } from '../../config/schema';
 import type { HcloudFirewallRule } from '../../model/firewall-rule';
 import type { Layout } from '../../model/layout';
 import type { NodeRecord } from '../../model/node-record';
-import { tokenAtHand } from '../../model/token';
+import { readCluster } from './cluster';
 import { readLive } from './live';
 import { makePlan, type Plan } from './plan';
 
+/** What the plan is handed of the operator's machine: where the cluster is, and the token's hash. */
+export interface PlanAccess {
+  /** The kubeconfig to read the cluster with (operator/plan/cluster.ts kubeconfigOf), or none. */
+  readonly kubeconfig: string | undefined;
+  /** Whether a cluster token is at hand, and its snapshot token hash; the token itself stays in cli/. */
+  readonly token: { readonly hash: string } | undefined;
+}
+
 /**
- * The plan of this synth (its records and Cloud Firewall rules) against what runs at Hetzner:
- * reads the live state with hcloud (read only), the previous records from `out` and git, and
- * changes nothing.
+ * The plan of this synth (its records and Cloud Firewall rules) against what runs: Hetzner read
+ * with hcloud and the cluster with kubectl, in parallel and read only; the previous records from
+ * `out` and git. Changes nothing.
  */
-export function planFor(
+export async function planFor(
   config: Config,
   desired: { readonly records: readonly NodeRecord[]; readonly rules: readonly HcloudFirewallRule[] },
   out: Layout,
   env: NodeJS.ProcessEnv,
-): Plan {
-  const live = readLive(config.cluster.hetzner.firewall, env);
-  return makePlan({ config, ...desired, live, out, tokenAtHand: tokenAtHand(env) });
+  access: PlanAccess,
+): Promise<Plan> {
+  const [live, cluster] = await Promise.all([
+    readLive(config.cluster.hetzner.firewall, env),
+    readCluster(access.kubeconfig, env),
+  ]);
+  return makePlan({
+    config,
+    ...desired,
+    live,
+    out,
+    tokenAtHand: access.token !== undefined,
+    tokenHash: access.token?.hash,
+    cluster,
+  });
 }

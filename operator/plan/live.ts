@@ -1,5 +1,5 @@
-import { spawnSync } from 'child_process';
 import { UserInputError } from '../../lib/errors';
+import { lastLine, runTool } from '../tool';
 
 /** A server as `hcloud server list -o json` shows it (only what the plan reads). */
 export interface LiveServer {
@@ -43,31 +43,30 @@ export interface LiveState {
 /** A failed read of the live state: hcloud missing, no API token, or the API refusing. */
 export class HcloudError extends UserInputError {}
 
+/** How long one hcloud read may take before the plan gives up on it. */
+export const HCLOUD_TIMEOUT_MS = 60_000;
+
 /**
  * Runs one read-only `hcloud … -o json` with the caller's environment (HCLOUD_TOKEN,
  * HCLOUD_CONTEXT, HCLOUD_CONFIG and HCLOUD_ENDPOINT as hcloud honours them), without
  * HCLOUD_DEBUG, which would mix request dumps into the JSON. Returns the parsed output, or
  * `undefined` when hcloud says the named resource does not exist.
  */
-function hcloudJson(args: readonly string[], env: NodeJS.ProcessEnv): unknown {
+async function hcloudJson(args: readonly string[], env: NodeJS.ProcessEnv): Promise<unknown> {
   const { HCLOUD_DEBUG: _debug, ...rest } = env;
-  const r = spawnSync('hcloud', [...args, '-o', 'json'], {
-    env: rest,
-    encoding: 'utf8',
-    timeout: 120_000,
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const r = await runTool(['hcloud', ...args, '-o', 'json'], rest, HCLOUD_TIMEOUT_MS);
   const command = `hcloud ${args.join(' ')} -o json`;
-  if (r.error) {
-    const code = (r.error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT')
-      throw new HcloudError(
-        'hcloud is not installed (or not on PATH): the plan reads the live state with it; install hcloud-cli (Debian: apt-get install hcloud-cli)',
-      );
-    throw new HcloudError(`${command} did not finish (${code ?? r.error.message}); nothing was changed`);
-  }
+  if (r.code === 'ENOENT')
+    throw new HcloudError(
+      'hcloud is not installed (or not on PATH): the plan reads the live state with it; install hcloud-cli (Debian: apt-get install hcloud-cli)',
+    );
+  if (r.code === 'ETIMEDOUT')
+    throw new HcloudError(
+      `${command} did not answer within ${HCLOUD_TIMEOUT_MS / 1000} s (waiting for the Hetzner API at ${env.HCLOUD_ENDPOINT || 'https://api.hetzner.cloud/v1'}); nothing was changed`,
+    );
+  if (r.status === undefined) throw new HcloudError(`${command} did not finish (${r.code}); nothing was changed`);
   // hcloud writes one line, `hcloud: <error>`; it never holds the token, and it is hidden anyway.
-  const said = hide(r.stderr.trim().split('\n').pop() ?? '', env).replace(/^hcloud: /, '');
+  const said = lastLine(r.stderr, [env.HCLOUD_TOKEN]).replace(/^hcloud: /, '');
   if (r.status !== 0) {
     if (/ not found: /.test(said)) return undefined;
     if (/no active context or token/.test(said)) {
@@ -84,34 +83,41 @@ function hcloudJson(args: readonly string[], env: NodeJS.ProcessEnv): unknown {
   }
 }
 
-/** The output of a command that ran with the token in its environment, with the token taken out. */
-function hide(text: string, env: NodeJS.ProcessEnv): string {
-  const token = env.HCLOUD_TOKEN;
-  return token ? text.split(token).join('<HCLOUD_TOKEN>') : text;
-}
-
 /**
  * The live state, in three reads (all GET: a read-only token suffices): the servers, the
  * firewall (`describe`, because `firewall list -o json` in hcloud 1.30 prints every source as
  * "ip+net"), the Primary IPs. `server list` carries no firewalls in 1.30, so membership comes
  * from the firewall's `applied_to`.
  */
-export function readLive(firewallName: string, env: NodeJS.ProcessEnv): LiveState {
-  const servers = ((hcloudJson(['server', 'list'], env) as RawServer[] | null) ?? []).map((s): LiveServer => ({
+export async function readLive(firewallName: string, env: NodeJS.ProcessEnv): Promise<LiveState> {
+  const settled = await Promise.allSettled([
+    hcloudJson(['server', 'list'], env),
+    hcloudJson(['firewall', 'describe', firewallName], env),
+    hcloudJson(['primary-ip', 'list'], env),
+  ]);
+  // The three run at once; a failure is reported in their order, so one cause gives one message.
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const [rawServers, fw, rawIps] = settled.map((r) => (r as PromiseFulfilledResult<unknown>).value);
+  const servers = ((rawServers as RawServer[] | null) ?? []).map((s): LiveServer => ({
     id: s.id,
     name: s.name,
     status: s.status,
     labels: s.labels ?? {},
     ipv4: s.public_net?.ipv4?.ip || undefined,
   }));
-  const fw = hcloudJson(['firewall', 'describe', firewallName], env) as RawFirewall | undefined;
-  const firewall: LiveFirewall | undefined = fw && {
-    rules: fw.rules ?? [],
-    serverIds: (fw.applied_to ?? []).flatMap((a) => (a.type === 'server' && a.server ? [a.server.id] : [])),
+  const firewall: LiveFirewall | undefined = (fw as RawFirewall | undefined) && {
+    rules: (fw as RawFirewall).rules ?? [],
+    serverIds: ((fw as RawFirewall).applied_to ?? []).flatMap((a) =>
+      a.type === 'server' && a.server ? [a.server.id] : [],
+    ),
   };
-  const primaryIps = ((hcloudJson(['primary-ip', 'list'], env) as RawPrimaryIp[] | null) ?? []).map(
-    (p): LivePrimaryIp => ({ name: p.name, ip: p.ip, assigned: !!p.assignee_id, autoDelete: !!p.auto_delete }),
-  );
+  const primaryIps = ((rawIps as RawPrimaryIp[] | null) ?? []).map((p): LivePrimaryIp => ({
+    name: p.name,
+    ip: p.ip,
+    assigned: !!p.assignee_id,
+    autoDelete: !!p.auto_delete,
+  }));
   return { servers, firewall, primaryIps };
 }
 

@@ -11,6 +11,8 @@ export interface RecordDiff {
   readonly ufwRemoved: readonly string[];
   /** K3s config keys whose value changes: `key: old → new`. */
   readonly k3sKeys: readonly string[];
+  /** The names of those keys. */
+  readonly k3sKeyNames: readonly string[];
   readonly runcmdChanged: boolean;
   /** Critical control arguments whose value changes, with both values. */
   readonly critical: readonly { readonly arg: CriticalControlArg; readonly from: unknown; readonly to: unknown }[];
@@ -41,14 +43,14 @@ export function diffRecords(before: RecordData, after: RecordData): RecordDiff {
   const [tb, ta] = [ufwTuples(before), ufwTuples(after)];
   const kb = before['k3s-config'];
   const ka = after['k3s-config'];
-  const k3sKeys = [...new Set([...Object.keys(kb), ...Object.keys(ka)])]
-    .filter((k) => !same(kb[k], ka[k]))
-    .map((k) => `${k}: ${shown(kb[k])} → ${shown(ka[k])}`);
+  const k3sKeyNames = [...new Set([...Object.keys(kb), ...Object.keys(ka)])].filter((k) => !same(kb[k], ka[k]));
+  const k3sKeys = k3sKeyNames.map((k) => `${k}: ${shown(kb[k])} → ${shown(ka[k])}`);
   return {
     paths,
     ufwAdded: [...ta].filter((t) => !tb.has(t)),
     ufwRemoved: [...tb].filter((t) => !ta.has(t)),
     k3sKeys,
+    k3sKeyNames,
     runcmdChanged: !same(before.runcmd, after.runcmd),
     critical: CRITICAL_CONTROL_ARGS.map((arg) => ({
       arg,

@@ -35,6 +35,14 @@ export function rolloutRunbook(config: Config, plan: Plan, ctx: RunbookContext):
       `--runbook rollout: the plan refuses ${plan.refused.map((r) => r.what).join('; ')}. Run npm run plan for why and what to do instead; nothing can be rolled out until the config asks for what the running cluster can take`,
     );
   }
+  if (!plan.cluster.access)
+    throw new UserInputError(
+      `--runbook rollout: the cluster could not be read (${plan.cluster.why}); a rollout decides from what each server runs and from etcd's voters, so it needs cluster access: give it a kubeconfig (KUBECONFIG or --kubeconfig FILE)`,
+    );
+  if (plan.outOfStep.length > 0)
+    throw new UserInputError(
+      `--runbook rollout: the cluster is out of step: ${plan.outOfStep.join('; ')}. Nothing is rolled out until every server is running, Ready and an etcd voter, no upgrade is running, and the config and Hetzner agree (npm run plan)`,
+    );
   const out = layout(ctx.outdir);
   const fw = plan.firewall;
   const steps: Step[] = [];

@@ -1,0 +1,40 @@
+import { execFile } from 'child_process';
+
+/** How one run of hcloud or kubectl ended. */
+export interface ToolResult {
+  /** The exit status, or undefined when it did not exit by itself (not started, killed at its bound). */
+  readonly status: number | undefined;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** ENOENT when the program is not installed; ETIMEDOUT when it ran past its bound. */
+  readonly code?: string;
+}
+
+/**
+ * Runs a read-only tool without a shell, bounded: killed (SIGKILL) once it runs past
+ * `timeoutMs`, so a hanging API costs the operator that long and no longer. Several run at
+ * once, which is why this is asynchronous: the plan reads Hetzner and the cluster in parallel.
+ */
+export function runTool(argv: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<ToolResult> {
+  return new Promise((resolve) => {
+    const [file, ...args] = argv;
+    execFile(
+      file!,
+      args,
+      { env, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (!error) return resolve({ status: 0, stdout, stderr });
+        const e = error as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
+        if (e.killed) return resolve({ status: undefined, stdout, stderr, code: 'ETIMEDOUT' });
+        if (typeof e.code === 'number') return resolve({ status: e.code, stdout, stderr });
+        resolve({ status: undefined, stdout, stderr, code: e.code ?? e.message });
+      },
+    );
+  });
+}
+
+/** The last line a tool wrote to stderr, with every secret it was given taken out. */
+export function lastLine(text: string, secrets: readonly (string | undefined)[]): string {
+  const line = text.trim().split('\n').pop() ?? '';
+  return secrets.reduce<string>((l, s) => (s ? l.split(s).join('<hidden>') : l), line);
+}
