@@ -299,7 +299,11 @@ describe('npm run plan against the servers at Hetzner (the stand-in)', () => {
         .map((t, i) => (t.startsWith(`[1/2 ${rebuilt[0]}] `) ? i : -1))
         .reduce((a, b) => Math.max(a, b));
       expect(firstOf[1]).toBeGreaterThan(lastOfFirst);
-      for (const i of firstOf) expect(titles[i]).toMatch(/Check that every other server is healthy$/);
+      // Each renders its file and checks its Primary IP, then checks that every other server is healthy.
+      for (const i of firstOf) {
+        expect(titles[i]).toMatch(/Render \S+'s node file and check its Primary IP, before anything goes down$/);
+        expect(titles[i + 1]).toMatch(/Check that every other server is healthy$/);
+      }
       expect(titles.at(-1)).toBe('Plan again: nothing may be left to do');
       expect(r.stdout).toContain(`CDK8S_OUTDIR=${w.out} npm run plan -- --config=`);
       // The widening set holds every rule the firewall has now and every new one.

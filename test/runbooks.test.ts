@@ -352,7 +352,7 @@ describe('the rebuild runbook', () => {
       1,
     ],
   ])(
-    'the rebuild step runs exactly the build lines the synth summary prints for %s, after the synth, the Primary IP check and the delete',
+    'the rebuild step runs exactly the build lines the synth summary prints for %s, after the delete; the synth and the Primary IP check come first, before anything goes down',
     (_name, c, i) => {
       const node = c.cluster.nodes[i]!;
       const dir = path.join('dist', 'cloud-init');
@@ -369,14 +369,17 @@ describe('the rebuild runbook', () => {
         .map((l) => l.slice(2));
       expect(printed.some((l) => l.startsWith(`hcloud server create --name ${node.name} `))).toBe(true);
 
-      const step = book('rebuild', node.name, c).steps.find((s) => s.title.startsWith('Rebuild'))!;
-      const lines = step.commands.map((cmd) => commandLines(cmd)[0]!.replace(/ {2}# .*$/, ''));
-      expect(lines).toEqual([
+      const steps = book('rebuild', node.name, c).steps;
+      const linesOf = (s: (typeof steps)[number]) =>
+        s.commands.map((cmd) => commandLines(cmd)[0]!.replace(/ {2}# .*$/, ''));
+      expect(linesOf(steps[0]!)).toEqual([
         `CDK8S_OUTDIR=dist npm run synth -- --config=cluster.yaml --rebuild ${node.name}`,
         `hcloud primary-ip describe ${node.primaryIp}`,
-        `hcloud server delete ${node.name}`,
-        ...printed,
       ]);
+      const drain = steps.findIndex((s) => s.title.startsWith('Drain'));
+      const rebuild = steps.findIndex((s) => s.title.startsWith('Rebuild'));
+      expect(0).toBeLessThan(drain);
+      expect(linesOf(steps[rebuild]!)).toEqual([`hcloud server delete ${node.name}`, ...printed]);
       expect(printed.at(-1)).toEqual(
         c.cluster.privateNetwork
           ? `hcloud server poweron ${node.name}`

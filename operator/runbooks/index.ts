@@ -24,7 +24,7 @@ export function runbook(config: Config, req: RunbookRequest, ctx: RunbookContext
     throw new UserInputError(
       `--runbook ${req.name}: etcdSnapshots is not set in the config; add the block (endpoint, region, bucket, folder) to back up etcd to S3`,
     );
-  if (req.name === 'adopt-snapshots') return adoptSnapshotsRunbook(config, s);
+  if (req.name === 'adopt-snapshots') return adoptSnapshotsRunbook(config, s, ctx);
   return req.name === 'restore' ? restoreRunbook(config.cluster, s, ctx) : etcdSecretRunbook(s);
 }
 

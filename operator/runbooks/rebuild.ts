@@ -4,7 +4,7 @@ import { nodeFileName } from '../../model/layout';
 import { SERVER_TOKEN_PATH, TOKEN_FILE } from '../../model/token';
 import { joinTarget, peersOf } from '../../model/topology';
 import { rebuildSynthCommand, type RunbookContext } from './context';
-import { DB_INFO, nodeLabel } from './node';
+import { clusterGate, DB_INFO, nodeLabel } from './node';
 import type { Runbook } from './runbook';
 
 /**
@@ -56,20 +56,29 @@ export function rebuildRunbook(config: Config, node: NodeConfig, ctx: RunbookCon
     intro: [
       'Commands on your machine run from the repository root: the synth step and the build lines name files relative to it.',
       `kubectl runs on your machine against ${nodeLabel(peer)} (never the node being rebuilt), or as \`k3s kubectl\` on ${nodeLabel(peer)}.`,
-      `etcd has ${members} members and needs ${Math.floor(members / 2) + 1} for a quorum: from step 3 (shutdown) until step 7 (Ready again) no other server may go down, be rebooted or be upgraded.`,
+      `etcd has ${members} members and needs ${Math.floor(members / 2) + 1} for a quorum: from step 4 (shutdown) until step 8 (a voter again) no other server may go down, be rebooted or be upgraded.`,
     ],
     steps: [
       {
         on: 'your machine',
-        title: 'Check that every other server is healthy',
+        title: `Render ${n}'s node file and check its Primary IP, before anything goes down`,
         commands: [
-          { argv: ['kubectl', 'get', 'nodes'] },
           {
-            argv: ['ssh', `root@${peer.publicIPv4}`, DB_INFO],
-            note: `or run the curl in ${nodeLabel(peer)}'s console`,
+            ...rebuildSynthCommand(ctx, n),
+            note: `renders ${nodeFileName(node)} from the config this runbook was printed for; refused without the running cluster's token (K3S_TOKEN or ${TOKEN_FILE}), never makes one up`,
+          },
+          {
+            argv: ['hcloud', 'primary-ip', 'describe', node.primaryIp],
+            note: `must show IP: ${node.publicIPv4} and Auto delete: no`,
           },
         ],
-        check: `every node is Ready and /db/info lists ${members} members. Otherwise stop here: with another server already down, taking this one down loses the quorum.`,
+        check: `the synth exits 0 and describe shows IP ${node.publicIPv4} and Auto delete: no. Otherwise stop here, while every server still runs: a failure after the shutdown would leave the cluster a member short for longer.`,
+        why: 'every check that can fail without the cluster comes first.',
+      },
+      {
+        on: 'your machine',
+        title: 'Check that every other server is healthy',
+        ...clusterGate(members),
       },
       {
         on: 'your machine',
@@ -108,31 +117,21 @@ export function rebuildRunbook(config: Config, node: NodeConfig, ctx: RunbookCon
       {
         on: 'your machine',
         title: `Rebuild ${n} with the same name, on its Primary IP ${node.primaryIp} (${node.publicIPv4})`,
-        commands: [
-          {
-            ...rebuildSynthCommand(ctx, n),
-            note: `renders ${nodeFileName(node)} from the config this runbook was printed for; refused without the running cluster's token (K3S_TOKEN or ${TOKEN_FILE}), never makes one up`,
-          },
-          {
-            argv: ['hcloud', 'primary-ip', 'describe', node.primaryIp],
-            note: `must show IP: ${node.publicIPv4} and Auto delete: no before the delete`,
-          },
-          { argv: ['hcloud', 'server', 'delete', n] },
-          ...ctx.build(node).map((argv) => ({ argv })),
-        ],
+        commands: [{ argv: ['hcloud', 'server', 'delete', n] }, ...ctx.build(node).map((argv) => ({ argv }))],
         check: `the new server has ${node.publicIPv4}: the other servers' firewall rules and their server: URLs name it, and with auto-delete on the delete would have released it. cloud-init status --long on it says done; its file joins ${nodeLabel(target)}, not a new cluster.`,
         why: 'a fresh disk and the current file: the same token, the same config, and cluster.established keeps a rebuilt first node from starting a second cluster.',
       },
       {
         on: 'your machine',
-        title: `Wait until ${n} is Ready and an etcd member again`,
+        title: `Wait until ${n} is Ready and a voting etcd member again`,
         commands: [
           // A wait for a condition fails at once while the Node does not exist yet.
           { argv: ['kubectl', 'wait', '--for=create', `node/${n}`, '--timeout=20m'], note: 'kubectl 1.31 or later' },
           { argv: ['kubectl', 'wait', '--for=condition=Ready', `node/${n}`, '--timeout=20m'] },
+          { argv: ['kubectl', 'wait', '--for=condition=EtcdIsVoter=True', `node/${n}`, '--timeout=20m'] },
           { argv: ['ssh', `root@${peer.publicIPv4}`, DB_INFO] },
         ],
-        check: `the node is Ready and /db/info lists ${members} members again, one named ${n}-<new hex>. Only now may another server go down.`,
+        check: `the node is Ready and EtcdIsVoter=True (the leader promoted the new member from learner), and /db/info lists ${members} members again, one named ${n}-<new hex>. Only now may another server go down.`,
       },
       {
         on: 'your machine',

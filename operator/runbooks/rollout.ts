@@ -6,7 +6,7 @@ import type { LiveRule } from '../plan/live';
 import { type Plan, planExitCode } from '../plan/plan';
 import { firewallCommands } from '../hcloud-firewall';
 import { planCommand, type RunbookContext } from './context';
-import { DB_INFO, nodeLabel } from './node';
+import { nodeLabel } from './node';
 import { rebuildRunbook } from './rebuild';
 import type { Runbook, Step } from './runbook';
 
@@ -132,7 +132,7 @@ export function rolloutRunbook(config: Config, plan: Plan, ctx: RunbookContext):
     title: `Roll out the plan to the cluster in ${ctx.configFile}`,
     intro: [
       `${planExitCode(plan) === 0 ? 'The plan has nothing to do.' : `Live changes first, widening before narrowing; then ${rebuilds.length} rebuild(s), one server at a time.`}`,
-      `etcd has ${members} members and needs ${Math.floor(members / 2) + 1}: never start a rebuild until every server is Ready and ${DB_INFO.split(' ').slice(-1)[0]} lists ${members} members.`,
+      `etcd has ${members} members and needs ${Math.floor(members / 2) + 1}: never start a rebuild until every server is Ready and a voting etcd member (EtcdIsVoter=True) and no upgrade Job runs.`,
       'Run the steps in order; each check must hold before the next step.',
     ],
     steps,
