@@ -23,9 +23,24 @@ export function matchingLive(
       status: 'running',
       labels: labels(n, i),
       ipv4: n.publicIPv4,
+      primaryIpId: 100 + i,
+      serverType: config.cluster.hetzner.serverType,
+      image: config.cluster.hetzner.image,
+      location: config.cluster.hetzner.location,
     })),
-    firewall: { rules: hcloudFirewallRules(config), serverIds: nodes.map((_n, i) => i + 1) },
-    primaryIps: nodes.map((n) => ({ name: n.primaryIp, ip: n.publicIPv4, assigned: true, autoDelete: false })),
+    firewall: {
+      name: config.cluster.hetzner.firewall,
+      rules: hcloudFirewallRules(config),
+      serverIds: nodes.map((_n, i) => i + 1),
+    },
+    otherFirewalls: [],
+    primaryIps: nodes.map((n, i) => ({
+      id: 100 + i,
+      name: n.primaryIp,
+      ip: n.publicIPv4,
+      assigneeId: i + 1,
+      autoDelete: false,
+    })),
   };
 }
 

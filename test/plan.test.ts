@@ -130,7 +130,7 @@ describe('npm run plan against the servers at Hetzner (the stand-in)', () => {
       expect(r.stdout).toContain('  - Cloud Firewall honeydue rule: in tcp 8080 from 0.0.0.0/0 "left over"\n');
       expect(r.stdout).toContain(`  ~ ${w.config.cluster.nodes[2]!.name} is not behind the Cloud Firewall honeydue\n`);
       expect(r.stdout).toContain(
-        `  ~ Primary IP ${w.config.cluster.nodes[0]!.primaryIp} has auto-delete on: deleting its server (a rebuild) would release the address\n`,
+        `  ~ Primary IP ${w.config.cluster.nodes[0]!.primaryIp} of ${w.config.cluster.nodes[0]!.name}: auto-delete on (deleting its server, a rebuild, would release the address): off\n`,
       );
       expect(r.stdout).toMatch(/^Plan: 4 live, 0 in place, 0 rebuild, 0 refused, 0 out of step\.$/m);
       expect(r.stdout).not.toMatch(/needs a rebuild/);

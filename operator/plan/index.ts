@@ -1,7 +1,7 @@
 import type { Config } from '../../config/schema';
 import type { HcloudFirewallRule } from '../../model/firewall-rule';
 import type { Layout } from '../../model/layout';
-import type { NodeRecord } from '../../model/node-record';
+import { NODE_FILE_LABEL, type NodeRecord } from '../../model/node-record';
 import { readCluster } from './cluster';
 import { readLive } from './live';
 import { makePlan, type Plan } from './plan';
@@ -27,7 +27,15 @@ export async function planFor(
   access: PlanAccess,
 ): Promise<Plan> {
   const [live, cluster] = await Promise.all([
-    readLive(config.cluster.hetzner.firewall, env),
+    readLive(
+      {
+        firewall: config.cluster.hetzner.firewall,
+        primaryIps: config.cluster.nodes.map((n) => n.primaryIp),
+        servers: config.cluster.nodes.map((n) => n.name),
+        label: NODE_FILE_LABEL,
+      },
+      env,
+    ),
     readCluster(access.kubeconfig, env),
   ]);
   return makePlan({

@@ -10,9 +10,12 @@ import { findRecord } from './history';
 import type { LiveRule, LiveState } from './live';
 import { diffLines, diffRecords, readRecord } from './record-diff';
 
-/** A rule as one comparable line: `in tcp 6443 from 198.51.100.0/24 "k3s api from operators"`. */
-export const ruleLine = (r: LiveRule | HcloudFirewallRule): string =>
-  `${r.direction} ${r.protocol}${r.port ? ` ${r.port}` : ''} from ${[...(r.source_ips ?? [])].sort().join(',')}${r.description ? ` "${r.description}"` : ''}`;
+/** A rule as one comparable line: `in tcp 6443 from 198.51.100.0/24 "k3s api from operators"` (`out … to …`). */
+export const ruleLine = (r: LiveRule | HcloudFirewallRule): string => {
+  const out = r.direction === 'out';
+  const ips = (out ? (r as LiveRule).destination_ips : r.source_ips) ?? [];
+  return `${r.direction} ${r.protocol}${r.port ? ` ${r.port}` : ''} ${out ? 'to' : 'from'} ${[...ips].sort().join(',')}${r.description ? ` "${r.description}"` : ''}`;
+};
 
 /** A server that needs a rebuild, and why. */
 export interface Rebuild {
@@ -36,10 +39,15 @@ export interface Plan {
     readonly added: readonly HcloudFirewallRule[];
     readonly removed: readonly LiveRule[];
     readonly notBehind: readonly string[];
+    /** The rules this run renders: what the firewall is narrowed to. */
+    readonly rendered: readonly HcloudFirewallRule[];
   };
-  /** Primary IPs of configured nodes with auto-delete on: a delete of their server would release the address. */
-  readonly autoDelete: readonly string[];
-  /** Primary IPs of configured nodes that no server holds. */
+  /**
+   * Primary IPs of running servers to adopt before any rebuild: auto-delete off (a delete of
+   * the server would release the address for good), and the name the config gives it.
+   */
+  readonly primaryIps: readonly PrimaryIpFix[];
+  /** Primary IPs of configured nodes that no server holds yet: the server built on it takes it. */
   readonly unattached: readonly string[];
   readonly rebuilds: readonly Rebuild[];
   /** Running servers that take a change with a drop-in and a restart, or an upgrade. */
@@ -50,6 +58,16 @@ export interface Plan {
   readonly cluster:
     | { readonly access: false; readonly why: string }
     | { readonly access: true; readonly snapshots: readonly string[]; readonly token: string };
+}
+
+/** A Primary IP a running server holds, found through the server (`public_net.ipv4.id`), and what changes on it. */
+export interface PrimaryIpFix {
+  readonly node: string;
+  /** Its name now (a hand-built server's is Hetzner's own, such as primary_ip-300). */
+  readonly current: string;
+  /** The name the config gives it, when that differs. */
+  readonly rename?: string;
+  readonly autoDeleteOff: boolean;
 }
 
 export interface PlanInput {
@@ -87,9 +105,51 @@ export function makePlan({ config, records, rules, live, out, tokenAtHand, token
   const unverified = verified ? '' : ' (unverified: no cluster access)';
   const nodeOf = new Map(cluster.access ? cluster.cluster.nodes.map((n) => [n.name, n]) : []);
 
+  const ipById = new Map(live.primaryIps.map((p) => [p.id, p]));
+  const ipByName = new Map(live.primaryIps.map((p) => [p.name, p]));
+  const primaryIps: PrimaryIpFix[] = [];
+  const hetznerOutOfStep: string[] = [];
+  const { hetzner } = config.cluster;
   for (const node of running) {
     const server = serverOf.get(node.name)!;
+    if (server.status !== 'running')
+      hetznerOutOfStep.push(
+        `${node.name} is ${server.status} at Hetzner, not running: start it (hcloud server poweron ${node.name}) or finish what stopped it, then plan again`,
+      );
+    for (const other of live.otherFirewalls.filter((f) => f.serverIds.includes(server.id)))
+      hetznerOutOfStep.push(
+        `${node.name} carries another Cloud Firewall, ${other.name}: Hetzner applies the rules of every firewall a server carries, so what ${fwName} closes may be open; remove it (hcloud firewall remove-from-resource ${other.name} --type server --server ${node.name}) or fold its rules into ${fwName}`,
+      );
+    const ip = server.primaryIpId === undefined ? undefined : ipById.get(server.primaryIpId);
+    if (!ip)
+      hetznerOutOfStep.push(
+        `${node.name} holds no Primary IP the API shows: check hcloud server describe ${node.name}`,
+      );
+    else if (ip.name !== node.primaryIp && ipByName.has(node.primaryIp)) {
+      const other = ipByName.get(node.primaryIp)!;
+      refused.push({
+        what: `${node.name}: it holds the Primary IP ${ip.name} (${ip.ip}), and ${node.primaryIp}, the name the config gives it, is another one (${other.ip})`,
+        why: 'a rebuild builds the server on the Primary IP the config names: it would come back on another address, and the other servers’ etcd peers, UFW rules and join URLs name this one',
+        instead: `set cluster.nodes[].primaryIp of ${node.name} to ${ip.name} (the IP it holds), or swap the names at Hetzner by hand through a temporary one (hcloud primary-ip update --name)`,
+      });
+    } else if (ip.name !== node.primaryIp || ip.autoDelete)
+      primaryIps.push({
+        node: node.name,
+        current: ip.name,
+        ...(ip.name !== node.primaryIp ? { rename: node.primaryIp } : {}),
+        autoDeleteOff: ip.autoDelete,
+      });
     const record = records.find((r) => r.name === node.name)!;
+    // What Hetzner builds it as: a rebuild is the only way these change.
+    const hetznerLines = (
+      [
+        ['server type', server.serverType, hetzner.serverType],
+        ['image', server.image, hetzner.image],
+        ['location', server.location, hetzner.location],
+      ] as const
+    )
+      .filter(([, now, want]) => now !== undefined && now !== want)
+      .map(([what, now, want]) => `hetzner ${what}: ${now} → ${want}`);
     if (server.ipv4 !== node.publicIPv4) {
       refused.push({
         what: `${node.name}: address ${server.ipv4 ?? '(none)'} → ${node.publicIPv4}`,
@@ -109,7 +169,7 @@ export function makePlan({ config, records, rules, live, out, tokenAtHand, token
     }
     const runningLines = found ? [...found.rebuildOnly, ...found.inPlace].map(changeLine) : [];
     const rebuild = (why: string, diff: readonly string[]) =>
-      rebuilds.push({ node, why: `${why}${unverified}`, diff: [...diff, ...runningLines], verified });
+      rebuilds.push({ node, why: `${why}${unverified}`, diff: [...diff, ...hetznerLines, ...runningLines], verified });
     const built = server.labels[NODE_FILE_LABEL];
     if (built === undefined) {
       rebuild(
@@ -141,10 +201,12 @@ export function makePlan({ config, records, rules, live, out, tokenAtHand, token
       diff.runcmdChanged ||
       diff.ufwAdded.length + diff.ufwRemoved.length > 0 ||
       diff.k3sKeyNames.some((k) => classOf(k) !== 'in-place');
-    if (filesChange || (found?.rebuildOnly.length ?? 0) > 0) {
+    if (filesChange || (found?.rebuildOnly.length ?? 0) > 0 || hetznerLines.length > 0) {
       rebuild(
         built === record.fingerprint
-          ? 'it runs K3s arguments that only a rebuild changes'
+          ? hetznerLines.length > 0 && !filesChange && !found?.rebuildOnly.length
+            ? 'Hetzner runs it as another server than the config describes'
+            : 'it runs K3s arguments that only a rebuild changes'
           : `its node file changed (built from ${built.slice(0, 12)}…, now ${record.fingerprint.slice(0, 12)}…)`,
         diffLines(diff),
       );
@@ -181,7 +243,18 @@ export function makePlan({ config, records, rules, live, out, tokenAtHand, token
   if (findings) refused.push(...findings.refused);
 
   const behind = new Set(live.firewall?.serverIds ?? []);
-  const ipOf = new Map(live.primaryIps.map((p) => [p.name, p]));
+  const unattached: string[] = [];
+  for (const n of nodes.filter((x) => !serverOf.has(x.name))) {
+    const ip = ipByName.get(n.primaryIp);
+    if (!ip) continue;
+    if (ip.assigneeId !== undefined || ip.ip !== n.publicIPv4)
+      refused.push({
+        what: `${n.name}: its Primary IP ${n.primaryIp} ${ip.assigneeId !== undefined ? `is held by another server (id ${ip.assigneeId})` : `holds ${ip.ip}, not ${n.publicIPv4}`}`,
+        why: `a server built on it would not get ${n.publicIPv4}, which the other servers' rules and join URLs name`,
+        instead: `name the Primary IP that holds ${n.publicIPv4} in cluster.nodes[].primaryIp, or set publicIPv4 to ${ip.ip} if ${n.name} is new`,
+      });
+    else unattached.push(n.primaryIp);
+  }
   const outOfStep = [
     ...nodes
       .filter((n) => !serverOf.has(n.name))
@@ -193,11 +266,12 @@ export function makePlan({ config, records, rules, live, out, tokenAtHand, token
           `${s.name} at Hetzner carries ${NODE_FILE_LABEL} but the config does not name it: add it to cluster.nodes, or remove it from the cluster and delete it`,
       ),
     ...nodes
-      .filter((n) => !ipOf.has(n.primaryIp))
+      .filter((n) => !serverOf.has(n.name) && !ipByName.has(n.primaryIp))
       .map(
         (n) =>
           `Primary IP ${n.primaryIp} (for ${n.name}) does not exist: create it, or name the existing one in cluster.nodes[].primaryIp`,
       ),
+    ...hetznerOutOfStep,
     ...clusterOutOfStep,
     ...(findings?.outOfStep ?? []),
   ];
@@ -209,9 +283,10 @@ export function makePlan({ config, records, rules, live, out, tokenAtHand, token
       added: rules.filter((r) => !liveLines.has(ruleLine(r))),
       removed: (live.firewall?.rules ?? []).filter((r) => !wantLines.has(ruleLine(r))),
       notBehind: running.filter((n) => !behind.has(serverOf.get(n.name)!.id)).map((n) => n.name),
+      rendered: rules,
     },
-    autoDelete: nodes.filter((n) => ipOf.get(n.primaryIp)?.autoDelete).map((n) => n.primaryIp),
-    unattached: nodes.filter((n) => ipOf.has(n.primaryIp) && !ipOf.get(n.primaryIp)!.assigned).map((n) => n.primaryIp),
+    primaryIps,
+    unattached,
     rebuilds,
     inPlace,
     refused,
@@ -228,7 +303,7 @@ export const liveChangeCount = (p: Plan): number =>
   p.firewall.added.length +
   p.firewall.removed.length +
   p.firewall.notBehind.length +
-  p.autoDelete.length;
+  p.primaryIps.length;
 
 /** The plan's exit code, as Terraform's -detailed-exitcode: 0 nothing to do, 2 changes, 1 refused. */
 export function planExitCode(p: Plan): 0 | 1 | 2 {

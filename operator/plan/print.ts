@@ -23,8 +23,14 @@ export function planLines(p: Plan, out: Layout): string[] {
     ...fw.added.map((r) => `+ Cloud Firewall ${fw.name} rule: ${ruleLine(r)}`),
     ...fw.removed.map((r) => `- Cloud Firewall ${fw.name} rule: ${ruleLine(r)}`),
     ...fw.notBehind.map((n) => `~ ${n} is not behind the Cloud Firewall ${fw.name}`),
-    ...p.autoDelete.map(
-      (ip) => `~ Primary IP ${ip} has auto-delete on: deleting its server (a rebuild) would release the address`,
+    ...p.primaryIps.map(
+      (f) =>
+        `~ Primary IP ${f.current} of ${f.node}: ${[
+          ...(f.autoDeleteOff
+            ? ['auto-delete on (deleting its server, a rebuild, would release the address): off']
+            : []),
+          ...(f.rename ? [`rename to ${f.rename}, the name the config gives it`] : []),
+        ].join('; ')}`,
     ),
     ...p.unattached.map((ip) => `~ Primary IP ${ip} is unattached: the server built on it takes it`),
   ];

@@ -1,7 +1,6 @@
 import type { Config } from '../../config/schema';
 import { UserInputError } from '../../lib/errors';
 import { etcdSnapshots } from '../../model/etcd-backup';
-import { layout } from '../../model/layout';
 import type { LiveRule } from '../plan/live';
 import { type Plan, planExitCode } from '../plan/plan';
 import { firewallCommands } from '../hcloud-firewall';
@@ -10,13 +9,19 @@ import { nodeLabel } from './node';
 import { rebuildRunbook } from './rebuild';
 import type { Runbook, Step } from './runbook';
 
-/** A live rule as the rules file holds it: the API's own fields, nothing empty. */
+/** A live rule as the rules file holds it: the API's own fields, an `out` rule's destinations included, nothing empty. */
 const asFileRule = (r: LiveRule): LiveRule => ({
   direction: r.direction,
   protocol: r.protocol,
   ...(r.port ? { port: r.port } : {}),
-  source_ips: r.source_ips ?? [],
+  ...(r.direction === 'out' ? { destination_ips: r.destination_ips ?? [] } : { source_ips: r.source_ips ?? [] }),
   ...(r.description ? { description: r.description } : {}),
+});
+
+/** `hcloud firewall replace-rules` with the rules on its standard input. */
+const replaceRules = (name: string, rules: readonly unknown[]) => ({
+  argv: ['hcloud', 'firewall', 'replace-rules', name, '--rules-file', '/dev/stdin'],
+  stdin: `${JSON.stringify(rules, null, 2)}\n`,
 });
 
 /**
@@ -43,15 +48,20 @@ export function rolloutRunbook(config: Config, plan: Plan, ctx: RunbookContext):
     throw new UserInputError(
       `--runbook rollout: the cluster is out of step: ${plan.outOfStep.join('; ')}. Nothing is rolled out until every server is running, Ready and an etcd voter, no upgrade is running, and the config and Hetzner agree (npm run plan)`,
     );
-  const out = layout(ctx.outdir);
+  if (config.firewall.operatorCidrs.length === 0)
+    throw new UserInputError(
+      '--runbook rollout: firewall.operatorCidrs is empty, so the Cloud Firewall admits no operator: once the servers are behind it, the drain (kubectl, TCP 6443) and ssh (TCP 22) from your machine are blocked. Refused rather than opening a temporary rule: add your address (for example 203.0.113.7/32) to firewall.operatorCidrs in the config, then plan again',
+    );
   const fw = plan.firewall;
   const steps: Step[] = [];
   if (fw.missing) {
     steps.push({
       on: 'your machine',
       title: `Create the Cloud Firewall ${fw.name} with its rules`,
-      commands: firewallCommands(fw.name, out.firewallRulesFile).map((argv) => ({ argv })),
-      check: `hcloud firewall describe ${fw.name} lists the rules of ${out.firewallRulesFile}.`,
+      commands: firewallCommands(fw.name, '/dev/stdin').map((argv) =>
+        argv.includes('replace-rules') ? replaceRules(fw.name, fw.rendered) : { argv },
+      ),
+      check: `hcloud firewall describe ${fw.name} lists the ${fw.rendered.length} rules this config renders.`,
     });
   } else if (fw.added.length > 0) {
     const union: LiveRule[] = [...fw.current.map(asFileRule), ...fw.added];
@@ -59,12 +69,7 @@ export function rolloutRunbook(config: Config, plan: Plan, ctx: RunbookContext):
     steps.push({
       on: 'your machine',
       title: `Widen the Cloud Firewall ${fw.name}: ${kept}`,
-      commands: [
-        {
-          argv: ['hcloud', 'firewall', 'replace-rules', fw.name, '--rules-file', '/dev/stdin'],
-          stdin: `${JSON.stringify(union, null, 2)}\n`,
-        },
-      ],
+      commands: [replaceRules(fw.name, union)],
       check: `hcloud firewall describe ${fw.name} lists the old rules and the new ones.`,
       why: 'replace-rules swaps the whole set at once; the union first means nothing the servers or you rely on is closed before its replacement is open.',
     });
@@ -78,23 +83,34 @@ export function rolloutRunbook(config: Config, plan: Plan, ctx: RunbookContext):
       why: 'a server outside the firewall is filtered only by its own UFW; the rules now admit all it needs.',
     });
   }
-  for (const ip of plan.autoDelete) {
+  for (const ip of plan.primaryIps) {
+    const name = ip.rename ?? ip.current;
     steps.push({
       on: 'your machine',
-      title: `Turn auto-delete off on the Primary IP ${ip}`,
+      title: `Adopt ${ip.node}'s Primary IP ${ip.current}: ${[...(ip.autoDeleteOff ? ['auto-delete off'] : []), ...(ip.rename ? [`named ${ip.rename}`] : [])].join(', ')}`,
       commands: [
-        { argv: ['hcloud', 'primary-ip', 'update', ip, '--auto-delete=false'] },
-        { argv: ['hcloud', 'primary-ip', 'describe', ip] },
+        {
+          argv: [
+            'hcloud',
+            'primary-ip',
+            'update',
+            ip.current,
+            ...(ip.rename ? ['--name', ip.rename] : []),
+            '--auto-delete=false',
+          ],
+        },
+        { argv: ['hcloud', 'primary-ip', 'describe', name] },
       ],
-      check: 'describe shows Auto delete: no.',
-      why: 'a rebuild deletes the server; with auto-delete on, its address would go with it, and the other servers’ rules and join URLs name that address.',
+      check: `describe shows Name: ${name} and Auto delete: no.`,
+      why: 'a rebuild deletes the server; with auto-delete on, its address would go with it for good, and the other servers’ rules and join URLs name that address. The name is the one the config builds the server on.',
     });
   }
-  if (!fw.missing && (fw.removed.length > 0 || fw.added.length > 0)) {
+  if (!fw.missing && fw.removed.length > 0) {
     steps.push({
       on: 'your machine',
-      title: `Narrow the Cloud Firewall ${fw.name} to ${out.firewallRulesFile}`,
-      commands: [{ argv: ['hcloud', 'firewall', 'replace-rules', fw.name, '--rules-file', out.firewallRulesFile] }],
+      title: `Narrow the Cloud Firewall ${fw.name} to the rules this config renders`,
+      // This run's own rules, not a file an older synth may have left in the output directory.
+      commands: [replaceRules(fw.name, plan.firewall.rendered)],
       check: `kubectl get nodes from your machine still answers, and every node is Ready: no peer and no operator was cut off.`,
       why: 'last of the live changes: what the new rules no longer admit closes only now that everything they do admit is open.',
     });

@@ -138,17 +138,24 @@ function matchesSelector(labels: Record<string, string>, selector: string): bool
   });
 }
 
-/** A list answer: every item on one page, as the API's pagination meta says. */
-function onePage(key: string, items: Json[]): Json {
+/**
+ * A list answer, one page of it, as the API pages every list (API reference, "Pagination"):
+ * `per_page` defaults to 25 and is at most 50, `page` counts from 1, and `meta.pagination`
+ * says where the other pages are. A client that asks for one page sees only that page.
+ */
+function page(key: string, items: Json[], q: URLSearchParams): Json {
+  const perPage = Math.min(50, Math.max(1, Number(q.get('per_page') ?? 25) || 25));
+  const lastPage = Math.max(1, Math.ceil(items.length / perPage));
+  const at = Math.min(lastPage, Math.max(1, Number(q.get('page') ?? 1) || 1));
   const pagination = {
-    page: 1,
-    per_page: 25,
-    previous_page: null,
-    next_page: null,
-    last_page: 1,
+    page: at,
+    per_page: perPage,
+    previous_page: at > 1 ? at - 1 : null,
+    next_page: at < lastPage ? at + 1 : null,
+    last_page: lastPage,
     total_entries: items.length,
   };
-  return { [key]: items, meta: { pagination } };
+  return { [key]: items.slice((at - 1) * perPage, at * perPage), meta: { pagination } };
 }
 
 class ApiError extends Error {
@@ -283,16 +290,17 @@ export class HcloudStandin {
         (x) =>
           (!names.length || names.includes(x.name)) && (selector === null || matchesSelector(x.labels ?? {}, selector)),
       );
-      return [200, onePage(m[1]!, found)];
+      return [200, page(m[1]!, m[1] === 'firewalls' ? found.map((f) => this.firewallView(f)) : found, q)];
     }
     if (method === 'GET' && (m = path.match(/^\/v1\/(\w+)\/(\d+)$/)) && lists[m[1]!]) {
       const [single, list] = lists[m[1]!]!;
-      return [200, { [single]: this.byId(list, Number(m[2]), single) }];
+      const one = this.byId(list, Number(m[2]), single);
+      return [200, { [single]: single === 'firewall' ? this.firewallView(one) : one }];
     }
     if (method === 'GET' && path === '/v1/actions') {
       const ids = q.getAll('id').map(Number);
       const found = this.actions.filter((a) => ids.includes(a.id)).map((a) => this.progress(a));
-      return [200, onePage('actions', found)];
+      return [200, page('actions', found, q)];
     }
     if (method === 'GET' && (m = path.match(/^\/v1\/actions\/(\d+)$/)))
       return [200, { action: this.progress(this.byId(this.actions, Number(m[1]), 'action')) }];
@@ -435,9 +443,31 @@ export class HcloudStandin {
     return { actions };
   }
 
-  /** A Cloud Firewall that exists before the commands run, with these rules (as `replace-rules` would set them). */
-  addFirewall(name: string, rules: Json[]): void {
-    this.createFirewall({ name, rules });
+  /**
+   * A Cloud Firewall that exists before the commands run, with these rules (as `replace-rules`
+   * would set them), applied also through a label selector when one is given.
+   */
+  addFirewall(name: string, rules: Json[], selector?: string): void {
+    const { firewall } = this.createFirewall({ name, rules });
+    if (selector !== undefined) firewall.selector = selector;
+  }
+
+  /** A firewall as the API shows it: a label selector's entry lists the servers it reaches (`applied_to_resources`). */
+  private firewallView(fw: Json): Json {
+    const { selector, ...rest } = fw;
+    if (selector === undefined) return rest;
+    const reached = this.servers.filter((x) => matchesSelector(x.labels ?? {}, selector));
+    return {
+      ...rest,
+      applied_to: [
+        ...fw.applied_to,
+        {
+          type: 'label_selector',
+          label_selector: { selector },
+          applied_to_resources: reached.map((x) => ({ type: 'server', server: { id: x.id } })),
+        },
+      ],
+    };
   }
 
   /**
@@ -452,10 +482,16 @@ export class HcloudStandin {
     firewall?: string;
     primaryIp?: string;
     autoDelete?: boolean;
+    /** `off`: stopped (hcloud server shutdown). */
+    status?: 'running' | 'off';
+    /** More Cloud Firewalls it carries, by name. */
+    alsoBehind?: readonly string[];
   }): void {
     const ip = this.primaryIp(s.primaryIp ?? `${s.name}-ipv4`, s.ip, LOCATIONS[0]!, s.autoDelete ?? false);
     this.primaryIps.push(ip);
-    const fw = s.firewall === undefined ? [] : [{ firewall: this.firewalls.find((f) => f.name === s.firewall)!.id }];
+    const fw = [...(s.firewall === undefined ? [] : [s.firewall]), ...(s.alsoBehind ?? [])].map((name) => ({
+      firewall: this.firewalls.find((f) => f.name === name)!.id,
+    }));
     const { server } = this.createServer({
       name: s.name,
       server_type: 'cx33',
@@ -466,7 +502,16 @@ export class HcloudStandin {
       firewalls: fw,
     });
     ip.auto_delete = s.autoDelete ?? false;
-    return void server;
+    if (s.status) server.status = s.status;
+  }
+
+  /** Primary IPs nobody uses, created before the cluster's own (lower ids: they fill the first pages of a list). */
+  addSparePrimaryIps(count: number): void {
+    const spare = Array.from({ length: count }, (_v, i) =>
+      this.primaryIp(`spare-${i}`, `198.51.100.${(i % 250) + 1}`, LOCATIONS[0]!, false),
+    );
+    this.primaryIps.unshift(...spare);
+    for (const [i, p] of spare.entries()) p.id = 1 + i;
   }
 
   /** An unassigned IPv4 Primary IP, as the API shows one (`assignee_type` is always "server"). */
