@@ -9,7 +9,9 @@ import { type ClusterToken, NoTokenError, resolveToken, tokenAtHand } from '../m
 import type { NodeRecord } from '../model/node-record';
 import { renderNodes, renderRecords } from '../node/render';
 import { buildCommands } from '../operator/hcloud';
+import type { BuildCommands } from '../operator/build-lines';
 import { checkRebuildSynth, runbookLines } from '../operator/runbooks';
+import { findNode } from '../operator/runbooks/rebuild';
 import { planFor, type PlanAccess } from '../operator/plan';
 import { kubeconfigOf } from '../operator/plan/cluster';
 import { planExitCode } from '../operator/plan/plan';
@@ -83,10 +85,14 @@ export function prepare(
   const token = found instanceof NoTokenError ? undefined : found;
   const nodes = token ? renderNodes(config, token) : [];
   const records = token ? renderRecords(config, nodes) : tokenless();
+  // A rebuild renders every file but builds one server: only its build lines are printed.
+  const rebuilt = opts.rebuild === undefined ? undefined : findNode(config, opts.rebuild, '--rebuild');
+  const build: BuildCommands = (node, label) =>
+    rebuilt && node !== rebuilt ? [] : buildFrom(records)(node, label);
   const summary = synthSummary(
     config,
     out,
-    { rules, build: buildFrom(records) },
+    { rules, build },
     token ? { written: nodes, token } : { notWritten: (found as NoTokenError).message },
   );
   const staged = stageOutputs(out.dir, {

@@ -63,23 +63,40 @@ const allBooks = (): [string, Runbook][] => [
   ['rollout (every server built by hand)', rolloutOfHandBuilt()],
 ];
 
-/** The rollout for the production cluster as it runs today: three servers built by hand, the firewall as rendered. */
-function rolloutOfHandBuilt(): Runbook {
-  const records = renderRecords(established);
-  const live = matchingLive(established, () => ({}));
-  const plan = makePlan({
-    config: established,
+/** The production cluster with an operator network (the shipped config has none: its rollout is refused). */
+const reachable = variant((raw) => {
+  raw.cluster.established = true;
+  raw.firewall = { ...raw.firewall, operatorCidrs: ['198.51.100.0/24'] };
+});
+
+/** The rollout's plan for a cluster whose three servers were built by hand, the firewall as rendered. */
+function handBuiltPlan(config: Config) {
+  const records = renderRecords(config);
+  return makePlan({
+    config,
     records,
-    rules: hcloudFirewallRules(established),
-    live,
+    rules: hcloudFirewallRules(config),
+    live: matchingLive(config, () => ({})),
     out: layout(tempDir('rollout-out')),
     tokenAtHand: true,
     tokenHash: tokenHash(TEST_TOKEN),
     // Built by hand with the arguments the node files render: a rebuild is allowed.
-    cluster: matchingCluster(established, records, TEST_TOKEN),
+    cluster: matchingCluster(config, records, TEST_TOKEN),
   });
-  return rolloutRunbook(established, plan, testContext(established));
 }
+
+/** The rollout for the production cluster as it runs today: three servers built by hand. */
+function rolloutOfHandBuilt(): Runbook {
+  return rolloutRunbook(reachable, handBuiltPlan(reachable), testContext(reachable));
+}
+
+describe('the rollout refuses to lock the operator out', () => {
+  test('with firewall.operatorCidrs empty (the shipped config) it is refused, saying what to add', () => {
+    expect(() => rolloutRunbook(established, handBuiltPlan(established), testContext(established))).toThrow(
+      /firewall\.operatorCidrs is empty, so the Cloud Firewall admits no operator: .* add your address .* to firewall\.operatorCidrs/,
+    );
+  });
+});
 
 describe('etcdSnapshots config', () => {
   test('the servers get the schedule, the retention, etcd-s3 and the Secret name, and no other etcd-s3-* key', () => {
@@ -252,7 +269,7 @@ describe('the restore runbook', () => {
       [...CREDENTIAL_KEYS.map((k) => fixture.envVars[k]![0]!), fixture.envVars.token![0]!].sort(),
     );
     for (const k of CREDENTIAL_KEYS) expect(env[CREDENTIAL_ENV[k]]).toBe(`"$(sed -n 's/^${k}=//p' /root/etcd-s3.env)"`);
-    expect(env.K3S_TOKEN).toBe(`"$(cat ${PATHS.k3sToken})"`);
+    expect(env.K3S_TOKEN).toBe(`"$(cat ${PATHS.k3sServerToken})"`);
   });
 
   test('the rejoin steps move cred and tls aside with db (all of server/), before K3s starts, one server after the other', () => {

@@ -1,14 +1,14 @@
 import type { Config, NodeConfig } from '../../config/schema';
 import type { HcloudFirewallRule } from '../../model/firewall-rule';
 import type { Layout } from '../../model/layout';
-import { NODE_FILE_LABEL, type NodeRecord } from '../../model/node-record';
+import { NODE_FILE_LABEL, type NodeRecord, type RecordData } from '../../model/node-record';
 import { classOf, shownArg } from '../../model/k3s-arg-classes';
 import { PATHS } from '../../model/paths';
 import type { ClusterRead } from './cluster';
 import { clusterFindings, type InPlace, type Refusal, serverFindings } from './cluster-plan';
 import { findRecord } from './history';
 import type { LiveRule, LiveState } from './live';
-import { diffLines, diffRecords, readRecord } from './record-diff';
+import { diffLines, diffRecords, readRecord, RecordShapeError } from './record-diff';
 
 /** A rule as one comparable line: `in tcp 6443 from 198.51.100.0/24 "k3s api from operators"` (`out … to …`). */
 export const ruleLine = (r: LiveRule | HcloudFirewallRule): string => {
@@ -185,7 +185,37 @@ export function makePlan({ config, records, rules, live, out, tokenAtHand, token
       rebuild(`built from node file ${built}, which neither ${out.recordsDir}/ nor git history holds`, []);
       continue;
     }
-    const diff = diffRecords(readRecord(before), rendered);
+    let beforeData: RecordData;
+    try {
+      beforeData = readRecord(before);
+    } catch (e) {
+      if (!(e instanceof RecordShapeError)) throw e;
+      rebuild(`built from node file ${built.slice(0, 12)}…, whose record in git history is ${e.message}`, []);
+      continue;
+    }
+    // A new k3s.version alone is an upgrade, through the Plan in dist/, never a rebuild: the plan
+    // compares the version each server runs (from its Node, below) instead of the files.
+    if (
+      before !== record.text &&
+      sameBesideVersion(before, record.text, config.k3s.version) &&
+      !found?.rebuildOnly.length
+    ) {
+      if (found && found.inPlace.length > 0) inPlace.push({ node, changes: found.inPlace });
+      else if (!found && before !== record.text)
+        inPlace.push({
+          node,
+          changes: [
+            {
+              name: 'k3s version',
+              running: K3S_RELEASE.exec(before)?.[0],
+              rendered: config.k3s.version,
+              class: 'in-place',
+            },
+          ],
+        });
+      continue;
+    }
+    const diff = diffRecords(beforeData, rendered);
     // Without the cluster, the record it was built from is the best guess of what it runs.
     if (!found)
       for (const c of diff.critical) {
@@ -295,6 +325,15 @@ export function makePlan({ config, records, rules, live, out, tokenAtHand, token
       ? { access: true, snapshots: findings!.snapshots, token: findings!.token }
       : { access: false, why: cluster.why },
   };
+}
+
+/** A K3s release as the records name it (the download URL's path). */
+const K3S_RELEASE = /v\d+\.\d+\.\d+\+k3s\d+/;
+
+/** Whether two records differ in the K3s release they install and in nothing else. */
+function sameBesideVersion(before: string, after: string, version: string): boolean {
+  const was = K3S_RELEASE.exec(before)?.[0];
+  return was !== undefined && before.split(was).join(version) === after;
 }
 
 /** Live changes: what the rollout applies before any rebuild. */

@@ -18,7 +18,38 @@ export interface RecordDiff {
   readonly critical: readonly { readonly arg: CriticalControlArg; readonly from: unknown; readonly to: unknown }[];
 }
 
-export const readRecord = (text: string): RecordData => parse(text, { version: '1.1' }) as RecordData;
+/** A record found in the output directory or git history, not of the shape this code writes. */
+export class RecordShapeError extends Error {}
+
+/**
+ * A record's data, checked: one found by its fingerprint in git history may have been written
+ * by an older version of this code, in another shape. Such a record is refused here, not
+ * misread further on.
+ */
+export function readRecord(text: string): RecordData {
+  let data: unknown;
+  try {
+    data = parse(text, { version: '1.1' });
+  } catch (e) {
+    throw new RecordShapeError(`not YAML (${(e as Error).message.split('\n')[0]})`);
+  }
+  const d = data as Partial<RecordData> | null;
+  const ok =
+    !!d &&
+    typeof d === 'object' &&
+    typeof d.node === 'string' &&
+    Array.isArray(d.files) &&
+    d.files.every(
+      (f) => f && typeof f.path === 'string' && typeof f.content === 'string' && typeof f.permissions === 'string',
+    ) &&
+    Array.isArray(d.runcmd) &&
+    d.runcmd.every((c) => Array.isArray(c) && c.every((w) => typeof w === 'string')) &&
+    !!d['k3s-config'] &&
+    typeof d['k3s-config'] === 'object' &&
+    !Array.isArray(d['k3s-config']);
+  if (!ok) throw new RecordShapeError('not a node record of this version (node, files, runcmd, k3s-config)');
+  return d as RecordData;
+}
 
 const shown = (v: unknown): string => (v === undefined ? '(unset)' : JSON.stringify(v));
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);

@@ -57,7 +57,9 @@ export function clusterResetCommand(s: EtcdSnapshots): Command {
     env: [
       ...s.credentialKeys.map((k) => [CREDENTIAL_ENV[k as keyof typeof CREDENTIAL_ENV], fromKeysFile(k)] as const),
       // The snapshot's bootstrap data is encrypted with the token it was taken under.
-      ['K3S_TOKEN', { shell: `"$(cat ${PATHS.k3sToken})"` }],
+      // The token file K3s itself falls back to, which every server has (ReadTokenFromFile,
+      // pkg/util/token.go); /etc/rancher/k3s/token exists only on servers built from a node file.
+      ['K3S_TOKEN', { shell: `"$(cat ${PATHS.k3sServerToken})"` }],
     ],
     argv: [
       'k3s',
@@ -136,13 +138,20 @@ export function restoreRunbook(cluster: ClusterConfig, s: EtcdSnapshots, ctx: Ru
     },
     {
       on: nodeLabel(first),
-      title: 'Take server: out of config.yaml for the reset, and copy the old database aside',
+      title:
+        'Take server: out of config.yaml for the reset, copy the old database aside, and read how the unit starts K3s',
       commands: [
+        // A server built by hand may have no config.yaml; an empty one is read as no settings at all.
+        { argv: ['touch', PATHS.k3sConfig] },
         { argv: ['cp', '-a', PATHS.k3sConfig, CONFIG_BACKUP] },
         { argv: ['sed', '-i', '/^server:/d', PATHS.k3sConfig] },
         copyDbAside(),
+        { argv: ['systemctl', 'cat', 'k3s'] },
+        { argv: [{ shell: `cat ${PATHS.k3sUnit}.env 2>/dev/null || true` }] },
       ],
-      check: `\`grep -c '^server:' ${PATHS.k3sConfig}\` prints 0, and ${SERVER_DIR}/ has db (with db/etcd) and db.before-restore-<time>.`,
+      check:
+        `\`grep -c '^server:' ${PATHS.k3sConfig}\` prints 0, and ${SERVER_DIR}/ has db (with db/etcd) and db.before-restore-<time>. ` +
+        'Read the ExecStart line and the environment file: every flag after `server` there (a server built by hand with install.sh carries them, --node-ip for one) and every K3S_* variable must go on the reset command of the next step too, except --server and --token; without them the member comes back with another peer URL.',
       why:
         'K3s refuses a cluster-reset while server: is set (pkg/cli/server/server.go); a first server rebuilt with cluster.established has one. ' +
         'Copied, not moved: the restore itself moves db/etcd to db/etcd-old-<unix time> and fails if it is missing (pkg/etcd/etcd.go Restore). ' +
