@@ -39,6 +39,11 @@ export interface ServerSpec {
   readonly labels: Record<string, string>;
   readonly firewall?: string;
   readonly autoDelete?: boolean;
+  /** The name of the Primary IP it holds (default: the one the config names). */
+  readonly primaryIp?: string;
+  readonly status?: 'running' | 'off';
+  /** Other Cloud Firewalls it carries. */
+  readonly alsoBehind?: readonly string[];
   readonly runs?: Partial<K3sServer> | null;
 }
 
@@ -92,6 +97,8 @@ export async function world(
   servers: (config: Config, records: readonly NodeRecord[]) => ServerSpec[] = builtFrom((_i, rs) => rs),
   rules?: (config: Config) => unknown[],
   cluster: ClusterSeed = offNodeSnapshots,
+  /** What else Hetzner holds before the servers are added: other firewalls, spare Primary IPs. */
+  hetzner: (standin: HcloudStandin, config: Config) => void = () => {},
 ): Promise<World> {
   const file = variantFile(builtFromConfig);
   const out = synthToDir({ config: file, env: { K3S_TOKEN: CLUSTER_TOKEN } });
@@ -102,9 +109,10 @@ export async function world(
     config.cluster.hetzner.firewall,
     (rules ?? ((c: Config) => hcloudFirewallRules(c) as unknown[]))(config) as never,
   );
+  hetzner(standin, config);
   const specs = servers(config, records);
   for (const { runs: _runs, ...s } of specs)
-    standin.addServer({ ...s, primaryIp: config.cluster.nodes.find((n) => n.name === s.name)?.primaryIp });
+    standin.addServer({ ...s, primaryIp: s.primaryIp ?? config.cluster.nodes.find((n) => n.name === s.name)?.primaryIp });
   // By default a server runs the file its label names (or, built by hand, what its file renders).
   const runsOf = (s: ServerSpec): Partial<K3sServer> => {
     const record =
