@@ -190,6 +190,12 @@ describe('npm run plan reads the cluster', () => {
       );
       expect(r.stdout).toContain('token: the token at hand is NOT this cluster’s');
       expect(r.all).not.toContain('another-clusters-token-0123456789abcdefghijkLMN');
+      // The one refusal is enough to refuse the rollout.
+      const rollout = await cli(w, ['--runbook', 'rollout'], base, {
+        K3S_TOKEN: 'another-clusters-token-0123456789abcdefghijkLMN',
+      });
+      expect({ status: rollout.status, stdout: rollout.stdout }).toEqual({ status: 1, stdout: '' });
+      expect(rollout.stderr).toMatch(/^error: --runbook rollout: the plan refuses the cluster token at hand/);
     },
     120_000,
   );
