@@ -3,6 +3,8 @@ import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { parse } from 'yaml';
+import { k3sNode, snapshotFile } from '../test/kube/k3s-node';
 import { kubectlPath } from '../test/layer';
 
 /**
@@ -110,10 +112,12 @@ const main = measure([
 const base = median(main.get(baseline.name)!);
 
 /**
- * The plan's own cost, without hcloud's: `hcloud` on PATH is a stub that prints canned JSON of
- * a cluster that matches this synth (every server labelled with its record's fingerprint, the
- * firewall with the rules file's rules), so the plan does all its work and finds nothing to do.
- * The stub's three calls are timed alone too, and taken off.
+ * The plan's own cost, without the tools': `hcloud` and `kubectl` on PATH are stubs that print
+ * canned JSON of a cluster that matches this synth (every server labelled with its record's
+ * fingerprint and running its file's K3s arguments, the firewall with the rules file's rules,
+ * an off-node snapshot of each), so the plan does all its work and finds nothing to do. The
+ * stubs' calls are timed alone too, as the plan makes them (three rounds of hcloud, kubectl
+ * beside the first), and taken off.
  */
 const stubDir = path.join(work, 'stub');
 fs.mkdirSync(stubDir);
@@ -130,30 +134,81 @@ fs.mkdirSync(stubDir);
     name: n.name,
     status: 'running',
     labels: { 'honeydue/node-file': fingerprint(n.name) },
-    public_net: { ipv4: { ip: n.ip } },
+    public_net: { ipv4: { id: 100 + i, ip: n.ip } },
+    server_type: { name: 'cx33' },
+    image: { name: 'ubuntu-24.04' },
+    location: { name: 'nbg1' },
   }));
   const rules = JSON.parse(fs.readFileSync(path.join(outdir, 'hcloud', 'firewall.rules'), 'utf8'));
-  const firewall = { rules, applied_to: servers.map((x) => ({ type: 'server', server: { id: x.id } })) };
-  const ips = names.map((n, i) => ({ name: `${n.name}-ipv4`, ip: n.ip, assignee_id: i + 1, auto_delete: false }));
-  fs.writeFileSync(path.join(stubDir, 'servers.json'), JSON.stringify(servers));
-  fs.writeFileSync(path.join(stubDir, 'firewall.json'), JSON.stringify(firewall));
-  fs.writeFileSync(path.join(stubDir, 'ips.json'), JSON.stringify(ips));
-  const script = `#!/bin/sh\ncase "$1 $2" in\n"server list") exec cat ${stubDir}/servers.json;;\n"firewall describe") exec cat ${stubDir}/firewall.json;;\n"primary-ip list") exec cat ${stubDir}/ips.json;;\nesac\nexit 1\n`;
-  fs.writeFileSync(path.join(stubDir, 'hcloud'), script, { mode: 0o755 });
+  const firewall = {
+    name: 'honeydue',
+    rules,
+    applied_to: servers.map((x) => ({ type: 'server', server: { id: x.id } })),
+  };
+  const configIps = [...config.matchAll(/primaryIp: ([\w.-]+)/g)].map((m) => m[1]!);
+  const ips = names.map((n, i) => ({
+    id: 100 + i,
+    name: configIps[i] ?? `${n.name}-ipv4`,
+    ip: n.ip,
+    assignee_id: i + 1,
+    auto_delete: false,
+  }));
+  const write = (file: string, data: unknown) => fs.writeFileSync(path.join(stubDir, file), JSON.stringify(data));
+  write(
+    'servers.json',
+    servers.map(({ id, name, labels }) => ({ id, name, labels })),
+  );
+  servers.forEach((x) => write(`server-${x.id}.json`, x));
+  ips.forEach((x) => {
+    write(`ip-${x.id}.json`, x);
+    write(`ip-${x.name}.json`, x);
+  });
+  write('firewall.json', firewall);
+  write('firewalls.json', [firewall]);
+  const k3sConfig = (n: string) => (parse(record(n)) as { 'k3s-config': Record<string, unknown> })['k3s-config'];
+  const nodes = names.map((n) =>
+    k3sNode({ name: n.name, ip: n.ip, configFiles: [k3sConfig(n.name)], version: 'v1.34.6+k3s1' }),
+  );
+  const snapshots = names.map((n) => snapshotFile({ node: n.name, s3: true, created: new Date() }));
+  write('nodes.json', { items: nodes });
+  write('snapshots.json', { items: snapshots });
+  write('empty.json', { items: [] });
+  const hcloud = `#!/bin/sh\ncase "$1 $2" in\n"server list") exec cat ${stubDir}/servers.json;;\n"server describe") exec cat ${stubDir}/server-$3.json;;\n"firewall list") exec cat ${stubDir}/firewalls.json;;\n"firewall describe") exec cat ${stubDir}/firewall.json;;\n"primary-ip describe") exec cat ${stubDir}/ip-$3.json;;\nesac\nexit 1\n`;
+  const kubectl = `#!/bin/sh\ncase "$4" in\nnodes) exec cat ${stubDir}/nodes.json;;\netcdsnapshotfiles.k3s.cattle.io) exec cat ${stubDir}/snapshots.json;;\nesac\nexec cat ${stubDir}/empty.json\n`;
+  fs.writeFileSync(path.join(stubDir, 'hcloud'), hcloud, { mode: 0o755 });
+  fs.writeFileSync(path.join(stubDir, 'kubectl'), kubectl, { mode: 0o755 });
+  fs.writeFileSync(path.join(stubDir, 'kubeconfig'), '{}');
 }
-const stubEnv = { PATH: `${stubDir}:${process.env.PATH}`, HCLOUD_TOKEN: 'bench-not-a-token' };
-const PLAN = 'the plan (--plan; hcloud a stub of canned JSON)';
-const STUB = 'the stub alone, its three calls';
+const stubEnv = {
+  PATH: `${stubDir}:${process.env.PATH}`,
+  HCLOUD_TOKEN: 'bench-not-a-token',
+  KUBECONFIG: path.join(stubDir, 'kubeconfig'),
+};
+const PLAN = 'the plan (--plan; hcloud and kubectl stubs of canned JSON)';
+const STUB = 'the stubs alone, their calls as the plan makes them';
+const ids = [1, 2, 3];
+const round = (calls: string[]) => `${calls.map((c) => `${c} >/dev/null &`).join(' ')} wait`;
+const stubCalls = [
+  round([
+    'hcloud server list -o json',
+    'hcloud firewall list -o json',
+    'hcloud firewall describe honeydue -o json',
+    ...['nodes', 'etcdsnapshotfiles.k3s.cattle.io', 'jobs.batch', 'plans.upgrade.cattle.io'].map(
+      (k) => `kubectl --kubeconfig x get ${k} -o json`,
+    ),
+  ]),
+  round(ids.map((i) => `hcloud server describe ${i} -o json`)),
+  round([
+    ...ids.map((i) => `hcloud primary-ip describe ${100 + i - 1} -o json`),
+    ...ids.map(() => 'hcloud primary-ip describe x -o json'),
+  ]),
+].join('; ');
 const planned = measure([
   { name: APP, argv: app, synth: true },
   { name: PLAN, argv: [...app, '--plan'], env: stubEnv },
   {
     name: STUB,
-    argv: [
-      'sh',
-      '-c',
-      'hcloud server list -o json && hcloud firewall describe x -o json && hcloud primary-ip list -o json',
-    ],
+    argv: ['sh', '-c', stubCalls],
     env: stubEnv,
   },
 ]);
@@ -189,7 +244,7 @@ const scale = measure([
   ...sizes.map((n) => ({ name: scaleName(n), argv: [nodeBin, path.join(root, 'build', 'scale.js'), String(n)] })),
 ]);
 const scaleBase = median(scale.get(baseline.name)!);
-fs.rmSync(work, { recursive: true, force: true });
+if (!process.env.BENCH_KEEP) fs.rmSync(work, { recursive: true, force: true });
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const memory = `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { z as Z } from 'zod';
+import { Answer, AnswerShapeError } from '../../lib/answer';
 import { K3S_NODE, type NodeArgs, NodeArgsError, parseNodeArgs } from '../../model/k3s-args';
 import { lastLine, runTool } from '../tool';
 
@@ -107,23 +107,32 @@ export function clusterOf(
   got: { readonly nodes: unknown; readonly snapshots: unknown; readonly jobs: unknown; readonly plans: unknown },
   readAt: Date,
 ): ClusterRead {
-  const { z } = require('zod') as typeof import('zod');
-  const s = schemas(z);
+  const items = (value: unknown, what: string, read: (a: Answer) => unknown) => {
+    try {
+      return new Answer(value).get('items').list().map(read);
+    } catch (e) {
+      if (e instanceof AnswerShapeError)
+        throw new AnswerError(`${what} answered a list kubectl would not print (${e.message})`);
+      throw e;
+    }
+  };
   try {
     return {
       access: true,
       cluster: {
-        nodes: s.list(s.node, got.nodes, 'kubectl get nodes').map(nodeOf),
-        snapshots: s.list(s.snapshot, got.snapshots, 'kubectl get etcdsnapshotfiles').map(snapshotOf),
+        nodes: items(got.nodes, 'kubectl get nodes', nodeOf) as ClusterNode[],
+        snapshots: items(got.snapshots, 'kubectl get etcdsnapshotfiles', snapshotOf) as ClusterSnapshot[],
         upgrades: {
-          activeJobs: s
-            .list(s.job, got.jobs, 'kubectl get jobs')
-            .filter(jobActive)
-            .map((j) => ({ name: j.metadata.name, node: j.metadata.labels?.[SUC_NODE_LABEL] })),
-          applying: s
-            .list(s.plan, got.plans, 'kubectl get plans')
-            .filter((p) => (p.status?.applying ?? []).length > 0)
-            .map((p) => ({ plan: p.metadata.name, nodes: p.status!.applying! })),
+          activeJobs: (
+            items(got.jobs, 'kubectl get jobs', jobOf) as (UpgradeActivity['activeJobs'][number] & {
+              active: boolean;
+            })[]
+          )
+            .filter((j) => j.active)
+            .map(({ name, node }) => ({ name, node })),
+          applying: (items(got.plans, 'kubectl get plans', planOf) as UpgradeActivity['applying'][number][]).filter(
+            (p) => p.nodes.length > 0,
+          ),
         },
         readAt,
       },
@@ -169,72 +178,37 @@ async function kubectlJson(args: readonly string[], kubeconfig: string, env: Nod
   }
 }
 
-/** The fields read of each kind, checked at the boundary; anything else in the answer is ignored. */
-function schemas(z: typeof Z) {
-  const meta = z.object({
-    name: z.string().min(1).max(253),
-    labels: z.record(z.string(), z.string()).optional(),
-    annotations: z.record(z.string(), z.string()).optional(),
-  });
-  const node = z.object({
-    metadata: meta,
-    status: z
-      .object({
-        conditions: z
-          .array(z.object({ type: z.string(), status: z.string(), reason: z.string().optional() }))
-          .optional(),
-        nodeInfo: z.object({ kubeletVersion: z.string().optional() }).optional(),
-        addresses: z.array(z.object({ type: z.string(), address: z.string() })).optional(),
-      })
-      .optional(),
-  });
-  const snapshot = z.object({
-    metadata: meta,
-    spec: z.object({ snapshotName: z.string().optional(), nodeName: z.string().optional(), location: z.string() }),
-    status: z.object({ creationTime: z.string().optional(), readyToUse: z.boolean().optional() }).optional(),
-  });
-  const job = z.object({
-    metadata: meta,
-    status: z
-      .object({
-        active: z.number().optional(),
-        conditions: z.array(z.object({ type: z.string(), status: z.string() })).optional(),
-      })
-      .optional(),
-  });
-  const plan = z.object({
-    metadata: meta,
-    status: z.object({ applying: z.array(z.string()).optional() }).optional(),
-  });
-  const list = <T extends Z.ZodType>(item: T, got: unknown, what: string): Z.infer<T>[] => {
-    const r = z.object({ items: z.array(item) }).safeParse(got);
-    if (!r.success) {
-      const issue = r.error.issues[0]!;
-      throw new AnswerError(
-        `${what} answered a list kubectl would not print (at ${issue.path.join('.')}: ${issue.message})`,
-      );
-    }
-    return r.data.items;
-  };
-  return { node, snapshot, job, plan, list };
-}
-type Schemas = ReturnType<typeof schemas>;
-type NodeItem = Z.infer<Schemas['node']>;
-type SnapshotItem = Z.infer<Schemas['snapshot']>;
-type JobItem = Z.infer<Schemas['job']>;
-
 const A = K3S_NODE.annotations;
 
-function nodeOf(n: NodeItem): ClusterNode {
-  const ann = n.metadata.annotations ?? {};
-  const cond = (type: string) => n.status?.conditions?.find((c) => c.type === type);
+/** An object's metadata: its name (a DNS subdomain, at most 253 characters), labels, annotations. */
+function metaOf(o: Answer) {
+  const m = o.get('metadata');
+  const name = m.get('name').string();
+  if (name === '' || name.length > 253) throw new AnswerShapeError(m.get('name').at, 'a name of 1 to 253 characters');
+  return { name, labels: m.get('labels').strings(), annotations: m.get('annotations').strings() };
+}
+
+function nodeOf(n: Answer): ClusterNode {
+  const { name, annotations: ann } = metaOf(n);
+  const status = n.get('status');
+  const conditions = status.missing ? [] : status.get('conditions').list(true);
+  const cond = (type: string) => {
+    const c = conditions.find((x) => x.get('type').string() === type);
+    return c && { status: c.get('status').string(), reason: c.get('reason').optString() ?? '' };
+  };
   const voter = cond(K3S_NODE.etcdVoterCondition.type);
-  const addr = (type: string) => n.status?.addresses?.find((a) => a.type === type)?.address;
+  const addresses = status.missing ? [] : status.get('addresses').list(true);
+  const addr = (type: string) =>
+    addresses
+      .find((a) => a.get('type').string() === type)
+      ?.get('address')
+      .string();
+  const nodeInfo = status.missing ? undefined : status.get('nodeInfo');
   return {
-    name: n.metadata.name,
+    name,
     ready: cond('Ready')?.status,
-    etcdVoter: voter && { status: voter.status, reason: voter.reason ?? '' },
-    kubeletVersion: n.status?.nodeInfo?.kubeletVersion,
+    etcdVoter: voter,
+    kubeletVersion: nodeInfo && !nodeInfo.missing ? nodeInfo.get('kubeletVersion').optString() : undefined,
     nodeArgs: nodeArgsOf(ann[A.nodeArgs]),
     nodeArgsText: ann[A.nodeArgs],
     nodeEnv: nodeEnvOf(ann[A.nodeEnv]),
@@ -268,23 +242,44 @@ function nodeEnvOf(text: string | undefined): Readonly<Record<string, string>> {
   return {};
 }
 
-function snapshotOf(s: SnapshotItem): ClusterSnapshot {
-  const created = s.status?.creationTime ? new Date(s.status.creationTime) : undefined;
+function snapshotOf(s: Answer): ClusterSnapshot {
+  const { name, labels, annotations } = metaOf(s);
+  const spec = s.get('spec');
+  const status = s.get('status');
+  const when = status.missing ? undefined : status.get('creationTime').optString();
+  const created = when ? new Date(when) : undefined;
   return {
-    name: s.spec.snapshotName ?? s.metadata.name,
-    nodeName: s.spec.nodeName ?? '',
-    location: s.spec.location,
-    offNode: s.metadata.labels?.[K3S_NODE.labels.snapshotStorageNode] === K3S_NODE.labels.snapshotStorageNodeS3,
+    name: spec.get('snapshotName').optString() ?? name,
+    nodeName: spec.get('nodeName').optString() ?? '',
+    location: spec.get('location').string(),
+    offNode: labels[K3S_NODE.labels.snapshotStorageNode] === K3S_NODE.labels.snapshotStorageNodeS3,
     created: created && !Number.isNaN(created.getTime()) ? created : undefined,
-    readyToUse: s.status?.readyToUse === true,
-    tokenHash: s.metadata.annotations?.[A.snapshotTokenHash],
+    readyToUse: !status.missing && status.get('readyToUse').optBoolean() === true,
+    tokenHash: annotations[A.snapshotTokenHash],
   };
 }
 
-/** A Job still running: pods active, or no Complete/Failed condition yet. */
-function jobActive(j: JobItem): boolean {
-  if ((j.status?.active ?? 0) > 0) return true;
-  return !(j.status?.conditions ?? []).some(
-    (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+/** A Job and whether it still runs: pods active, or no Complete/Failed condition yet. */
+function jobOf(j: Answer) {
+  const { name, labels } = metaOf(j);
+  const status = j.get('status');
+  const active = status.missing ? 0 : (status.get('active').optNumber() ?? 0);
+  const done = (status.missing ? [] : status.get('conditions').list(true)).some(
+    (c) => ['Complete', 'Failed'].includes(c.get('type').string()) && c.get('status').string() === 'True',
   );
+  return { name, node: labels[SUC_NODE_LABEL], active: active > 0 || !done };
+}
+
+/** A Plan and the nodes it is applying to now (status.applying). */
+function planOf(p: Answer) {
+  const status = p.get('status');
+  return {
+    plan: metaOf(p).name,
+    nodes: status.missing
+      ? []
+      : status
+          .get('applying')
+          .list(true)
+          .map((x) => x.string()),
+  };
 }

@@ -1,4 +1,4 @@
-import type { z as Z } from 'zod';
+import { Answer, AnswerShapeError } from '../../lib/answer';
 import { UserInputError } from '../../lib/errors';
 import { lastLine, runTool } from '../tool';
 
@@ -124,8 +124,6 @@ export async function readLive(
   },
   env: NodeJS.ProcessEnv,
 ): Promise<LiveState> {
-  const { z } = require('zod') as typeof import('zod');
-  const s = hcloudSchemas(z);
   const [rawServers, rawFirewalls, rawOurs] = await allInOrder([
     hcloudJson(['server', 'list'], env, { list: true }),
     hcloudJson(['firewall', 'list'], env, { list: true }),
@@ -133,56 +131,32 @@ export async function readLive(
   ]);
   // hcloud 1.30's `server list -o json` loses the Primary IP's id and the location (it prints
   // them as 0 and ""); `server describe` prints the API's own JSON. So: list, then describe.
-  const listed = checked(s.listed, rawServers, 'hcloud server list').filter(
-    (x) => wanted.servers.includes(x.name) || x.labels?.[wanted.label] !== undefined,
-  );
+  const listed = checked(rawServers, 'hcloud server list', (a) =>
+    a
+      .list()
+      .map((x) => ({ id: x.get('id').number(), name: x.get('name').string(), labels: x.get('labels').strings() })),
+  ).filter((x) => wanted.servers.includes(x.name) || x.labels[wanted.label] !== undefined);
   const described = await allInOrder(listed.map((x) => hcloudJson(['server', 'describe', String(x.id)], env)));
   const servers = described.flatMap((raw): LiveServer[] => {
     if (raw === undefined) return []; // deleted between the two reads
-    const x = checked(s.server, raw, 'hcloud server describe');
-    return [
-      {
-        id: x.id,
-        name: x.name,
-        status: x.status,
-        labels: x.labels ?? {},
-        ipv4: x.public_net?.ipv4?.ip || undefined,
-        primaryIpId: x.public_net?.ipv4?.id || undefined,
-        serverType: x.server_type?.name,
-        image: x.image?.name ?? undefined,
-        location: x.location?.name ?? undefined,
-      },
-    ];
+    return [checked(raw, 'hcloud server describe', serverOf)];
   });
-  const firewallOf = (f: HcloudFirewall): LiveFirewall => ({
-    name: f.name,
-    rules: f.rules ?? [],
-    serverIds: (f.applied_to ?? []).flatMap((a) =>
-      a.type === 'server' && a.server
-        ? [a.server.id]
-        : (a.applied_to_resources ?? []).flatMap((r) => (r.type === 'server' && r.server ? [r.server.id] : [])),
-    ),
-  });
-  const ours = rawOurs === undefined ? undefined : firewallOf(checked(s.firewall, rawOurs, 'hcloud firewall describe'));
-  const otherFirewalls = checked(s.firewalls, rawFirewalls, 'hcloud firewall list')
-    .filter((f) => f.name !== wanted.firewall)
-    .map(firewallOf);
-  const refs = [
-    ...new Set([...servers.flatMap((x) => (x.primaryIpId ? [String(x.primaryIpId)] : [])), ...wanted.primaryIps]),
-  ];
-  const ips = await allInOrder(refs.map((ref) => hcloudJson(['primary-ip', 'describe', ref], env)));
+  const ours = rawOurs === undefined ? undefined : checked(rawOurs, 'hcloud firewall describe', firewallOf);
+  const otherFirewalls = checked(rawFirewalls, 'hcloud firewall list', (a) => a.list().map(firewallOf)).filter(
+    (f) => f.name !== wanted.firewall,
+  );
+  // By id through each server; by name only the configured ones no server holds.
   const byId = new Map<number, LivePrimaryIp>();
-  for (const raw of ips) {
-    if (raw === undefined) continue;
-    const p = checked(s.primaryIp, raw, 'hcloud primary-ip describe');
-    byId.set(p.id, {
-      id: p.id,
-      name: p.name,
-      ip: p.ip,
-      assigneeId: p.assignee_id || undefined,
-      autoDelete: p.auto_delete,
-    });
-  }
+  const describe = async (refs: readonly string[]) => {
+    for (const raw of await allInOrder(refs.map((ref) => hcloudJson(['primary-ip', 'describe', ref], env)))) {
+      if (raw === undefined) continue;
+      const p = checked(raw, 'hcloud primary-ip describe', primaryIpOf);
+      byId.set(p.id, p);
+    }
+  };
+  await describe(servers.flatMap((x) => (x.primaryIpId ? [String(x.primaryIpId)] : [])));
+  const named = new Set([...byId.values()].map((p) => p.name));
+  await describe(wanted.primaryIps.filter((n) => !named.has(n)));
   return { servers, firewall: ours, otherFirewalls, primaryIps: [...byId.values()] };
 }
 
@@ -195,57 +169,74 @@ async function allInOrder<T>(calls: readonly Promise<T>[]): Promise<T[]> {
 }
 
 /** The fields read of hcloud's JSON (hcloud-go schema; test/fixtures/hcloud/ORIGIN.md); the rest is ignored. */
-function hcloudSchemas(z: typeof Z) {
-  const name = z.string().min(1).max(253);
-  const rule = z.object({
-    direction: z.string(),
-    protocol: z.string(),
-    port: z.string().nullish(),
-    source_ips: z.array(z.string()).optional(),
-    destination_ips: z.array(z.string()).optional(),
-    description: z.string().nullish(),
-  });
-  const target = z.object({ type: z.string(), server: z.object({ id: z.number() }).nullish() });
-  const firewall = z.object({
-    name,
-    rules: z.array(rule).nullish(),
-    applied_to: z.array(target.extend({ applied_to_resources: z.array(target).nullish() })).nullish(),
-  });
-  const named = z.object({ name: z.string().nullish() }).nullish();
-  const labels = z.record(z.string(), z.string()).nullish();
+function serverOf(x: Answer): LiveServer {
+  const ipv4 = x.get('public_net').missing ? undefined : x.get('public_net').get('ipv4');
+  const nameOf = (key: string) => (x.get(key).missing ? undefined : x.get(key).get('name').optString());
   return {
-    listed: z.array(z.object({ id: z.number(), name, labels })),
-    server: z.object({
-      id: z.number(),
-      name,
-      status: z.string(),
-      labels,
-      public_net: z
-        .object({ ipv4: z.object({ id: z.number().nullish(), ip: z.string().nullish() }).nullish() })
-        .nullish(),
-      server_type: z.object({ name: z.string() }).nullish(),
-      image: named,
-      location: named,
-    }),
-    firewall,
-    firewalls: z.array(firewall),
-    primaryIp: z.object({
-      id: z.number(),
-      name,
-      ip: z.string(),
-      assignee_id: z.number().nullish(),
-      auto_delete: z.boolean(),
-    }),
+    id: x.get('id').number(),
+    name: x.get('name').string(),
+    status: x.get('status').string(),
+    labels: x.get('labels').strings(),
+    ipv4: ipv4 && !ipv4.missing ? ipv4.get('ip').optString() || undefined : undefined,
+    primaryIpId: ipv4 && !ipv4.missing ? ipv4.get('id').optNumber() || undefined : undefined,
+    serverType: nameOf('server_type'),
+    image: nameOf('image'),
+    location: nameOf('location'),
   };
 }
-type HcloudFirewall = Z.infer<ReturnType<typeof hcloudSchemas>['firewall']>;
 
-/** An answer checked against its schema, or an HcloudError saying where it went wrong. */
-function checked<T extends Z.ZodType>(schema: T, raw: unknown, what: string): Z.infer<T> {
-  const r = schema.safeParse(raw);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  throw new HcloudError(
-    `${what} -o json printed JSON of another shape (at ${issue.path.join('.') || 'the top'}: ${issue.message}); is this hcloud-cli 1.30 or later? Nothing was changed`,
-  );
+function ruleOf(r: Answer): LiveRule {
+  const ips = (key: string) =>
+    r.get(key).missing
+      ? undefined
+      : r
+          .get(key)
+          .list()
+          .map((x) => x.string());
+  return {
+    direction: r.get('direction').string(),
+    protocol: r.get('protocol').string(),
+    port: r.get('port').optString() ?? null,
+    source_ips: ips('source_ips'),
+    destination_ips: ips('destination_ips'),
+    description: r.get('description').optString() ?? null,
+  };
+}
+
+/** A firewall and the servers it reaches: directly, or through a label selector's `applied_to_resources`. */
+function firewallOf(f: Answer): LiveFirewall {
+  const serverId = (t: Answer) =>
+    t.get('type').string() === 'server' && !t.get('server').missing ? [t.get('server').get('id').number()] : [];
+  return {
+    name: f.get('name').string(),
+    rules: f.get('rules').list(true).map(ruleOf),
+    serverIds: f
+      .get('applied_to')
+      .list(true)
+      .flatMap((t) =>
+        t.get('type').string() === 'server' ? serverId(t) : t.get('applied_to_resources').list(true).flatMap(serverId),
+      ),
+  };
+}
+
+function primaryIpOf(p: Answer): LivePrimaryIp {
+  return {
+    id: p.get('id').number(),
+    name: p.get('name').string(),
+    ip: p.get('ip').string(),
+    assigneeId: p.get('assignee_id').optNumber() || undefined,
+    autoDelete: p.get('auto_delete').boolean(),
+  };
+}
+
+/** An answer read with `read`, or an HcloudError saying where it is of another shape. */
+function checked<T>(raw: unknown, what: string, read: (a: Answer) => T): T {
+  try {
+    return read(new Answer(raw));
+  } catch (e) {
+    if (!(e instanceof AnswerShapeError)) throw e;
+    throw new HcloudError(
+      `${what} -o json printed JSON of another shape (${e.message}); is this hcloud-cli 1.30 or later? Nothing was changed`,
+    );
+  }
 }

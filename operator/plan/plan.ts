@@ -104,6 +104,12 @@ export function makePlan({ config, records, rules, live, out, tokenAtHand, token
   const verified = cluster.access;
   const unverified = verified ? '' : ' (unverified: no cluster access)';
   const nodeOf = new Map(cluster.access ? cluster.cluster.nodes.map((n) => [n.name, n]) : []);
+  // Each record text is parsed once: a server built from its current file has the same text twice.
+  const parsed = new Map<string, RecordData>();
+  const read = (text: string): RecordData => {
+    if (!parsed.has(text)) parsed.set(text, readRecord(text));
+    return parsed.get(text)!;
+  };
 
   const ipById = new Map(live.primaryIps.map((p) => [p.id, p]));
   const ipByName = new Map(live.primaryIps.map((p) => [p.name, p]));
@@ -158,7 +164,7 @@ export function makePlan({ config, records, rules, live, out, tokenAtHand, token
       });
       continue;
     }
-    const rendered = readRecord(record.text);
+    const rendered = read(record.text);
     // What it runs, from its Node (with cluster access): refusals, what only a rebuild changes, what a restart does.
     const found = cluster.access
       ? serverFindings(node, rendered, nodeOf.get(node.name), config.k3s.version)
@@ -187,7 +193,7 @@ export function makePlan({ config, records, rules, live, out, tokenAtHand, token
     }
     let beforeData: RecordData;
     try {
-      beforeData = readRecord(before);
+      beforeData = read(before);
     } catch (e) {
       if (!(e instanceof RecordShapeError)) throw e;
       rebuild(`built from node file ${built.slice(0, 12)}…, whose record in git history is ${e.message}`, []);
@@ -251,7 +257,7 @@ export function makePlan({ config, records, rules, live, out, tokenAtHand, token
   }
 
   if (running.length > 0) {
-    const starter = records.find((r) => readRecord(r.text)['k3s-config']['cluster-init'] === true);
+    const starter = records.find((r) => read(r.text)['k3s-config']['cluster-init'] === true);
     if (starter) {
       refused.push({
         what: `${starter.name}: cluster-init on a running cluster`,
