@@ -12,6 +12,8 @@ export interface NodeRecord {
   readonly text: string;
   /** `fingerprintOf(text)`: the value of the server's NODE_FILE_LABEL. */
   readonly fingerprint: string;
+  /** What `text` says, as it reads back (the render checks that it does): the plan compares it without parsing the text. */
+  readonly data: RecordData;
 }
 
 /** What stands in the record where the user-data holds the cluster token. */

@@ -24,7 +24,7 @@ export function recordOf(data: RecordData): NodeRecord {
     rereadYaml(`${OUTPUT.records}/${recordFileName({ name })}`, text, [data]);
     TEXTS.set(key, text);
   }
-  return { name: data.node, text, fingerprint: fingerprintOf(text) };
+  return { name: data.node, text, fingerprint: fingerprintOf(text), data };
 }
 
 /** Record texts by their data as JSON: each was serialized and read back once. */

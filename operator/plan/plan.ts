@@ -104,8 +104,8 @@ export function makePlan({ config, records, rules, live, out, tokenAtHand, token
   const verified = cluster.access;
   const unverified = verified ? '' : ' (unverified: no cluster access)';
   const nodeOf = new Map(cluster.access ? cluster.cluster.nodes.map((n) => [n.name, n]) : []);
-  // Each record text is parsed once: a server built from its current file has the same text twice.
-  const parsed = new Map<string, RecordData>();
+  // A record text is parsed once, and this synth's own not at all: its data comes with it.
+  const parsed = new Map<string, RecordData>(records.map((r) => [r.text, r.data]));
   const read = (text: string): RecordData => {
     if (!parsed.has(text)) parsed.set(text, readRecord(text));
     return parsed.get(text)!;
