@@ -209,6 +209,13 @@ describe('npm run plan against the servers at Hetzner (the stand-in)', () => {
       expect(r.status).toBe(1);
       expect(r.stdout).toContain(`  ✗ ${w.config.cluster.nodes[0]!.name}: cluster-init on a running cluster\n`);
       expect(r.stdout).toContain('  ✗ a new cluster token\n');
+      // With the running cluster's token at hand, only cluster-init is refused.
+      const withToken = await plan(
+        w,
+        also((raw) => (raw.cluster.established = false)),
+      );
+      expect(withToken.stdout).toContain(`  ✗ ${w.config.cluster.nodes[0]!.name}: cluster-init on a running cluster\n`);
+      expect(withToken.stdout).not.toContain('a new cluster token');
     },
     120_000,
   );

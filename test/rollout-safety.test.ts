@@ -91,6 +91,8 @@ describe('the rollout refuses while anything is out of step', () => {
           firewall: c.cluster.hetzner.firewall,
           runs: {},
         })),
+        // A server the config does not name and that carries no node-file label (a bastion) is no stray.
+        { name: 'bastion', ip: '192.0.2.60', labels: {}, runs: null },
       ]);
       const r = await rollout(
         w,
@@ -100,6 +102,7 @@ describe('the rollout refuses while anything is out of step', () => {
       expect(r.stderr).toMatch(/old-4 at Hetzner carries honeydue\/node-file but the config does not name it/);
       expect(r.stderr).toMatch(/old-5 is an etcd member \(at 192\.0\.2\.41\) the config does not name/);
       expect(r.stdout).not.toMatch(/Narrow/);
+      expect(r.stderr).not.toMatch(/bastion/);
     },
     120_000,
   );
@@ -208,6 +211,30 @@ describe('Primary IPs are found through the servers', () => {
       expect(p.stdout).toContain(
         `  ✗ ${n0!.name}: it holds the Primary IP ${n1!.primaryIp} (${n0!.publicIPv4}), and ${n0!.primaryIp}, the name the config gives it, is another one (${n1!.publicIPv4})\n`,
       );
+    },
+    120_000,
+  );
+
+  withTools(
+    'a configured Primary IP that holds its address, for a server still to be built: unattached, the server built on it takes it',
+    async () => {
+      const w = await make(
+        base,
+        (c, rs) => builtFrom((_i, r) => r)(c, rs).slice(0, 2),
+        undefined,
+        undefined,
+        (standin, c) => {
+          (standin as any).primaryIps.push(
+            (standin as any).primaryIp(c.cluster.nodes[2]!.primaryIp, '192.0.2.13', { id: 2, name: 'nbg1' }, false),
+          );
+        },
+      );
+      const p = await plan(w);
+      expect(p.status).toBe(2);
+      expect(p.stdout).toContain(
+        `  ~ Primary IP ${w.config.cluster.nodes[2]!.primaryIp} is unattached: the server built on it takes it\n`,
+      );
+      expect(p.stdout).not.toMatch(/does not exist/);
     },
     120_000,
   );

@@ -737,3 +737,38 @@ test('the production config round-trips: cluster.yaml has etcd snapshots on, to 
     snapshots.secretName,
   );
 });
+
+describe('gates that bite', () => {
+  test('adopt-snapshots: each restart comes after the previous server’s gate, and after a gate before the first', () => {
+    const rb = book('adopt-snapshots', undefined, established);
+    const titles = rb.steps.map((s) => s.title);
+    const restarts = titles.flatMap((t, i) => (/Give \S+ the snapshot settings and restart K3s$/.test(t) ? [i] : []));
+    const gates = titles.flatMap((t, i) =>
+      /(Check that every server is healthy before the first restart|runs the snapshot settings, and that etcd is whole)$/.test(
+        t,
+      )
+        ? [i]
+        : [],
+    );
+    expect(restarts).toHaveLength(established.cluster.nodes.length);
+    // gate, restart, gate, restart, gate, restart, gate: never two restarts without a gate between.
+    const order = [...restarts.map((i) => [i, 'restart']), ...gates.map((i) => [i, 'gate'])]
+      .sort((a, b) => (a[0] as number) - (b[0] as number))
+      .map((x) => x[1]);
+    expect(order).toEqual(['gate', 'restart', 'gate', 'restart', 'gate', 'restart', 'gate']);
+    // Each gate waits for every server to be a voting etcd member, not for /db/info.
+    for (const i of gates)
+      expect(rb.steps[i]!.commands.map((c) => c.argv.join(' '))).toContain(
+        'kubectl wait --for=condition=EtcdIsVoter=True node -l node-role.kubernetes.io/etcd=true --timeout=10m',
+      );
+  });
+
+  test('the rebuild’s last wait is for the new member to be a voter, not only Ready', () => {
+    const node = established.cluster.nodes[1]!;
+    const rb = book('rebuild', node.name, established);
+    const wait = rb.steps.find((s) => s.title.startsWith(`Wait until ${node.name}`))!;
+    expect(wait.commands.map((c) => c.argv.join(' '))).toContain(
+      `kubectl wait --for=condition=EtcdIsVoter=True node/${node.name} --timeout=20m`,
+    );
+  });
+});
