@@ -297,6 +297,8 @@ describe('npm run plan reads the cluster', () => {
       const r = await plan(w);
       expect(Date.now() - started).toBeLessThan(60_000);
       expect(r.status).toBe(0);
+      // Not silence: what it waits for, and for how long at most.
+      expect(r.stderr).toMatch(/^waiting for kubectl get nodes \(the cluster in .*kubeconfig\) \(at most 30 s\)…$/m);
       expect(lines(r.stdout, /^cluster: /)).toEqual([
         expect.stringMatching(/^cluster: not read: kubectl get \S+ (failed|did not answer)/),
       ]);

@@ -161,7 +161,7 @@ async function kubectlJson(args: readonly string[], kubeconfig: string, env: Nod
     `--request-timeout=${KUBECTL_TIMEOUT_MS / 1000 - 5}s`,
   ];
   const command = `kubectl ${args.join(' ')}`;
-  const r = await runTool(argv, env, KUBECTL_TIMEOUT_MS);
+  const r = await runTool(argv, env, KUBECTL_TIMEOUT_MS, `${command} (the cluster in ${kubeconfig})`);
   if (r.code === 'ENOENT') return { why: 'kubectl is not installed (or not on PATH)', optional: false };
   if (r.code === 'ETIMEDOUT')
     return { why: `${command} did not answer within ${KUBECTL_TIMEOUT_MS / 1000} s`, optional: false };

@@ -71,7 +71,13 @@ async function hcloudJson(
   opts: { readonly list?: boolean } = {},
 ): Promise<unknown> {
   const { HCLOUD_DEBUG: _debug, ...rest } = env;
-  const r = await runTool(['hcloud', ...args, '-o', 'json'], rest, HCLOUD_TIMEOUT_MS);
+  const api = env.HCLOUD_ENDPOINT || 'https://api.hetzner.cloud/v1';
+  const r = await runTool(
+    ['hcloud', ...args, '-o', 'json'],
+    rest,
+    HCLOUD_TIMEOUT_MS,
+    `hcloud ${args.join(' ')} (the Hetzner API at ${api})`,
+  );
   const command = `hcloud ${args.join(' ')} -o json`;
   if (r.code === 'ENOENT')
     throw new HcloudError(
