@@ -367,6 +367,26 @@ describe('what hcloud answers, validated at the boundary', () => {
     120_000,
   );
 
+  withTools(
+    'a Primary IP whose name holds ESC, a newline or a bidi override: refused at the boundary, never printed',
+    async () => {
+      for (const hostile of ['ip\u001b[2Jx', 'ip\nNo changes', 'ip\u202Etxt.exe']) {
+        const w = await world(base, (c, rs) =>
+          builtFrom((_i, r) => r)(c, rs).map((s, i) => (i === 0 ? { ...s, primaryIp: hostile } : s)),
+        );
+        worlds.push(w);
+        const r = await plan(w);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toMatch(
+          /^error: hcloud primary-ip describe -o json printed JSON of another shape \(at name: expected a Hetzner resource name/,
+        );
+        expect(r.all).not.toContain(hostile);
+        expect(r.all).not.toMatch(/\u001b|\u202E/);
+      }
+    },
+    120_000,
+  );
+
   test('the printed adopt command is one argv a shell reads back as written', () => {
     const [line] = commandLines({ argv: ['hcloud', 'primary-ip', 'update', 'primary_ip-300', '--auto-delete=false'] });
     expect(line).toBe('hcloud primary-ip update primary_ip-300 --auto-delete=false');

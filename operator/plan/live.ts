@@ -174,20 +174,32 @@ async function allInOrder<T>(calls: readonly Promise<T>[]): Promise<T[]> {
   return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
+/**
+ * A resource name as Hetzner allows it (a server's is a hostname, RFC 1123; other names the
+ * same letters, digits, dot, dash and underscore, at most 63): these names reach command lines
+ * the rollout prints, so any other answer is refused here rather than printed.
+ */
+const HETZNER_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+function hetznerName(a: Answer): string {
+  const name = a.string();
+  if (!HETZNER_NAME.test(name)) throw new AnswerShapeError(a.at, 'a Hetzner resource name (letters, digits, . _ -)');
+  return name;
+}
+
 /** The fields read of hcloud's JSON (hcloud-go schema; test/fixtures/hcloud/ORIGIN.md); the rest is ignored. */
 function serverOf(x: Answer): LiveServer {
   const ipv4 = x.get('public_net').missing ? undefined : x.get('public_net').get('ipv4');
-  const nameOf = (key: string) => (x.get(key).missing ? undefined : x.get(key).get('name').optString());
+  const named = (key: string) => (x.get(key).missing ? undefined : x.get(key).get('name').optString());
   return {
     id: x.get('id').number(),
-    name: x.get('name').string(),
+    name: hetznerName(x.get('name')),
     status: x.get('status').string(),
     labels: x.get('labels').strings(),
     ipv4: ipv4 && !ipv4.missing ? ipv4.get('ip').optString() || undefined : undefined,
     primaryIpId: ipv4 && !ipv4.missing ? ipv4.get('id').optNumber() || undefined : undefined,
-    serverType: nameOf('server_type'),
-    image: nameOf('image'),
-    location: nameOf('location'),
+    serverType: named('server_type'),
+    image: named('image'),
+    location: named('location'),
   };
 }
 
@@ -214,7 +226,7 @@ function firewallOf(f: Answer): LiveFirewall {
   const serverId = (t: Answer) =>
     t.get('type').string() === 'server' && !t.get('server').missing ? [t.get('server').get('id').number()] : [];
   return {
-    name: f.get('name').string(),
+    name: hetznerName(f.get('name')),
     rules: f.get('rules').list(true).map(ruleOf),
     serverIds: f
       .get('applied_to')
@@ -228,7 +240,7 @@ function firewallOf(f: Answer): LiveFirewall {
 function primaryIpOf(p: Answer): LivePrimaryIp {
   return {
     id: p.get('id').number(),
-    name: p.get('name').string(),
+    name: hetznerName(p.get('name')),
     ip: p.get('ip').string(),
     assigneeId: p.get('assignee_id').optNumber() || undefined,
     autoDelete: p.get('auto_delete').boolean(),
