@@ -9,7 +9,7 @@ import { cliReadyBeforeAll } from './cli';
 import { missingTools, systemTest } from './host';
 import { snapshotFile, upgradeJob } from './kube/k3s-node';
 import { k3sConfigOf } from './live-state';
-import { base, builtFrom, cli, CLUSTER_TOKEN, handBuilt, plan, readOnly, type World, world } from './plan-world';
+import { base, builtFrom, cli, CLUSTER_TOKEN, handBuilt, plan, readOnly, worldsOfThisBlock } from './plan-world';
 
 const withTools = systemTest(missingTools(['hcloud', 'unzip'], false));
 cliReadyBeforeAll();
@@ -30,13 +30,7 @@ const byHand =
 const lines = (out: string, re: RegExp) => out.split('\n').filter((l) => re.test(l));
 
 describe('npm run plan reads the cluster', () => {
-  const worlds: World[] = [];
-  const make = async (...a: Parameters<typeof world>) => {
-    const w = await world(...a);
-    worlds.push(w);
-    return w;
-  };
-  afterAll(async () => void (await Promise.all(worlds.flatMap((w) => [w.standin.stop(), w.kube.stop()]))));
+  const make = worldsOfThisBlock();
 
   withTools(
     'servers built by hand without secrets-encryption: the rebuild is refused, naming what each runs, with the way out',

@@ -112,7 +112,10 @@ export async function world(
   hetzner(standin, config);
   const specs = servers(config, records);
   for (const { runs: _runs, ...s } of specs)
-    standin.addServer({ ...s, primaryIp: s.primaryIp ?? config.cluster.nodes.find((n) => n.name === s.name)?.primaryIp });
+    standin.addServer({
+      ...s,
+      primaryIp: s.primaryIp ?? config.cluster.nodes.find((n) => n.name === s.name)?.primaryIp,
+    });
   // By default a server runs the file its label names (or, built by hand, what its file renders).
   const runsOf = (s: ServerSpec): Partial<K3sServer> => {
     const record =
@@ -157,3 +160,14 @@ export const readOnly = (w: World) => {
   expect(w.standin.requests.filter((r) => r.method !== 'GET')).toEqual([]);
   expect(w.kube.requests.filter((r) => r.method !== 'GET')).toEqual([]);
 };
+
+/** `world`, for one describe block: every world it makes is stopped after the block's tests. */
+export function worldsOfThisBlock(): typeof world {
+  const worlds: World[] = [];
+  afterAll(async () => void (await Promise.all(worlds.flatMap((w) => [w.standin.stop(), w.kube.stop()]))));
+  return async (...a) => {
+    const w = await world(...a);
+    worlds.push(w);
+    return w;
+  };
+}

@@ -18,7 +18,7 @@ import { tokenHash } from '../model/k3s-args';
 import { cliReadyBeforeAll } from './cli';
 import { matchingCluster, matchingLive } from './live-state';
 import { missingTools, systemTest } from './host';
-import { also, base, builtFrom, CLUSTER_TOKEN, cli, plan, readOnly, type World, world } from './plan-world';
+import { also, base, builtFrom, CLUSTER_TOKEN, cli, plan, readOnly, worldsOfThisBlock } from './plan-world';
 import { FC_SEED, tempDir, variant } from './support';
 
 const withHcloud = systemTest(missingTools(['hcloud', 'unzip'], false));
@@ -28,13 +28,7 @@ const withSsh = also((r) => (r.firewall = { ...r.firewall, operatorCidrs: ['198.
 const wireguard = also((r) => (r.cluster.flannelBackend = 'wireguard-native'));
 
 describe('npm run plan against the servers at Hetzner (the stand-in)', () => {
-  const worlds: World[] = [];
-  const make = async (...a: Parameters<typeof world>) => {
-    const w = await world(...a);
-    worlds.push(w);
-    return w;
-  };
-  afterAll(async () => void (await Promise.all(worlds.flatMap((w) => [w.standin.stop(), w.kube.stop()]))));
+  const make = worldsOfThisBlock();
 
   withHcloud(
     'every server runs its current node file and the firewall matches: exit 0, "No changes", and only reads',

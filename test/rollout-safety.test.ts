@@ -20,7 +20,7 @@ import {
   readOnly,
   type ServerSpec,
   type World,
-  world,
+  worldsOfThisBlock,
 } from './plan-world';
 import { tempDir } from './support';
 
@@ -55,13 +55,7 @@ const onHetznersIps = (c: any, rs: any): ServerSpec[] =>
   }));
 
 describe('the rollout refuses while anything is out of step', () => {
-  const worlds: World[] = [];
-  const make = async (...a: Parameters<typeof world>) => {
-    const w = await world(...a);
-    worlds.push(w);
-    return w;
-  };
-  afterAll(async () => void (await Promise.all(worlds.flatMap((w) => [w.standin.stop(), w.kube.stop()]))));
+  const make = worldsOfThisBlock();
 
   withTools(
     'a server missing at Hetzner: no snapshot on it, no health check through it, no rebuild of another; exit 1',
@@ -159,13 +153,16 @@ describe('the rollout refuses while anything is out of step', () => {
 });
 
 describe('Primary IPs are found through the servers', () => {
-  const worlds: World[] = [];
-  const make = async (...a: Parameters<typeof world>) => {
-    const w = await world(...a);
-    worlds.push(w);
-    return w;
-  };
-  afterAll(async () => void (await Promise.all(worlds.flatMap((w) => [w.standin.stop(), w.kube.stop()]))));
+  const make = worldsOfThisBlock();
+  /** The first two servers run; the third is still to be built, on a Primary IP of its configured name that holds `ip`. */
+  const thirdStillToBuild = (ip: string) =>
+    make(
+      base,
+      (c, rs) => builtFrom((_i, r) => r)(c, rs).slice(0, 2),
+      undefined,
+      undefined,
+      (standin, c) => standin.addPrimaryIp(c.cluster.nodes[2]!.primaryIp, ip),
+    );
 
   withTools(
     'hand-built servers on primary_ip-<id> with auto-delete on, behind 60 other Primary IPs: adopted (auto-delete off, the config’s name) before any server delete',
@@ -218,17 +215,7 @@ describe('Primary IPs are found through the servers', () => {
   withTools(
     'a configured Primary IP that holds its address, for a server still to be built: unattached, the server built on it takes it',
     async () => {
-      const w = await make(
-        base,
-        (c, rs) => builtFrom((_i, r) => r)(c, rs).slice(0, 2),
-        undefined,
-        undefined,
-        (standin, c) => {
-          (standin as any).primaryIps.push(
-            (standin as any).primaryIp(c.cluster.nodes[2]!.primaryIp, '192.0.2.13', { id: 2, name: 'nbg1' }, false),
-          );
-        },
-      );
+      const w = await thirdStillToBuild('192.0.2.13');
       const p = await plan(w);
       expect(p.status).toBe(2);
       expect(p.stdout).toContain(
@@ -242,17 +229,7 @@ describe('Primary IPs are found through the servers', () => {
   withTools(
     'a configured Primary IP that holds another address, for a server still to be built: refused',
     async () => {
-      const w = await make(
-        base,
-        (c, rs) => builtFrom((_i, r) => r)(c, rs).slice(0, 2),
-        undefined,
-        undefined,
-        (standin, c) => {
-          (standin as any).primaryIps.push(
-            (standin as any).primaryIp(c.cluster.nodes[2]!.primaryIp, '192.0.2.200', { id: 2, name: 'nbg1' }, false),
-          );
-        },
-      );
+      const w = await thirdStillToBuild('192.0.2.200');
       const p = await plan(w);
       expect(p.status).toBe(1);
       expect(p.stdout).toContain(
@@ -264,13 +241,7 @@ describe('Primary IPs are found through the servers', () => {
 });
 
 describe('the firewall steps', () => {
-  const worlds: World[] = [];
-  const make = async (...a: Parameters<typeof world>) => {
-    const w = await world(...a);
-    worlds.push(w);
-    return w;
-  };
-  afterAll(async () => void (await Promise.all(worlds.flatMap((w) => [w.standin.stop(), w.kube.stop()]))));
+  const make = worldsOfThisBlock();
 
   withTools(
     'an extra rule alone (an out rule with its destinations): widen keeps every current rule, narrow removes the extra one; new CIDRs without a synth reach the narrow step',
@@ -351,14 +322,12 @@ describe('what hcloud answers, validated at the boundary', () => {
     fs.writeFileSync(path.join(dir, 'hcloud'), `#!/bin/sh\nprintf '%s' '${answer}'\nexit ${code}\n`, { mode: 0o755 });
     return dir;
   }
-  const worlds: World[] = [];
-  afterAll(async () => void (await Promise.all(worlds.flatMap((w) => [w.standin.stop(), w.kube.stop()]))));
+  const make = worldsOfThisBlock();
 
   withTools(
     '`{}` from server list: one error line naming the command and the shape, exit 1, no stack trace',
     async () => {
-      const w = await world(base);
-      worlds.push(w);
+      const w = await make(base);
       const r = await plan(w, base, { PATH: `${fakeHcloud('{}')}:${process.env.PATH}` });
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/^error: hcloud server list -o json printed JSON of another shape \(at the top: .*\)/);
@@ -371,10 +340,9 @@ describe('what hcloud answers, validated at the boundary', () => {
     'a Primary IP whose name holds ESC, a newline or a bidi override: refused at the boundary, never printed',
     async () => {
       for (const hostile of ['ip\u001b[2Jx', 'ip\nNo changes', 'ip\u202Etxt.exe']) {
-        const w = await world(base, (c, rs) =>
+        const w = await make(base, (c, rs) =>
           builtFrom((_i, r) => r)(c, rs).map((s, i) => (i === 0 ? { ...s, primaryIp: hostile } : s)),
         );
-        worlds.push(w);
         const r = await plan(w);
         expect(r.status).toBe(1);
         expect(r.stderr).toMatch(

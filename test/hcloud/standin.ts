@@ -505,6 +505,11 @@ export class HcloudStandin {
     if (s.status) server.status = s.status;
   }
 
+  /** A Primary IP the operator made and no server holds yet (auto-delete off). */
+  addPrimaryIp(name: string, ip: string): void {
+    this.primaryIps.push(this.primaryIp(name, ip, LOCATIONS[0]!, false));
+  }
+
   /** Primary IPs nobody uses, created before the cluster's own (lower ids: they fill the first pages of a list). */
   addSparePrimaryIps(count: number): void {
     const spare = Array.from({ length: count }, (_v, i) =>
