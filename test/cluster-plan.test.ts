@@ -171,6 +171,24 @@ describe('npm run plan reads the cluster', () => {
   );
 
   withTools(
+    'a server two minors behind the rendered K3s: outside the skew it supports, out of step; one patch behind is an upgrade',
+    async () => {
+      const w = await make(base);
+      const nodes = (w.kube as any).seed.nodes as any[];
+      nodes[0].status.nodeInfo.kubeletVersion = 'v1.32.9+k3s1';
+      nodes[1].status.nodeInfo.kubeletVersion = 'v1.34.5+k3s1';
+      const r = await plan(w);
+      expect(r.status).toBe(2);
+      expect(r.stdout).toContain(
+        `  ${nodes[0].metadata.name} runs v1.32.9+k3s1, outside the skew v1.34.6+k3s1 supports (one minor either way): upgrade it one minor at a time first\n`,
+      );
+      expect(r.stdout).toMatch(/^ {6}upgrade: v1\.34\.5\+k3s1 → v1\.34\.6\+k3s1$/m);
+      expect(r.stdout).not.toMatch(new RegExp(`${nodes[1].metadata.name} runs v1\\.34\\.5`));
+    },
+    120_000,
+  );
+
+  withTools(
     'a token whose hash differs from the snapshots’: refused before anything is deleted',
     async () => {
       const w = await make(
