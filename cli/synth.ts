@@ -68,12 +68,6 @@ export function prepare(
   const token = found instanceof NoTokenError ? undefined : found;
   const nodes = token ? renderNodes(config, token) : [];
   const records = token ? renderRecords(config, nodes) : tokenless();
-  const summary = synthSummary(
-    config,
-    out,
-    { rules, build: buildFrom(records) },
-    token ? { written: nodes, token } : { notWritten: (found as NoTokenError).message },
-  );
   const staged = stageOutputs(out.dir, {
     config,
     nodes,
@@ -81,6 +75,20 @@ export function prepare(
     firewallRules: firewallRulesText(rules),
     bootstrapOnly: opts['bootstrap-only'] === true,
   });
+  let summary: string[];
+  try {
+    // After the build: the summary names the files that were staged.
+    summary = synthSummary(
+      config,
+      out,
+      { rules, build: buildFrom(records) },
+      token ? { written: nodes, token } : { noToken: true },
+      { manifests: staged.manifests, carriedOver: opts['bootstrap-only'] === true, records },
+    );
+  } catch (e) {
+    staged.abort();
+    throw e;
+  }
   const commit = () => {
     try {
       token?.save?.();
