@@ -728,29 +728,32 @@ describe('the cluster token', () => {
 });
 
 describe('the operator’s summary', () => {
-  test('the firewall’s file and commands first, then per node its file, role, bytes and share of 32 KiB, and the commands that build it on its Primary IP', () => {
+  test('what was written first, then the firewall’s file and commands, then per node its file, role, bytes and share of 32 KiB, and the commands that build it on its Primary IP', () => {
     const lines: string[] = [];
     const out = synthToDir({ args: ['--bootstrap-only'], log: (l) => lines.push(l) });
     const rules = path.join(out, 'hcloud', 'firewall.rules');
     const count = JSON.parse(fs.readFileSync(rules, 'utf8')).length;
-    expect(lines[0]).toMatch(new RegExp(`^${rules}  Cloud Firewall honeydue: ${count} rules, \\d+ of 500 effective$`));
-    expect(lines.slice(2, 4)).toEqual([
+    expect(lines[0]).toBe(
+      `wrote ${out}/: 0 manifests (kept from the last synth), 3 node records, 3 node files, the Cloud Firewall rules; the expected state, to review and commit`,
+    );
+    expect(lines[2]).toBe(
+      `  ${path.join(out, 'nodes')}/{ubuntu-8gb-nbg1-2,ubuntu-8gb-nbg1-1,ubuntu-8gb-nbg1-3}.record  what each node file writes, without the token: git diff shows what changes on which server`,
+    );
+    expect(lines[3]).toMatch(new RegExp(`^${rules}  Cloud Firewall honeydue: ${count} rules, \\d+ of 500 effective$`));
+    expect(lines.slice(5, 7)).toEqual([
       `  hcloud firewall create --name honeydue`,
       `  hcloud firewall replace-rules honeydue --rules-file ${rules}`,
     ]);
-    expect(lines[4]).toBe(
-      `${path.join(out, 'nodes')}/  what each node file writes, without the token (commit it: git diff shows what changes on which server)`,
-    );
     const f = path.join(out, 'cloud-init', renderNodes(production(), { token: TEST_TOKEN })[0]!.fileName);
     const size = fs.statSync(f).size;
     const fingerprint = fingerprintOf(fs.readFileSync(path.join(out, 'nodes', 'ubuntu-8gb-nbg1-2.record'), 'utf8'));
-    expect(lines.slice(5, 9)).toEqual([
+    expect(lines.slice(7, 11)).toEqual([
       `${f}  join   ${size} bytes  ${((100 * size) / HETZNER_USER_DATA_LIMIT).toFixed(1)}% of 32 KiB`,
-      '  # Primary IP ubuntu-8gb-nbg1-2-ipv4 must already hold 178.104.247.152, auto-delete off (README, Build a node)',
+      '  # Primary IP ubuntu-8gb-nbg1-2-ipv4 must already hold 178.104.247.152, auto-delete off (docs/build-a-node.md)',
       '  hcloud primary-ip describe ubuntu-8gb-nbg1-2-ipv4',
       `  hcloud server create --name ubuntu-8gb-nbg1-2 --type cx33 --image ubuntu-24.04 --location nbg1 --primary-ipv4 ubuntu-8gb-nbg1-2-ipv4 --firewall honeydue --user-data-from-file ${f} --label honeydue/node-file=${fingerprint}`,
     ]);
-    expect(lines[9]).toMatch(/ubuntu-8gb-nbg1-1\.\S+ {2}join /);
+    expect(lines[11]).toMatch(/ubuntu-8gb-nbg1-1\.\S+ {2}join /);
     expect(lines.filter((l) => l.includes('attach-to-network'))).toEqual([]);
     expect(lines).toContain(
       'cluster token: from K3S_TOKEN (plain secret: joining servers cannot verify the cluster CA; the full token in /var/lib/rancher/k3s/server/token lets them)',

@@ -20,19 +20,34 @@ export interface Outputs {
   readonly bootstrapOnly: boolean;
 }
 
+/** The staged output, and the manifest files it holds (the summary names each one). */
+export interface StagedOutputs extends StagedDir {
+  /** The manifest files' names, in the order `kubectl apply -f` reads them. */
+  readonly manifests: readonly string[];
+}
+
 /**
  * Builds the whole new output beside `outdir` (lib/replace-dir.ts): the manifests at the top
  * level (what `kubectl apply -f dist` reads), the node files in cloud-init/, their records in
  * nodes/, the Cloud Firewall's rules in hcloud/. Nothing is replaced until the caller commits.
  */
-export function stageOutputs(outdir: string, o: Outputs): StagedDir {
-  return stageDir(outdir, (dir) => {
+export function stageOutputs(outdir: string, o: Outputs): StagedOutputs {
+  let manifests: string[] = [];
+  const staged = stageDir(outdir, (dir) => {
     if (o.bootstrapOnly) carryOver(outdir, dir);
     else writeManifests(dir, outdir, o.config);
     writeNodeOutputs(dir, o.nodes, o.records, o.firewallRules);
     fixModes(dir);
+    manifests = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith(MANIFEST_SUFFIX))
+      .sort();
   });
+  return { commit: () => staged.commit(), abort: () => staged.abort(), manifests };
 }
+
+/** The suffix of cdk8s's manifest files (cdk8s.yaml's default). */
+const MANIFEST_SUFFIX = '.k8s.yaml';
 
 /**
  * Every file and directory of the output gets its mode whatever the umask: an operator's umask

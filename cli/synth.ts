@@ -89,12 +89,6 @@ export function prepare(
   const rebuilt = opts.rebuild === undefined ? undefined : findNode(config, opts.rebuild, '--rebuild');
   const build: BuildCommands = (node, label) =>
     rebuilt && node !== rebuilt ? [] : buildFrom(records)(node, label);
-  const summary = synthSummary(
-    config,
-    out,
-    { rules, build },
-    token ? { written: nodes, token } : { notWritten: (found as NoTokenError).message },
-  );
   const staged = stageOutputs(out.dir, {
     config,
     nodes,
@@ -102,6 +96,20 @@ export function prepare(
     firewallRules: firewallRulesText(rules),
     bootstrapOnly: opts['bootstrap-only'] === true,
   });
+  let summary: string[];
+  try {
+    // After the build: the summary names the files that were staged.
+    summary = synthSummary(
+      config,
+      out,
+      { rules, build },
+      token ? { written: nodes, token } : { noToken: true },
+      { manifests: staged.manifests, carriedOver: opts['bootstrap-only'] === true, records },
+    );
+  } catch (e) {
+    staged.abort();
+    throw e;
+  }
   const commit = () => {
     try {
       token?.save?.();

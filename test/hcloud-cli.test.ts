@@ -272,8 +272,8 @@ describe('printed commands are shell-safe', () => {
   });
 });
 
-describe('a node that runs today, adopted with the README’s one-time commands', () => {
-  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+describe('a node that runs today, adopted with the one-time commands of docs/build-a-node.md', () => {
+  const readme = fs.readFileSync(path.join(__dirname, '..', 'docs', 'build-a-node.md'), 'utf8');
   const row = readme.split('\n').find((l) => l.startsWith('| **runs today**'));
   const templates = [...(row ?? '').matchAll(/`(hcloud [^`]+)`/g)].map((m) => m[1]!);
   const rebuildRow = readme.split('\n').find((l) => l.startsWith('| **is rebuilt**'));
@@ -323,7 +323,7 @@ describe('a node that runs today, adopted with the README’s one-time commands'
           await hcloud(fill(templates[1]!, id));
           await hcloud(fill(templates[2]!));
         }
-        // Then the first node is rebuilt as the README says: deleted, and built from its printed lines.
+        // Then the first node is rebuilt as docs/build-a-node.md says: deleted, and built from its printed lines.
         const first = config.cluster.nodes[0]!;
         await hcloud(shellWords(deleteTemplate!.replace(/<node>/g, first.name)));
         expect(standin.state().primaryIps.find((p) => p.name === first.primaryIp)).toMatchObject({

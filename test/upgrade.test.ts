@@ -208,8 +208,8 @@ describe('system-upgrade-controller', () => {
     expect(c.securityContext).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false });
   });
 
-  test('the README prune command names every kind in dist/, so a removed object of any kind is pruned', () => {
-    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  test('the prune command in docs/plan-and-apply.md names every kind in dist/, so a removed object of any kind is pruned', () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'docs', 'plan-and-apply.md'), 'utf8');
     const allowed = new Set([...readme.matchAll(/--prune-allowlist=(\S+)/g)].map((m) => m[1]));
     const kinds = new Set(
       files.flatMap(docs).map((o) => `${o.apiVersion.includes('/') ? o.apiVersion : `core/${o.apiVersion}`}/${o.kind}`),
