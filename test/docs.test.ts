@@ -178,7 +178,8 @@ describe('every reference the code prints resolves', () => {
         'docs/build-a-node.md',
         'docs/plan-and-apply.md#the-first-apply',
         'docs/secrets.md#the-k3s-cluster-token',
-        'README, etcd snapshots',
+        'docs/backups-and-restore.md#etcd-snapshots',
+        'docs/secrets.md#secrets-encryption',
         '.schema/cluster.schema.json',
       ]),
     );

@@ -41,7 +41,7 @@ const REASONS = K3S_NODE.etcdVoterCondition.reasons as Readonly<Record<string, s
 /** How each critical or cluster-wide argument is brought to the rendered value on running servers. */
 const WAY_OUT: Readonly<Record<string, string>> = {
   'secrets-encryption':
-    'turn it on in place first: k3s secrets-encrypt enable on one server, then restart every server one at a time (README, "Secrets encryption")',
+    'turn it on in place first: k3s secrets-encrypt enable on one server, then restart every server one at a time (docs/secrets.md#secrets-encryption)',
   'disable-service-lb': `add servicelb to disable on every running server first, one at a time: a drop-in ${'/etc/rancher/k3s/config.yaml.d/'}40-disable-servicelb.yaml holding "disable+: [servicelb]", then systemctl restart k3s, each Ready and an etcd voter before the next`,
   disable:
     'bring every running server to the same list first, one at a time (a drop-in under /etc/rancher/k3s/config.yaml.d/ with the disable list, then systemctl restart k3s)',

@@ -120,7 +120,7 @@ export function rolloutRunbook(config: Config, plan: Plan, ctx: RunbookContext):
     const s = etcdSnapshots(config);
     if (!s)
       throw new UserInputError(
-        '--runbook rollout: the plan rebuilds servers, and a rollout starts from an off-node snapshot; set etcdSnapshots in the config (README, etcd snapshots) first',
+        '--runbook rollout: the plan rebuilds servers, and a rollout starts from an off-node snapshot; set etcdSnapshots in the config (docs/backups-and-restore.md#etcd-snapshots) first',
       );
     const peer =
       config.cluster.nodes.find((n) => !rebuilds.some((r) => r.node === n)) ?? rebuilds[rebuilds.length - 1]!.node;
