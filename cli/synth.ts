@@ -87,8 +87,7 @@ export function prepare(
   const records = token ? renderRecords(config, nodes) : tokenless();
   // A rebuild renders every file but builds one server: only its build lines are printed.
   const rebuilt = opts.rebuild === undefined ? undefined : findNode(config, opts.rebuild, '--rebuild');
-  const build: BuildCommands = (node, label) =>
-    rebuilt && node !== rebuilt ? [] : buildFrom(records)(node, label);
+  const build: BuildCommands = (node, label) => (rebuilt && node !== rebuilt ? [] : buildFrom(records)(node, label));
   const staged = stageOutputs(out.dir, {
     config,
     nodes,
@@ -99,13 +98,11 @@ export function prepare(
   let summary: string[];
   try {
     // After the build: the summary names the files that were staged.
-    summary = synthSummary(
-      config,
-      out,
-      { rules, build },
-      token ? { written: nodes, token } : { noToken: true },
-      { manifests: staged.manifests, carriedOver: opts['bootstrap-only'] === true, records },
-    );
+    summary = synthSummary(config, out, { rules, build }, token ? { written: nodes, token } : { noToken: true }, {
+      manifests: staged.manifests,
+      carriedOver: opts['bootstrap-only'] === true,
+      records,
+    });
   } catch (e) {
     staged.abort();
     throw e;
