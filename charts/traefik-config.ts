@@ -1,5 +1,6 @@
 import type { Construct } from 'constructs';
 import { stringify } from 'yaml';
+import { STACK_NAMESPACES } from '../config/namespaces';
 import { HelmChartConfig } from '../imports/helm.cattle.io';
 import { StackChart, type StackChartProps } from './stack-chart';
 import { traefikValues, type TraefikValuesProps } from './traefik-values';
@@ -13,7 +14,7 @@ export interface TraefikConfigChartProps extends Omit<StackChartProps, 'namespac
  */
 export class TraefikConfigChart extends StackChart {
   constructor(scope: Construct, id: string, props: TraefikConfigChartProps) {
-    super(scope, id, { partOf: props.partOf, namespace: 'kube-system' });
+    super(scope, id, { partOf: props.partOf, namespace: STACK_NAMESPACES.kubeSystem });
     new HelmChartConfig(this, 'HelmChartConfig', {
       metadata: { name: 'traefik' },
       // helm reads values as YAML 1.1, where a bare yes/no/on/off is a boolean: write 1.1 so strings stay strings.

@@ -1,3 +1,5 @@
+import { TRAEFIK_INTERNAL_PORT } from '../config/node-ports';
+
 /**
  * Helm values for the Traefik chart that K3s bundles, to be placed in the
  * `spec.valuesContent` of the `kube-system/traefik` HelmChartConfig.
@@ -19,7 +21,7 @@
  * With hostNetwork an entry point's address is a host socket, so the chart's default
  * (`:8080`, every interface) would serve /ping on every node's public address.
  */
-const INTERNAL_ENTRYPOINT = { port: 8080, hostIP: '127.0.0.1' } as const;
+const INTERNAL_ENTRYPOINT = { port: TRAEFIK_INTERNAL_PORT, hostIP: '127.0.0.1' } as const;
 
 /** Options for {@link traefikValues}; the stack passes them from cluster.yaml's `traefik` section. */
 export interface TraefikValuesProps {

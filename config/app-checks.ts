@@ -81,3 +81,43 @@ export function capacityInput(c: Pick<Config, 'apps' | 'cluster'>): CapacityInpu
     systemReserved: c.cluster.systemReserved,
   };
 }
+
+/**
+ * Most bytes an app's environment variables may take together, as kubectl's JSON holds them.
+ * `kubectl apply` copies the whole Deployment into its last-applied-configuration annotation,
+ * and the API server refuses an object whose annotations pass 256 KiB (apimachinery
+ * `TotalAnnotationSizeLimitB`); this leaves the rest of the object (a few KiB) ample room.
+ */
+export const ENV_TOTAL_MAX = 128 * 1024;
+
+/**
+ * The bytes of `s` in Go's encoding/json, which kubectl uses: UTF-8, with `"` and `\` escaped
+ * by one more byte each and `<`, `>`, `&` written as six-byte `\u003c` escapes.
+ */
+export function goJsonBytes(s: string): number {
+  let n = Buffer.byteLength(s, 'utf8');
+  for (const c of s)
+    if (c === '"' || c === '\\') n += 1;
+    else if (c === '<' || c === '>' || c === '&') n += 5;
+  return n;
+}
+
+/** An app's variables together must fit the annotation kubectl apply writes (`ENV_TOTAL_MAX`). */
+export function checkEnvSize(c: Pick<CheckedConfig, 'apps'>, ctx: z.RefinementCtx) {
+  for (const [app, { env }] of [
+    ['api', c.apps.api],
+    ['admin', c.apps.admin],
+    ['worker', c.apps.worker],
+  ] as const) {
+    const entries = Object.entries(env);
+    // {"name":"…","value":"…"}, and a comma.
+    const total = entries.reduce((n, [k, v]) => n + goJsonBytes(k) + goJsonBytes(v) + 22, 0);
+    if (total <= ENV_TOTAL_MAX) continue;
+    const [largest] = [...entries].sort((a, b) => goJsonBytes(b[1]) - goJsonBytes(a[1]))[0]!;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['apps', app, 'env', largest],
+      message: `apps.${app}.env takes ${total} bytes as kubectl writes it, more than ${ENV_TOTAL_MAX}: kubectl apply stores the whole Deployment in an annotation that Kubernetes caps at 256 KiB. Move the largest values (this one first) into a ConfigMap or a Secret (secretEnv)`,
+    });
+  }
+}

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { cidrContains, cidrsOverlap, prefixLength, unreachableRangeOverlapping } from './net';
-import { RESERVED_TCP_PORTS } from './ports';
+import { NODE_TCP_PORT_OWNERS } from './node-ports';
 
 /**
  * Cross-field rules of what the firewall opens: the web ports and the operator networks. Each
@@ -9,8 +9,9 @@ import { RESERVED_TCP_PORTS } from './ports';
 
 /**
  * Traefik binds the web ports on every node (hostNetwork) and the firewall opens them to
- * the world (or Cloudflare): on a K3s or SSH port that would expose etcd, the kubelet or the
- * API to everyone, and two entrypoints cannot share a port.
+ * the world (or Cloudflare): on a port something on the node already listens on (./node-ports.ts:
+ * K3s, etcd, the kubelet, SSH, DNS, Traefik's own entry point) Traefik cannot start, or it
+ * would expose that service to everyone; and two entrypoints cannot share a port.
  */
 export function checkWebPorts(c: { traefik: { webPort: number; websecurePort: number } }, ctx: z.RefinementCtx): void {
   const { webPort, websecurePort } = c.traefik;
@@ -18,12 +19,12 @@ export function checkWebPorts(c: { traefik: { webPort: number; websecurePort: nu
     ['webPort', webPort],
     ['websecurePort', websecurePort],
   ] as const) {
-    const owner = RESERVED_TCP_PORTS.get(p);
+    const owner = NODE_TCP_PORT_OWNERS.get(p);
     if (owner) {
       ctx.addIssue({
         code: 'custom',
         path: ['traefik', field],
-        message: `port ${p} belongs to ${owner}; the firewall opens the web ports to the world, so pick another port (80 and 443 are the usual ones)`,
+        message: `port ${p} belongs to ${owner}, which listens on it on every node (config/node-ports.ts): Traefik could not bind it, and the firewall opens the web ports to the world. Pick another port (80 and 443 are the usual ones)`,
       });
     }
   }

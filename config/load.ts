@@ -1,7 +1,9 @@
-import * as fs from 'fs';
-import { isNode, LineCounter, parseDocument } from 'yaml';
+import { isNode, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
+import { readBoundedSync, TooLargeError } from '../lib/bounded-read';
+import { firstNonUtf8, lineOfByte, utf16Kind } from '../lib/encoding';
 import { UserInputError } from '../lib/errors';
+import { terminalSafe } from '../lib/terminal-safe';
 import type { Config } from './schema';
 
 /**
@@ -11,16 +13,26 @@ import type { Config } from './schema';
  */
 export const MAX_ALIAS_COUNT = 100;
 
+/**
+ * The largest configuration file read, in bytes. The production one is under 4 KiB; every field
+ * is bounded by its consumer (config/text.ts), and this bounds them together, so that a wrong
+ * file (`/dev/zero`, a log, a disk image) is refused after one bounded read.
+ */
+export const MAX_CONFIG_BYTES = 256 * 1024;
+
 /** The default: the production configuration at the repository root (npm and cdk8s run there). */
 export const DEFAULT_CONFIG_FILE = 'cluster.yaml';
 
-/** A configuration the stack cannot be built from. The message names file, line, field and fix. */
+/**
+ * A configuration the stack cannot be built from. The message names file, line, field and fix;
+ * the file name comes from the command line or the environment, so it is printed escaped.
+ */
 export class ConfigError extends UserInputError {
   constructor(
     readonly file: string,
     readonly problems: readonly string[],
   ) {
-    super(`${file}: invalid configuration\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(`${terminalSafe(file)}: invalid configuration\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }
 
@@ -29,16 +41,50 @@ export function configFileFrom(option: string | undefined, env: NodeJS.ProcessEn
   return option || env.HONEYDUE_CONFIG || DEFAULT_CONFIG_FILE;
 }
 
-export function loadConfig(file: string = DEFAULT_CONFIG_FILE): Config {
-  let text: string;
+export function loadConfig(file: string = DEFAULT_CONFIG_FILE, bytes?: Buffer): Config {
+  return parseConfig(decodeConfig(bytes ?? readConfigBytes(file), file), file);
+}
+
+/** The file's bytes, through one bounded read (lib/bounded-read.ts). */
+export function readConfigBytes(file: string): Buffer {
   try {
-    text = fs.readFileSync(file, 'utf8');
+    return readBoundedSync(file, MAX_CONFIG_BYTES);
   } catch (e) {
+    throw readError(file, e);
+  }
+}
+
+/** The ConfigError for a failed read: too large, or the system's refusal. */
+export function readError(file: string, e: unknown): ConfigError {
+  if (e instanceof TooLargeError)
+    return new ConfigError(file, [
+      `the file is larger than ${MAX_CONFIG_BYTES} bytes (${MAX_CONFIG_BYTES / 1024} KiB), far more than a configuration holds (the production one is under 4 KiB): pass the cluster's configuration with --config or HONEYDUE_CONFIG`,
+    ]);
+  return new ConfigError(file, [
+    `cannot read the file (${(e as NodeJS.ErrnoException).code ?? e}); pass an existing file with --config or HONEYDUE_CONFIG`,
+  ]);
+}
+
+/**
+ * The file's text, once it is UTF-8. A Latin-1 (or other legacy) file would otherwise be read
+ * with U+FFFD in place of each accented letter, and that would reach the manifests; a UTF-16
+ * one would read as NULs and garbage.
+ */
+export function decodeConfig(bytes: Buffer, file: string): string {
+  const utf16 = utf16Kind(bytes);
+  if (utf16)
     throw new ConfigError(file, [
-      `cannot read the file (${(e as NodeJS.ErrnoException).code ?? e}); pass an existing file with --config or HONEYDUE_CONFIG`,
+      `line 1: the file is ${utf16}, not UTF-8; save it as UTF-8 (iconv -f ${utf16} -t UTF-8, or your editor's "save with encoding")`,
+    ]);
+  const bad = firstNonUtf8(bytes);
+  if (bad !== undefined) {
+    const line = lineOfByte(bytes, bad);
+    const column = bad - (bytes.lastIndexOf(0x0a, bad - 1) + 1) + 1;
+    throw new ConfigError(file, [
+      `line ${line}, column ${column}: byte 0x${bytes[bad]!.toString(16).toUpperCase().padStart(2, '0')} is not UTF-8 (the file looks Latin-1 or another legacy encoding); save it as UTF-8 (iconv -f LATIN1 -t UTF-8)`,
     ]);
   }
-  return parseConfig(text, file);
+  return bytes.toString('utf8');
 }
 
 /** Parses and validates YAML text; `source` names it in errors. */
@@ -74,10 +120,12 @@ function validate(text: string, source: string): Config {
       source,
       doc.errors.map((e) => {
         const at = e.linePos?.[0];
-        return `${at ? `line ${at.line}, column ${at.col}: ` : ''}not valid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`;
+        return `${at ? `line ${at.line}, column ${at.col}: ` : ''}not valid YAML: ${terminalSafe(e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''))}`;
       }),
     );
   }
+  const tagged = explicitTags(doc, lines);
+  if (tagged.length > 0) throw new ConfigError(source, tagged);
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
@@ -108,19 +156,47 @@ function validate(text: string, source: string): Config {
   const present = (p: readonly PropertyKey[]) => doc.hasIn(p as (string | number)[]);
   throw new ConfigError(
     source,
-    result.error.issues.map((issue) => describeIssue(issue, located(issue.path), present(issue.path))),
+    result.error.issues.map((issue) =>
+      describeIssue(issue, located(issue.path), present(issue.path), doc.getIn(issue.path as (string | number)[])),
+    ),
   );
 }
 
-function describeIssue(issue: z.core.$ZodIssue, where: string, present: boolean): string {
+/**
+ * Every explicit tag (`!!python/object/apply:…`, `!!str`, `!custom`) in the file, each as a
+ * problem with its line. The configuration needs none: a tag is a sign the file was written for
+ * another reader (PyYAML's python tags construct objects and run code), so it is refused
+ * rather than read as the plain value beneath it.
+ */
+function explicitTags(doc: ReturnType<typeof parseDocument>, lines: LineCounter): string[] {
+  const found: string[] = [];
+  visit(doc, {
+    Node(_key, node) {
+      if (!node.tag) return;
+      const at = node.range ? `line ${lines.linePos(node.range[0]).line}: ` : '';
+      const tag = node.tag.replace(/^tag:yaml\.org,2002:/, '!!');
+      found.push(
+        `${at}the YAML tag ${terminalSafe(tag)} is not taken here: the configuration holds plain values only, and a tag is a sign the file was written for another reader (PyYAML's python tags run code). Remove the tag`,
+      );
+    },
+  });
+  return found;
+}
+
+/** The YAML 1.1 booleans that YAML 1.2, which reads this file, takes as strings. */
+const YAML11_BOOLEAN = /^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
+
+function describeIssue(issue: z.core.$ZodIssue, where: string, present: boolean, value: unknown): string {
   const field = issue.path.length > 0 ? fieldName(issue.path) : '(top level)';
   switch (issue.code) {
     case 'invalid_key':
       // A record key (an env variable name): the key's own checks say what is wrong.
       return issue.issues.map((inner) => `${where}${field}: invalid name: ${inner.message}`).join('\n  - ');
     case 'unrecognized_keys':
-      return `${where}${field}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; check the spelling against .schema/cluster.schema.json or remove ${issue.keys.length > 1 ? 'them' : 'it'}`;
+      return `${where}${field}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${terminalSafe(k)}"`).join(', ')}; check the spelling against .schema/cluster.schema.json or remove ${issue.keys.length > 1 ? 'them' : 'it'}`;
     case 'invalid_type':
+      if (present && issue.expected === 'boolean' && typeof value === 'string')
+        return `${where}${field}: expected true or false, found "${terminalSafe(value)}": this file is read as YAML 1.2, where only true and false are booleans${YAML11_BOOLEAN.test(value) ? ` (${value} is a boolean only to YAML 1.1 readers)` : ''}; write true or false`;
       return `${where}${field}: ${present ? issue.message.replace(/^Invalid input: /, '') : `missing; expected ${issue.expected}`}`;
     default:
       return `${where}${field}: ${issue.message.replace(/^Invalid input: /, '')}`;
@@ -133,8 +209,7 @@ function fieldName(path: readonly PropertyKey[]): string {
     .map((seg, i) => {
       const s = String(seg);
       if (/^[A-Za-z0-9_-]+$/.test(s)) return i === 0 ? s : `.${s}`;
-      const { visible } = require('./text') as typeof import('./text');
-      return `[${JSON.stringify(visible(s)).replace(/\\\\u/g, '\\u')}]`;
+      return `["${terminalSafe(s).replace(/"/g, '\\"')}"]`;
     })
     .join('');
 }

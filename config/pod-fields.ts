@@ -48,13 +48,16 @@ export const NONROOT_UID = 65532;
 export const int32 = (min: number) =>
   z
     .number()
-    .int()
-    .min(min)
-    .max(
-      INT32_MAX,
-      `expected at most ${INT32_MAX}: the Kubernetes field is a 32-bit integer (int32), ` +
+    // First, and the last check when it fails: a 25-digit number is one plain message, not
+    // zod's safe-integer bound beside it, nor the cross-field checks computing with it.
+    .max(INT32_MAX, {
+      message:
+        `expected at most ${INT32_MAX}: the Kubernetes field is a 32-bit integer (int32), ` +
         'so the API server refuses a larger number',
-    );
+      abort: true,
+    })
+    .int({ message: 'expected a whole number', abort: true })
+    .min(min, { message: `expected at least ${min}`, abort: true });
 
 export const runAsUser = z
   .number()

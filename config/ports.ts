@@ -1,19 +1,12 @@
+import { SSH_PORT } from './node-ports';
+
 /**
- * TCP ports the nodes themselves listen on, K3s's (docs.k3s.io, Requirements, "Inbound rules
- * for K3s server nodes") and SSH's. They live here, at the bottom layer, because the config
- * checks that the web ports stay off them and the Cloud Firewall's limits count the rules they
- * become.
+ * The TCP ports of a K3s server that other nodes and the operators reach (docs.k3s.io,
+ * Requirements, "Inbound rules for K3s server nodes"). They live here, at the bottom layer,
+ * because the Cloud Firewall's limits count the rules they become. Every port a node listens
+ * on, these and the ones it keeps to itself, is in ./node-ports.ts: the web ports stay off all of them.
  */
 export const K3S_PORTS = { api: 6443, kubelet: 10250, etcd: [2379, 2380] as const };
-export const SSH_PORT = 22;
-
-/** Every TCP port above with what it is, for error messages. */
-export const RESERVED_TCP_PORTS: ReadonlyMap<number, string> = new Map([
-  [SSH_PORT, 'SSH'],
-  [K3S_PORTS.api, 'the Kubernetes API (K3s)'],
-  [K3S_PORTS.kubelet, 'the kubelet (K3s)'],
-  ...K3S_PORTS.etcd.map((p) => [p, 'etcd (K3s)'] as [number, string]),
-]);
 
 /** The UDP port each Flannel backend carries node-to-node pod traffic on, and its name in rules. The schema's choices. */
 export const OVERLAY_PORTS = {

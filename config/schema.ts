@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { checkClusterAddresses, checkNetworks } from './address-checks';
-import { checkCapacity, checkRoutes, checkToolEnv } from './app-checks';
+import { checkCapacity, checkEnvSize, checkRoutes, checkToolEnv } from './app-checks';
 import { cluster } from './cluster';
 import { etcdSnapshots } from './etcd-snapshots';
 import { cloudflare, firewall } from './firewall';
 import { checkOperatorCidrs, checkWebPorts } from './firewall-checks';
 import { checkHetznerLimits } from './hetzner-limits';
 import { k3s, traefik } from './k3s';
+import { checkNamespace } from './namespaces';
 import { dnsLabel } from './net';
 import { checkCluster } from './node-checks';
 import { checkNodeNames } from './node-names';
@@ -25,7 +26,11 @@ import { apps } from './workloads';
  */
 
 const base = z.strictObject({
-  namespace: dnsLabel.default('honeydue').describe('Namespace of the workloads.'),
+  namespace: dnsLabel
+    .default('honeydue')
+    .describe(
+      "Namespace of the workloads: a namespace of their own, never one that Kubernetes, K3s or the stack's other components own (kube-system, kube-public, kube-node-lease, default, system-upgrade).",
+    ),
   partOf: dnsLabel
     .default('honeydue')
     .describe(
@@ -52,6 +57,8 @@ export const configSchema = base
   .superRefine(checkClusterAddresses)
   .superRefine(checkRoutes)
   .superRefine(checkToolEnv)
+  .superRefine(checkEnvSize)
+  .superRefine(checkNamespace)
   .describe('honeydue-infra configuration: the cdk8s manifests and the node cloud-init files derive from it.');
 
 /** The configuration as its own checks see it: `Config` before the checks that refine it. */

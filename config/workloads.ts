@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { dnsLabel, dnsName, isSloppyIPv4, port } from './net';
 import { image, int32, NONROOT_UID, resources, runAsUser } from './pod-fields';
 import { memoryAmount } from './quantity';
-import { text } from './text';
+import { envValue, text } from './text';
 
 /** The workloads of the honeydue namespace: api, admin, worker and redis. */
 
@@ -17,14 +17,14 @@ const env = z
   .record(
     text.regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name in UPPER_SNAKE_CASE'),
     // cdk8s writes these two unquoted, and PyYAML reads a bare << or = as a YAML 1.1 merge or value indicator.
-    text.refine(
+    envValue.refine(
       (v) => v !== '<<' && v !== '=',
       'a value of exactly "<<" or "=" is read by YAML 1.1 readers (PyYAML) as a merge or value indicator; choose another value',
     ),
   )
   .default({})
   .describe(
-    'Plain, non-secret environment variables. Values are any printable text: no control characters, Unicode line or paragraph separators or byte-order mark.',
+    "Plain, non-secret environment variables. Values are any printable text up to 32 KiB (an app's variables together up to 128 KiB): no control characters, Unicode line or paragraph separators, byte-order mark, bidi controls or zero-width characters.",
   );
 
 /** An absolute URL path with an optional query, RFC 3986 characters only (pchar, "/", "?"). */

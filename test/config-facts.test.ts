@@ -15,6 +15,8 @@ import {
 import { addressAt, dnsName, isSloppyIPv4 } from '../config/net';
 import { K3S_MINOR } from '../config/k3s';
 import { type Config, configSchema } from '../config/schema';
+import { RESERVED_NAMESPACES, STACK_NAMESPACES } from '../config/namespaces';
+import { NODE_TCP_PORTS } from '../config/node-ports';
 import { production, synthObjects } from './support';
 
 /**
@@ -192,4 +194,25 @@ test('the schemas the property test validates with refuse an int32 field one abo
     });
   expect(() => deployment(INT32_MAX).validate()).not.toThrow();
   expect(() => deployment(INT32_MAX + 1).validate()).toThrow(/replicas must match format "int32"/);
+});
+
+describe('the ports a node binds and the namespaces it owns (test/fixtures/k3s/node-ports.json)', () => {
+  const facts = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'k3s', 'node-ports.json'), 'utf8')) as {
+    nodeTcpPorts: Record<string, string>;
+    reservedNamespaces: string[];
+  };
+
+  test('config/node-ports.ts lists exactly the vendored ports, each with its source', () => {
+    expect(NODE_TCP_PORTS.map((p) => p.port).sort((a, b) => a - b)).toEqual(
+      Object.keys(facts.nodeTcpPorts)
+        .map(Number)
+        .sort((a, b) => a - b),
+    );
+    for (const p of NODE_TCP_PORTS) expect(p.source).not.toBe('');
+  });
+
+  test('config/namespaces.ts refuses exactly the vendored namespaces, the stack’s own among them', () => {
+    expect([...RESERVED_NAMESPACES.keys()].sort()).toEqual([...facts.reservedNamespaces].sort());
+    for (const ns of Object.values(STACK_NAMESPACES)) expect(RESERVED_NAMESPACES.has(ns)).toBe(true);
+  });
 });

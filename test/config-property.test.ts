@@ -22,6 +22,7 @@ const fixture = (...p: string[]) => JSON.parse(fs.readFileSync(path.join(__dirna
 const kube = fixture('kubernetes', 'validation.json');
 const k3s = fixture('k3s', 'networking.json');
 const hcloud = fixture('hcloud', 'networks.json');
+const nodePorts = fixture('k3s', 'node-ports.json');
 
 // ---- The oracle: what Kubernetes, K3s and Hetzner refuse, from the fixtures. ----
 
@@ -173,6 +174,36 @@ function clusterRefusals(config: Config): string[] {
   return problems;
 }
 
+/**
+ * Traefik's web ports on a port the node already binds (test/fixtures/k3s/node-ports.json), read
+ * from the HelmChartConfig synth writes; and objects outside the namespaces the stack owns.
+ */
+function nodeRefusals(objects: readonly KubeObject[], config: Config): string[] {
+  const problems: string[] = [];
+  for (const o of objects.filter((x) => x.kind === 'HelmChartConfig')) {
+    const ports = parse(o.spec.valuesContent).ports;
+    for (const name of ['web', 'websecure']) {
+      const port = ports[name].port;
+      if (nodePorts.nodeTcpPorts[String(port)]) problems.push(`${name} on ${port}: ${nodePorts.nodeTcpPorts[port]}`);
+    }
+    if (ports.web.port === ports.websecure.port) problems.push(`web and websecure both on ${ports.web.port}`);
+  }
+  if (nodePorts.reservedNamespaces.includes(config.namespace)) problems.push(`namespace ${config.namespace}`);
+  const owned = new Set([config.namespace, ...nodePorts.reservedNamespaces]);
+  const namespaces = objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name);
+  if (new Set(namespaces).size !== namespaces.length) problems.push(`two Namespace objects: ${namespaces.join(', ')}`);
+  for (const o of objects) {
+    const ns = o.metadata.namespace;
+    if (ns !== undefined && !owned.has(ns)) problems.push(`${o.kind}/${o.metadata.name} in ${ns}`);
+  }
+  const labelled = objects.filter(
+    (o) => o.kind === 'Namespace' && o.metadata.labels?.['pod-security.kubernetes.io/enforce'] === 'restricted',
+  );
+  for (const o of labelled)
+    if (nodePorts.reservedNamespaces.includes(o.metadata.name)) problems.push(`${o.metadata.name} made restricted`);
+  return problems;
+}
+
 /** Every built-in object against kubernetes-models' schema for its kind; the CRD kinds are left to their own tests. */
 function schemaRefusals(objects: readonly KubeObject[]): string[] {
   const problems: string[] = [];
@@ -199,7 +230,12 @@ function synthesize(config: Config): KubeObject[] {
 /** Everything the oracle has against a configuration's objects. */
 const refusals = (config: Config) => {
   const objects = synthesize(config);
-  return [...schemaRefusals(objects), ...apiServerRefusals(objects, config), ...clusterRefusals(config)];
+  return [
+    ...schemaRefusals(objects),
+    ...apiServerRefusals(objects, config),
+    ...clusterRefusals(config),
+    ...nodeRefusals(objects, config),
+  ];
 };
 
 // ---- The configurations: the fields the checks guard, each over values on both sides of its rule. ----
@@ -224,6 +260,9 @@ interface Knobs {
   redisAddrIn: 'api' | 'admin' | 'worker' | null;
   schedule: string;
   version: string;
+  webPort: number;
+  websecurePort: number;
+  namespace: string;
 }
 
 const GOOD: Knobs = {
@@ -246,6 +285,9 @@ const GOOD: Knobs = {
   redisAddrIn: null,
   schedule: '0 */6 * * *',
   version: 'v1.34.6+k3s1',
+  webPort: 80,
+  websecurePort: 443,
+  namespace: 'honeydue',
 };
 
 const INT32 = 2 ** 31 - 1;
@@ -313,6 +355,18 @@ const anyKnobs: fc.Arbitrary<Knobs> = fc.record({
     'v1.35.1+k3s1',
     'v1.3.4+k3s1',
   ),
+  webPort: fc.constantFrom(80, 8080, 8081, 6444, 10248, 10256, 10259, 2381, 53, 443, 22),
+  websecurePort: fc.constantFrom(443, 8443, 10257, 10258, 10010, 6443, 80),
+  namespace: fc.constantFrom(
+    'honeydue',
+    'shop',
+    'kube-system',
+    'system-upgrade',
+    'default',
+    'kube-public',
+    'kube-node-lease',
+    'kube-systems',
+  ),
 });
 
 /**
@@ -366,6 +420,8 @@ function applyKnobs<T>(config: T, k: Knobs): T {
   if (k.redisAddrIn) raw.apps[k.redisAddrIn].env = { ...raw.apps[k.redisAddrIn].env, REDIS_ADDR: 'redis.example:6379' };
   raw.etcdSnapshots.schedule = k.schedule;
   raw.k3s.version = k.version;
+  raw.traefik = { ...raw.traefik, webPort: k.webPort, websecurePort: k.websecurePort };
+  raw.namespace = k.namespace;
   return config;
 }
 
@@ -417,6 +473,13 @@ const ONE_BAD_KNOB: Partial<Knobs>[] = [
   { schedule: '0 3 31 4,6,9,11 */1' },
   { version: 'v1.20.0+k3s1' },
   { version: 'v1.35.1+k3s1' },
+  { webPort: 8080 },
+  { webPort: 6444 },
+  { websecurePort: 10258 },
+  { websecurePort: 80 },
+  { namespace: 'kube-system' },
+  { namespace: 'system-upgrade' },
+  { namespace: 'default' },
 ];
 
 const SEED_ENV = process.env.HONEYDUE_FC_SEED;

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ConfigError, loadConfig, MAX_ALIAS_COUNT, parseConfig } from '../config/load';
+import { ConfigError, loadConfig, MAX_ALIAS_COUNT, MAX_CONFIG_BYTES, parseConfig } from '../config/load';
 import type { RawConfig } from '../config/schema';
 import { TOOL_ENV } from '../config/tool-env';
 import { run } from '../main';
@@ -43,7 +43,12 @@ const withPrivateNetwork = (r: any, cidr = '10.0.0.0/24') => {
 };
 
 const webPortMessage = (port: number, owner: string) =>
-  `port ${port} belongs to ${owner}; the firewall opens the web ports to the world, so pick another port (80 and 443 are the usual ones)`;
+  `port ${port} belongs to ${owner}, which listens on it on every node (config/node-ports.ts): Traefik could not bind it, and the firewall opens the web ports to the world. Pick another port (80 and 443 are the usual ones)`;
+/** The refusal of a bidi control or a zero-width character, as config/text.ts words it. */
+const invisible = (codePoint: string, at: number, bidi: boolean) =>
+  `contains ${codePoint} (${bidi ? 'a bidi control, which reorders the text around it' : 'a zero-width character, which hides a difference between two values'}) at character ${at}; remove it: a person reads this value in the manifests, in kubectl's output or in a printed command, and would not see what is stored`;
+const namespaceMessage = (ns: string, owner: string) =>
+  `${ns} belongs to ${owner}; the stack labels its namespace Pod Security "restricted", which would refuse those pods. Choose a namespace of the workloads' own, such as honeydue`;
 const notNode = (ip: string, why: string) => `${ip} is ${why}, not an address a node can be reached at`;
 const insideCluster = (ip: string, name: string, cidr: string) =>
   `${ip} lies inside cluster.${name} ${cidr}; a node address must be outside the pod and Service networks`;
@@ -159,7 +164,7 @@ const cases: Row[] = [
   [
     'an env name with NEL is shown escaped',
     (r) => (r.apps.api.env = { 'A\u0085B': 'x' }),
-    [`apps.api.env["A\\u0085B"]: invalid name: ${policy('U+0085', NEL, 2)}`],
+    [`apps.api.env["A\\u{0085}B"]: invalid name: ${policy('U+0085', NEL, 2)}`],
   ],
   [
     'an env value of exactly <<',
@@ -303,7 +308,7 @@ const cases: Row[] = [
   [
     'the web port on the Kubernetes API',
     (r) => (r.traefik.webPort = 6443),
-    [`traefik.webPort: ${webPortMessage(6443, 'the Kubernetes API (K3s)')}`],
+    [`traefik.webPort: ${webPortMessage(6443, 'the Kubernetes API and the K3s supervisor')}`],
   ],
   ['the web port on SSH', (r) => (r.traefik.webPort = 22), [`traefik.webPort: ${webPortMessage(22, 'SSH')}`]],
   [
@@ -314,12 +319,93 @@ const cases: Row[] = [
   [
     'the web port on etcd client',
     (r) => (r.traefik.webPort = 2379),
-    [`traefik.webPort: ${webPortMessage(2379, 'etcd (K3s)')}`],
+    [`traefik.webPort: ${webPortMessage(2379, 'etcd, client (K3s)')}`],
   ],
   [
     'the websecure port on etcd peer',
     (r) => (r.traefik.websecurePort = 2380),
-    [`traefik.websecurePort: ${webPortMessage(2380, 'etcd (K3s)')}`],
+    [`traefik.websecurePort: ${webPortMessage(2380, 'etcd, peers (K3s)')}`],
+  ],
+  ...(
+    [
+      [8080, "Traefik's own traefik entry point (ping)"],
+      [6444, 'kube-apiserver behind the K3s supervisor'],
+      [10248, "the kubelet's healthz"],
+      [10256, "kube-proxy's healthz"],
+      [10257, 'kube-controller-manager (K3s)'],
+      [10258, "K3s's cloud-controller-manager"],
+      [10259, 'kube-scheduler (K3s)'],
+      [2381, 'etcd metrics (K3s)'],
+      [53, "systemd-resolved's DNS stub listener (127.0.0.53)"],
+    ] as const
+  ).map(([port, owner]): Row => [
+    `the web port on ${port}, where ${owner} listens`,
+    (r) => (r.traefik.webPort = port),
+    [`traefik.webPort: ${webPortMessage(port, owner)}`],
+  ]),
+  ...(['kube-system', 'kube-public', 'kube-node-lease', 'default', 'system-upgrade'] as const).map((ns): Row => [
+    `the namespace ${ns}`,
+    (r) => (r.namespace = ns),
+    [
+      `namespace: ${namespaceMessage(
+        ns,
+        {
+          'kube-system': 'Kubernetes and K3s (CoreDNS, Traefik, the Helm jobs, metrics-server)',
+          'kube-public': 'Kubernetes (the cluster-info ConfigMap, readable by anyone)',
+          'kube-node-lease': "Kubernetes (the nodes' heartbeat Leases)",
+          default: 'Kubernetes (the kubernetes Service; everything without a namespace lands there)',
+          'system-upgrade': "system-upgrade-controller, whose Jobs need Pod Security 'privileged'",
+        }[ns],
+      )}`,
+    ],
+  ]),
+  [
+    'a right-to-left override in an env value',
+    (r) => (r.apps.api.env.DB_SSLMODE = 'req\u202Eeriuq'),
+    [`apps.api.env.DB_SSLMODE: ${invisible('U+202E', 4, true)}`],
+  ],
+  [
+    'a bidi isolate in a host',
+    (r) => (r.apps.admin.host = 'admin\u2066.myhoneydue.com'),
+    [`apps.admin.host: ${invisible('U+2066', 6, true)}`],
+  ],
+  [
+    'a zero-width space in a host',
+    (r) => (r.apps.api.host = 'api.my\u200Bhoneydue.com'),
+    [`apps.api.host: ${invisible('U+200B', 7, false)}`],
+  ],
+  [
+    'a zero-width joiner in an env value',
+    (r) => (r.apps.worker.env.QUEUE = 'a\u200Db'),
+    [`apps.worker.env.QUEUE: ${invisible('U+200D', 2, false)}`],
+  ],
+  [
+    'a left-to-right mark in an image',
+    (r) => (r.apps.redis.image = '\u200Eredis:7.4'),
+    [`apps.redis.image: ${invisible('U+200E', 1, true)}`],
+  ],
+  [
+    'an env value over 32 KiB',
+    (r) => (r.apps.api.env.BIG = 'x'.repeat(32 * 1024 + 1)),
+    [
+      'apps.api.env.BIG: expected at most 32768 characters: kubectl apply stores the whole Deployment in an annotation that Kubernetes caps at 256 KiB; put a value this large in a ConfigMap or a Secret (secretEnv) instead',
+    ],
+  ],
+  [
+    "an app's variables together over 128 KiB, named by the largest",
+    (r) => {
+      r.apps.admin.env = {};
+      for (let i = 0; i < 4; i++) r.apps.admin.env[`PART_${i}`] = 'y'.repeat(30 * 1024);
+      r.apps.admin.env.LARGEST = '<'.repeat(8 * 1024);
+    },
+    [
+      `apps.admin.env.LARGEST: apps.admin.env takes ${4 * (6 + 30 * 1024 + 22) + (7 + 6 * 8 * 1024 + 22)} bytes as kubectl writes it, more than 131072: kubectl apply stores the whole Deployment in an annotation that Kubernetes caps at 256 KiB. Move the largest values (this one first) into a ConfigMap or a Secret (secretEnv)`,
+    ],
+  ],
+  [
+    'a plain field over 1024 characters',
+    (r) => (r.apps.api.image = `ghcr.io/${'a'.repeat(1024)}:1.0`),
+    ['apps.api.image: expected at most 1024 characters; no field of this file needs more'],
   ],
   [
     'both web ports the same',
@@ -598,13 +684,8 @@ const cases: Row[] = [
   [
     'replicas above int32 (and so above any capacity)',
     (r) => (r.apps.admin.replicas = 2 ** 31),
-    [
-      `apps.admin.replicas: ${INT32}`,
-      'apps: pod requests need 214748365850 CPU (millicores) but 2 node(s) left after a drain offer 6000; ' +
-        'lower replicas or requests, or raise cluster.nodeCapacity',
-      'apps: pod requests need 576460753645600800 memory (bytes) but 2 node(s) left after a drain offer 12884901888; ' +
-        'lower replicas or requests, or raise cluster.nodeCapacity',
-    ],
+    // One message: neither zod's own bound nor the capacity check computing with the number.
+    [`apps.admin.replicas: ${INT32}`],
   ],
   [
     'a UID above what Kubernetes accepts',
@@ -886,7 +967,13 @@ describe('what the checks still accept', () => {
       (r) => (r.firewall = { ...r.firewall, operatorCidrs: ['0.0.0.0/0'], allowOperatorAccessFromAnywhere: true }),
     ],
     ['a /8 operator network off the cluster networks', (r) => (r.firewall.operatorCidrs = ['44.0.0.0/8'])],
-    ['web ports off the K3s and SSH ports', (r) => (r.traefik = { ...r.traefik, webPort: 8080, websecurePort: 8443 })],
+    [
+      'web ports off every port a node listens on',
+      (r) => (r.traefik = { ...r.traefik, webPort: 8081, websecurePort: 8443 }),
+    ],
+    ['a namespace that merely starts like a system one', (r) => (r.namespace = 'kube-systems')],
+    ['an env value of 32 KiB', (r) => (r.apps.api.env.BIG = 'x'.repeat(32 * 1024))],
+    ['an env value with an emoji and accented letters', (r) => (r.apps.api.env.GREETING = 'Grüß dich 👋')],
     ['an alias with dots, dashes and underscores', (r) => (r.cluster.nodes[0].alias = 'Hetzner_1.nbg-a')],
     [
       'an env value full of YAML indicators',
@@ -1027,4 +1114,98 @@ test('the CLI turns an alias bomb into one error line and exit 1, writing nothin
     stderr.mockRestore();
   }
   expect(fs.readdirSync(dir)).toEqual(['cluster.yaml']);
+});
+
+describe('what the file itself is: tags, booleans, encodings, size', () => {
+  const production = fs.readFileSync(path.join(__dirname, '..', 'cluster.yaml'), 'utf8');
+  const lineOf = (needle: string) => production.slice(0, production.indexOf(needle)).split('\n').length;
+  const TAG_WHY =
+    "is not taken here: the configuration holds plain values only, and a tag is a sign the file was written for another reader (PyYAML's python tags run code). Remove the tag";
+
+  test('a YAML tag is refused with its line, the python ones and the standard ones alike', () => {
+    const text = production
+      .replace('host: api.myhoneydue.com', 'host: !!python/object/apply:os.system ["id"]')
+      .replace('replicas: 3', 'replicas: !!int 3');
+    expect(refusal(text)).toEqual([
+      `line ${lineOf('replicas: 3')}: the YAML tag !!int ${TAG_WHY}`,
+      `line ${lineOf('host: api.myhoneydue.com')}: the YAML tag !!python/object/apply:os.system ${TAG_WHY}`,
+    ]);
+  });
+
+  test('a local tag is refused too', () => {
+    expect(refusal(production.replace('host: api.myhoneydue.com', 'host: !mine api.myhoneydue.com'))).toEqual([
+      `line ${lineOf('host: api.myhoneydue.com')}: the YAML tag !mine ${TAG_WHY}`,
+    ]);
+  });
+
+  test.each(['yes', 'no', 'on', 'Off', 'y'])('established: %s says the file is YAML 1.2', (word) => {
+    expect(refusal(production.replace(/established: true/, `established: ${word}`))).toEqual([
+      `line ${lineOf('established: true')}, cluster.established: expected true or false, found "${word}": this file is read as YAML 1.2, where only true and false are booleans (${word} is a boolean only to YAML 1.1 readers); write true or false`,
+    ]);
+  });
+
+  test('a quoted "true" is a string too, and said so without the YAML 1.1 aside', () => {
+    expect(refusal(production.replace(/established: true/, 'established: "true"'))).toEqual([
+      `line ${lineOf('established: true')}, cluster.established: expected true or false, found "true": this file is read as YAML 1.2, where only true and false are booleans; write true or false`,
+    ]);
+  });
+
+  test('a 25-digit replicas is one plain message', () => {
+    expect(refusal(production.replace('replicas: 3', 'replicas: 1234567890123456789012345'))).toEqual([
+      `line ${lineOf('replicas: 3')}, apps.api.replicas: ${INT32}`,
+    ]);
+  });
+
+  const dir = () => tempDir('encoding');
+  const withAccent = production.replace('# ', '# Grüße: ');
+  const accentLine = withAccent.split('\n').findIndex((l) => l.includes('Grüße')) + 1;
+
+  test('a Latin-1 file is refused, naming the line and the byte', () => {
+    const file = path.join(dir(), 'cluster.yaml');
+    fs.writeFileSync(file, Buffer.from(withAccent, 'latin1'));
+    const column = withAccent.split('\n')[accentLine - 1]!.indexOf('ü') + 1;
+    expect(() => loadConfig(file)).toThrow(
+      new ConfigError(file, [
+        `line ${accentLine}, column ${column}: byte 0xFC is not UTF-8 (the file looks Latin-1 or another legacy encoding); save it as UTF-8 (iconv -f LATIN1 -t UTF-8)`,
+      ]),
+    );
+  });
+
+  test.each([
+    ['UTF-16LE', (t: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(t, 'utf16le')])],
+    ['UTF-16LE', (t: string) => Buffer.from(t, 'utf16le')],
+    ['UTF-16BE', (t: string) => Buffer.from(t, 'utf16le').swap16()],
+  ])('a %s file is refused, naming line 1', (kind, encode) => {
+    const file = path.join(dir(), 'cluster.yaml');
+    fs.writeFileSync(file, encode(production));
+    expect(() => loadConfig(file)).toThrow(
+      new ConfigError(file, [
+        `line 1: the file is ${kind}, not UTF-8; save it as UTF-8 (iconv -f ${kind} -t UTF-8, or your editor's "save with encoding")`,
+      ]),
+    );
+  });
+
+  test('the same file as UTF-8 passes, accents and all', () => {
+    const file = path.join(dir(), 'cluster.yaml');
+    fs.writeFileSync(file, withAccent);
+    expect(loadConfig(file).namespace).toBe('honeydue');
+  });
+
+  const TOO_LARGE = `the file is larger than ${MAX_CONFIG_BYTES} bytes (256 KiB), far more than a configuration holds (the production one is under 4 KiB): pass the cluster's configuration with --config or HONEYDUE_CONFIG`;
+
+  test(`a file over ${MAX_CONFIG_BYTES} bytes is refused; one of exactly that size is read`, () => {
+    const d = dir();
+    const pad = (n: number) => `${production}#${'x'.repeat(n - Buffer.byteLength(production) - 2)}\n`;
+    fs.writeFileSync(path.join(d, 'exact.yaml'), pad(MAX_CONFIG_BYTES));
+    expect(fs.statSync(path.join(d, 'exact.yaml')).size).toBe(MAX_CONFIG_BYTES);
+    expect(loadConfig(path.join(d, 'exact.yaml')).namespace).toBe('honeydue');
+    fs.writeFileSync(path.join(d, 'over.yaml'), pad(MAX_CONFIG_BYTES + 1));
+    expect(() => loadConfig(path.join(d, 'over.yaml'))).toThrow(
+      new ConfigError(path.join(d, 'over.yaml'), [TOO_LARGE]),
+    );
+  });
+
+  test('/dev/zero is refused after one bounded read', () => {
+    expect(() => loadConfig('/dev/zero')).toThrow(new ConfigError('/dev/zero', [TOO_LARGE]));
+  });
 });

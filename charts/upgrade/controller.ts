@@ -1,6 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { parseAllDocuments } from 'yaml';
+import { STACK_NAMESPACES } from '../../config/namespaces';
 import { readRepoFile } from '../../lib/repo-file';
 import { StackChart, type StackChartProps } from '../stack-chart';
 
@@ -32,6 +33,13 @@ function only(kind: string): Manifest {
   if (found.length !== 1) throw new Error(`${SUC_MANIFEST}: expected one ${kind}, found ${found.length}`);
   return found[0]!;
 }
+
+// The config refuses this namespace for the workloads (config/namespaces.ts): a release that
+// moves the controller elsewhere must move that refusal with it.
+if (only('Namespace').metadata.name !== STACK_NAMESPACES.systemUpgrade)
+  throw new Error(
+    `${SUC_MANIFEST}: its Namespace is ${only('Namespace').metadata.name}, not ${STACK_NAMESPACES.systemUpgrade}: update config/namespaces.ts`,
+  );
 
 /**
  * system-upgrade-controller at the pinned release: the Plan CRD, then the release manifest
