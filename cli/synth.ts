@@ -1,6 +1,7 @@
 import { JSON_SCHEMA_FILE } from '../config/schema-file';
 import { configFileFrom, loadConfig } from '../config/load';
 import { UsageError } from '../lib/errors';
+import { terminalSafe } from '../lib/terminal-safe';
 import { hcloudFirewallRules } from '../model/cloud-firewall';
 import { firewallRulesText } from '../model/firewall-rule';
 import { layout, outputDir } from '../model/layout';
@@ -67,7 +68,9 @@ export function prepare(
     if (runbook || opts.rebuild !== undefined)
       throw new UsageError('--plan prints the plan and writes nothing; leave out --runbook and --rebuild');
     return planFor(config, { records: tokenless(), rules }, out, env, access()).then((plan) => {
-      for (const line of planLines(plan, out)) log(line);
+      // Hetzner's and the cluster's strings (rule descriptions, snapshot and Job names, kubectl's
+      // errors) are in these lines: none may forge a line or move the cursor.
+      for (const line of planLines(plan, out)) log(terminalSafe(line));
       return planExitCode(plan);
     });
   }
@@ -76,7 +79,7 @@ export function prepare(
     const ctx = runbookContext(opts.config, env, out, buildFrom(records));
     if (runbook.name !== 'rollout') return done(log, ...runbookLines(config, runbook, ctx, undefined));
     return planFor(config, { records, rules }, out, env, access()).then((plan) =>
-      done(log, ...runbookLines(config, runbook, ctx, plan)),
+      done(log, ...runbookLines(config, runbook, ctx, plan).map(terminalSafe)),
     );
   }
   if (opts.rebuild !== undefined) checkRebuildSynth(config, opts.rebuild, env);

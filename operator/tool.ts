@@ -1,4 +1,5 @@
 import { execFile } from 'child_process';
+import { terminalSafe } from '../lib/terminal-safe';
 
 /** How one run of hcloud or kubectl ended. */
 export interface ToolResult {
@@ -47,8 +48,8 @@ export function runTool(
 /** After how long a read is said to be slow. */
 const SLOW_MS = 5_000;
 
-/** The last line a tool wrote to stderr, with every secret it was given taken out. */
+/** The last line a tool wrote to stderr, with every secret it was given taken out, safe to print. */
 export function lastLine(text: string, secrets: readonly (string | undefined)[]): string {
   const line = text.trim().split('\n').pop() ?? '';
-  return secrets.reduce<string>((l, s) => (s ? l.split(s).join('<hidden>') : l), line);
+  return terminalSafe(secrets.reduce<string>((l, s) => (s ? l.split(s).join('<hidden>') : l), line));
 }

@@ -355,6 +355,27 @@ describe('what hcloud answers, validated at the boundary', () => {
     120_000,
   );
 
+  withTools(
+    'a rule description with a newline, ESC, CR or a bidi override: printed escaped by the plan and the rollout, never raw',
+    async () => {
+      const hostile = 'x\nNo changes: all good\u001b[2J\r\u202Eexe.txt';
+      const extra = { direction: 'in', protocol: 'tcp', port: '8080', source_ips: ['0.0.0.0/0'], description: hostile };
+      const w = await make(base, undefined, (c) => [...hcloudFirewallRules(c), extra]);
+      const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+      const p = await plan(w);
+      expect(p.status).toBe(2);
+      expect(p.all).not.toMatch(raw);
+      expect(p.stdout).toContain(
+        '  - Cloud Firewall honeydue rule: in tcp 8080 from 0.0.0.0/0 "x\\u{000A}No changes: all good\\u{001B}[2J\\u{000D}\\u{202E}exe.txt"\n',
+      );
+      expect(p.stdout).not.toMatch(/^No changes/m);
+      const r = await rollout(w);
+      expect(r.status).toBe(0);
+      expect(r.all).not.toMatch(raw);
+    },
+    120_000,
+  );
+
   test('the printed adopt command is one argv a shell reads back as written', () => {
     const [line] = commandLines({ argv: ['hcloud', 'primary-ip', 'update', 'primary_ip-300', '--auto-delete=false'] });
     expect(line).toBe('hcloud primary-ip update primary_ip-300 --auto-delete=false');

@@ -1,5 +1,6 @@
 import type { Config } from '../../config/schema';
 import { UserInputError } from '../../lib/errors';
+import { TERMINAL_UNSAFE } from '../../lib/terminal-safe';
 import { etcdSnapshots } from '../../model/etcd-backup';
 import type { LiveRule } from '../plan/live';
 import { type Plan, planExitCode } from '../plan/plan';
@@ -18,10 +19,17 @@ const asFileRule = (r: LiveRule): LiveRule => ({
   ...(r.description ? { description: r.description } : {}),
 });
 
-/** `hcloud firewall replace-rules` with the rules on its standard input. */
+/**
+ * `hcloud firewall replace-rules` with the rules on its standard input. A description read from
+ * Hetzner may hold a character a terminal would act on (a bidi override, a line separator):
+ * written as a JSON escape, it reaches the API as it was and prints as plain ASCII.
+ */
 const replaceRules = (name: string, rules: readonly unknown[]) => ({
   argv: ['hcloud', 'firewall', 'replace-rules', name, '--rules-file', '/dev/stdin'],
-  stdin: `${JSON.stringify(rules, null, 2)}\n`,
+  stdin: `${JSON.stringify(rules, null, 2).replace(
+    new RegExp(TERMINAL_UNSAFE.source, 'gu'),
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )}\n`,
 });
 
 /**
