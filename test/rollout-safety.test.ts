@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { hcloudFirewallRules } from '../model/cloud-firewall';
 import { NODE_FILE_LABEL } from '../model/node-record';
+import { TERMINAL_UNSAFE } from '../lib/terminal-safe';
 import { commandLines } from '../operator/runbooks/runbook';
 import { cliReadyBeforeAll } from './cli';
 import { missingTools, systemTest } from './host';
@@ -361,7 +362,8 @@ describe('what hcloud answers, validated at the boundary', () => {
       const hostile = 'x\nNo changes: all good\u001b[2J\r\u202Eexe.txt';
       const extra = { direction: 'in', protocol: 'tcp', port: '8080', source_ips: ['0.0.0.0/0'], description: hostile };
       const w = await make(base, undefined, (c) => [...hcloudFirewallRules(c), extra]);
-      const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+      // Any character the terminal acts on, but the line feed between lines (lib/terminal-safe.ts's set).
+      const raw = new RegExp(TERMINAL_UNSAFE.source.replace('\\u0000-\\u001f', '\\u0000-\\u0009\\u000b-\\u001f'), 'u');
       const p = await plan(w);
       expect(p.status).toBe(2);
       expect(p.all).not.toMatch(raw);
