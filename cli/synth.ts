@@ -1,7 +1,7 @@
 import { JSON_SCHEMA_FILE } from '../config/schema-file';
 import { configFileFrom, loadConfig } from '../config/load';
 import { UsageError } from '../lib/errors';
-import { terminalSafe } from '../lib/terminal-safe';
+import { TERMINAL_UNSAFE, terminalSafe } from '../lib/terminal-safe';
 import { hcloudFirewallRules } from '../model/cloud-firewall';
 import { firewallRulesText } from '../model/firewall-rule';
 import { layout, outputDir } from '../model/layout';
@@ -79,7 +79,12 @@ export function prepare(
     const ctx = runbookContext(opts.config, env, out, buildFrom(records));
     if (runbook.name !== 'rollout') return done(log, ...runbookLines(config, runbook, ctx, undefined));
     return planFor(config, { records, rules }, out, env, access()).then((plan) =>
-      done(log, ...runbookLines(config, runbook, ctx, plan).map(terminalSafe)),
+      // Its lines are pasted into a shell: backslashes stay as written (a JSON escape in a
+      // here-document), and only a line that still holds a character a terminal acts on is escaped.
+      done(
+        log,
+        ...runbookLines(config, runbook, ctx, plan).map((l) => (TERMINAL_UNSAFE.test(l) ? terminalSafe(l) : l)),
+      ),
     );
   }
   if (opts.rebuild !== undefined) checkRebuildSynth(config, opts.rebuild, env);

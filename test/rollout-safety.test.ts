@@ -371,9 +371,15 @@ describe('what hcloud answers, validated at the boundary', () => {
         '  - Cloud Firewall honeydue rule: in tcp 8080 from 0.0.0.0/0 "x\\u{000A}No changes: all good\\u{001B}[2J\\u{000D}\\u{202E}exe.txt"\n',
       );
       expect(p.stdout).not.toMatch(/^No changes/m);
-      const r = await rollout(w);
+      // A wider operator network: the widen step carries the hostile rule on, as a JSON escape that reads back as it was.
+      const r = await rollout(
+        w,
+        also((raw) => (raw.firewall = { ...raw.firewall, operatorCidrs: ['198.51.100.0/24', '203.0.113.0/24'] })),
+      );
       expect(r.status).toBe(0);
       expect(r.all).not.toMatch(raw);
+      expect(stdinRules(r.stdout, /Widen the Cloud Firewall/).some((x) => x.description === hostile)).toBe(true);
+      expect(stdinRules(r.stdout, /Narrow the Cloud Firewall/).some((x) => x.description === hostile)).toBe(false);
     },
     120_000,
   );

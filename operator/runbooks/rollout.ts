@@ -28,7 +28,8 @@ const replaceRules = (name: string, rules: readonly unknown[]) => ({
   argv: ['hcloud', 'firewall', 'replace-rules', name, '--rules-file', '/dev/stdin'],
   stdin: `${JSON.stringify(rules, null, 2).replace(
     new RegExp(TERMINAL_UNSAFE.source, 'gu'),
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    // The line feeds are the JSON's own layout, between its lines.
+    (c) => (c === '\n' ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
   )}\n`,
 });
 
