@@ -16,6 +16,7 @@ import {
   base,
   builtFrom,
   cli,
+  CLUSTER_TOKEN,
   handBuilt,
   plan,
   readOnly,
@@ -23,7 +24,9 @@ import {
   type World,
   worldsOfThisBlock,
 } from './plan-world';
-import { tempDir } from './support';
+import { tempDir, variantFile } from './support';
+import { main } from '../main';
+import { mustRun } from './process';
 
 const withTools = systemTest(missingTools(['hcloud', 'unzip'], false));
 cliReadyBeforeAll();
@@ -304,7 +307,26 @@ describe('the firewall steps', () => {
       expect(p.status).toBe(2);
       expect(p.stdout).not.toMatch(/needs a rebuild/);
       expect(p.stdout).toMatch(/^ {6}upgrade: v1\.34\.6\+k3s1 → v1\.34\.7\+k3s1$/m);
-      // After the upgrade Plan ran: the servers report the new version, their labels still the old files.
+      // dist/ is still the old synth's: the plan says so, and that a synth renders it.
+      expect(p.stdout).toMatch(
+        /^manifests: \S+\/ is stale: its node records are not this config's.*run npm run synth/m,
+      );
+      // After the synth and the upgrade Plan: the servers report the new version, their labels still the old files.
+      // As in the repository, the records the servers were built from are in git history.
+      const git = (...a: string[]) =>
+        mustRun(['git', '-C', path.dirname(w.out), ...a], {
+          env: {
+            ...process.env,
+            GIT_AUTHOR_NAME: 't',
+            GIT_AUTHOR_EMAIL: 't@example.org',
+            GIT_COMMITTER_NAME: 't',
+            GIT_COMMITTER_EMAIL: 't@example.org',
+          },
+        });
+      git('init', '-q');
+      git('add', '-A');
+      git('commit', '-qm', 'the synth the servers were built from');
+      main(['--config', variantFile(next)], { K3S_TOKEN: CLUSTER_TOKEN, CDK8S_OUTDIR: w.out }, () => {});
       for (const n of (w.kube as any).seed.nodes) n.status.nodeInfo.kubeletVersion = 'v1.34.7+k3s1';
       const after = await plan(w, next);
       expect({ status: after.status, tail: after.stdout.trim().split('\n').at(-1) }).toEqual({
@@ -388,4 +410,17 @@ describe('what hcloud answers, validated at the boundary', () => {
     const [line] = commandLines({ argv: ['hcloud', 'primary-ip', 'update', 'primary_ip-300', '--auto-delete=false'] });
     expect(line).toBe('hcloud primary-ip update primary_ip-300 --auto-delete=false');
   });
+});
+
+test('--rebuild hetzner2 prints the build lines of that server only', () => {
+  const lines: string[] = [];
+  const config = variantFile(also((raw) => (raw.cluster.established = true)));
+  const status = main(
+    ['--config', config, '--rebuild', 'hetzner2'],
+    { K3S_TOKEN: CLUSTER_TOKEN, CDK8S_OUTDIR: path.join(tempDir('rebuild-one'), 'dist') },
+    (l) => void lines.push(l),
+  );
+  expect(status).toBe(0);
+  const creates = lines.filter((l) => /^\s*hcloud server create /.test(l));
+  expect(creates).toEqual([expect.stringMatching(/^\s*hcloud server create --name ubuntu-8gb-nbg1-1 /)]);
 });

@@ -28,7 +28,8 @@ export function findRecord(recordFile: string, fingerprint: string): string | un
   return undefined;
 }
 
-function readOrUndefined(file: string): string | undefined {
+/** A file's text, or undefined when it cannot be read. */
+export function readOrUndefined(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch {

@@ -6,7 +6,7 @@ import { classOf, shownArg } from '../../model/k3s-arg-classes';
 import { PATHS } from '../../model/paths';
 import type { ClusterRead } from './cluster';
 import { clusterFindings, type InPlace, type Refusal, serverFindings } from './cluster-plan';
-import { findRecord } from './history';
+import { findRecord, readOrUndefined } from './history';
 import type { LiveRule, LiveState } from './live';
 import { diffLines, diffRecords, readRecord, RecordShapeError } from './record-diff';
 
@@ -54,6 +54,11 @@ export interface Plan {
   readonly inPlace: readonly InPlace[];
   readonly refused: readonly Refusal[];
   readonly outOfStep: readonly string[];
+  /**
+   * The output directory does not hold this config's node records: a synth has not run since
+   * the config changed, so its manifests (what `kubectl diff -f` would compare) are stale too.
+   */
+  readonly staleOutput: boolean;
   /** What the plan knows of the cluster itself. */
   readonly cluster:
     | { readonly access: false; readonly why: string }
@@ -323,6 +328,7 @@ export function makePlan({ config, records, rules, live, out, tokenAtHand, token
     },
     primaryIps,
     unattached,
+    staleOutput: records.some((r) => readOrUndefined(out.recordFile({ name: r.name })) !== r.text),
     rebuilds,
     inPlace,
     refused,
@@ -353,7 +359,13 @@ export const liveChangeCount = (p: Plan): number =>
 /** The plan's exit code, as Terraform's -detailed-exitcode: 0 nothing to do, 2 changes, 1 refused. */
 export function planExitCode(p: Plan): 0 | 1 | 2 {
   if (p.refused.length > 0) return 1;
-  return liveChangeCount(p) + p.rebuilds.length + p.inPlace.length + p.outOfStep.length + p.unattached.length > 0
+  return liveChangeCount(p) +
+    p.rebuilds.length +
+    p.inPlace.length +
+    p.outOfStep.length +
+    p.unattached.length +
+    (p.staleOutput ? 1 : 0) >
+    0
     ? 2
     : 0;
 }

@@ -66,7 +66,9 @@ export function planLines(p: Plan, out: Layout): string[] {
   );
   section('out of step:', p.outOfStep);
   lines.push(
-    `manifests: kubectl diff -f ${out.dir}   (what apply would change in the cluster; the node plan above needs no cluster access)`,
+    p.staleOutput
+      ? `manifests: ${out.dir}/ is stale: its node records are not this config's, so its manifests may not be either; run npm run synth (same --config and CDK8S_OUTDIR), then kubectl diff -f ${out.dir}`
+      : `manifests: kubectl diff -f ${out.dir}   (what apply would change in the cluster; the node plan above needs no cluster access)`,
   );
   const code = planExitCode(p);
   lines.push(
