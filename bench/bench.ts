@@ -268,7 +268,7 @@ ratios to node -e 0 (medians of the same run)
   npm run synth:   ${ratio(NPM)}
   start-up alone:  ${ratio(STARTUP)}
 scale: t(1000)/t(100) = ${(t(1000) / t(100)).toFixed(2)}
-the plan's own cost, without hcloud's: (plan - stub) / the app's synth = ${(
+the plan's own cost, without the tools': (plan - stub) / the app's synth = ${(
   (median(planned.get(PLAN)!) - median(planned.get(STUB)!)) /
   median(planned.get(APP)!)
 ).toFixed(2)}`);
